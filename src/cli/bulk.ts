@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { installationPrincipal, type Principal } from '../access/principal.ts';
+import type { Database } from '../db/database.ts';
+import { chunks } from '../db/sql.ts';
+import { conflict, invalidField, notFound } from '../lib/errors.ts';
+import { newId } from '../lib/ids.ts';
+import { email as emailSchema } from '../lib/schemas.ts';
+import { type Change, type ChangeOrigin, runChange } from '../modules/audit/change.ts';
+import { importStudents } from '../modules/students/import.ts';
+import { UserGroupEditor } from '../modules/user-groups/editor.ts';
+import {
+  currentIn,
+  existingUserIds,
+  findUserGroup,
+  type UserGroupRow,
+} from '../modules/user-groups/repository.ts';
+import { normaliseEmail } from '../modules/users/repository.ts';
+
+/**
+ * Bulk work from the server's own console, for what is too large for one API call: a million
+ * group members, a hundred thousand students. Each command is one change: all of it or nothing.
+ */
+
+function readCsv(file: string): { header: string[]; rows: string[][] } {
+  const [header, ...rows] = parse(readFileSync(file, 'utf8'), {
+    bom: true,
+    skip_empty_lines: true,
+  }) as string[][];
+  if (!header) throw invalidField('file', 'is empty');
+  return { header: header.map((h) => h.trim().toLowerCase()), rows };
+}
+
+export async function resolveOrganisation(
+  database: Database,
+  requested: string | undefined,
+): Promise<string> {
+  const organisations = await database.db
+    .selectFrom('organisations')
+    .select('id')
+    .limit(2)
+    .execute();
+  if (requested) {
+    const found = await database.db
+      .selectFrom('organisations')
+      .select('id')
+      .where('id', '=', requested)
+      .executeTakeFirst();
+    if (!found) throw notFound(`Organisation ${requested}`);
+    return found.id;
+  }
+  if (organisations.length !== 1) {
+    throw invalidField(
+      '--org',
+      organisations.length === 0
+        ? 'no organisation exists yet'
+        : 'name the organisation: there are several',
+    );
+  }
+  return organisations[0]!.id;
+}
+
+const cliOrigin = (organisationId: string): ChangeOrigin => ({
+  organisationId,
+  userId: null,
+  via: 'cli',
+});
+
+/** `haven users import`: users from a CSV with `email` and `name` columns; they hold only Member. */
+export async function importUsers(
+  database: Database,
+  organisationId: string,
+  file: string,
+): Promise<string[]> {
+  const { header, rows } = readCsv(file);
+  const emailAt = header.indexOf('email');
+  const nameAt = header.indexOf('name');
+  if (emailAt < 0 || nameAt < 0) throw invalidField('file', 'needs email and name columns');
+  const seen = new Set<string>();
+  const users = rows.map((row, i) => {
+    const email = normaliseEmail(row[emailAt] ?? '');
+    const name = (row[nameAt] ?? '').trim();
+    if (!emailSchema.safeParse(email).success)
+      throw invalidField(`line ${i + 2}, email`, 'is not an email address');
+    if (!name || name.length > 200)
+      throw invalidField(`line ${i + 2}, name`, 'must be 1 to 200 characters');
+    if (seen.has(email)) throw invalidField(`line ${i + 2}, email`, 'appears twice in the file');
+    seen.add(email);
+    return { email, name };
+  });
+  return runChange(database, cliOrigin(organisationId), (change) =>
+    insertUsers(change, organisationId, users),
+  );
+}
+
+/** Inserts many users (holding only Member) in one change; emails must be free on the installation. */
+export async function insertUsers(
+  change: Change,
+  organisationId: string,
+  users: readonly { email: string; name: string }[],
+): Promise<string[]> {
+  for (const slice of chunks(users.map((u) => u.email))) {
+    const taken = await change.db
+      .selectFrom('users')
+      .select('email')
+      .where('email', 'in', slice)
+      .executeTakeFirst();
+    if (taken) throw conflict(`A user with the email ${taken.email} already exists`, 'email_taken');
+  }
+  const ids: string[] = [];
+  for (const slice of chunks(users, 1000)) {
+    const rowsToInsert = slice.map((u) => ({
+      id: newId(),
+      organisation_id: organisationId,
+      email: u.email,
+      name: u.name,
+      password_hash: null,
+      created_at: change.now,
+      updated_at: change.now,
+      disabled_at: null,
+      removed_at: null,
+    }));
+    await change.db.insertInto('users').values(rowsToInsert).execute();
+    ids.push(...rowsToInsert.map((r) => r.id));
+  }
+  for (const slice of chunks(ids, 10_000)) {
+    change.record({
+      action: 'user.import',
+      targetType: 'user_import',
+      after: { count: slice.length, userIds: slice },
+    });
+  }
+  return ids;
+}
+
+/** `haven students import`: the same rules as the API's import, all rows or none. */
+export async function importStudentsFromFile(
+  database: Database,
+  organisationId: string,
+  file: string,
+  dryRun: boolean,
+) {
+  return importStudents(
+    database,
+    installationPrincipal(organisationId),
+    readFileSync(file, 'utf8'),
+    { dryRun },
+    cliOrigin(organisationId),
+  );
+}
+
+/** `haven user-groups add-members`: members from a CSV with an `id` or an `email` column. */
+export async function addGroupMembersFromFile(
+  database: Database,
+  organisationId: string,
+  groupId: string,
+  file: string,
+): Promise<{ added: number; alreadyMembers: number }> {
+  const { header, rows } = readCsv(file);
+  const idAt = header.indexOf('id');
+  const emailAt = header.indexOf('email');
+  if (idAt < 0 && emailAt < 0) throw invalidField('file', 'needs an id or an email column');
+  const group = await findUserGroup(database.db, organisationId, groupId);
+  if (!group) throw notFound('User group');
+  let userIds: string[];
+  if (idAt >= 0) {
+    userIds = [...new Set(rows.map((r) => (r[idAt] ?? '').trim()).filter(Boolean))];
+  } else {
+    const emails = [...new Set(rows.map((r) => normaliseEmail(r[emailAt] ?? '')).filter(Boolean))];
+    userIds = [];
+    for (const slice of chunks(emails)) {
+      // By email alone, which is unique on the installation; the organisation is checked on the rows.
+      const found = (
+        await database.db
+          .selectFrom('users')
+          .select(['id', 'email', 'organisation_id', 'removed_at'])
+          .where('email', 'in', slice)
+          .execute()
+      ).filter((u) => u.organisation_id === organisationId && u.removed_at === null);
+      if (found.length !== slice.length) {
+        const known = new Set(found.map((f) => f.email));
+        throw notFound(`User ${slice.find((e) => !known.has(e))}`);
+      }
+      userIds.push(...found.map((f) => f.id));
+    }
+  }
+  return runChange(database, cliOrigin(organisationId), (change) =>
+    addMembersInBulk(change, installationPrincipal(organisationId), group, userIds),
+  );
+}
+
+/** Adds any number of members to a group in one change, with the same checks as the API. */
+export async function addMembersInBulk(
+  change: Change,
+  principal: Principal,
+  group: UserGroupRow,
+  userIds: readonly string[],
+): Promise<{ added: number; alreadyMembers: number }> {
+  const editor = new UserGroupEditor(change, principal, group);
+  const existing = await existingUserIds(change.db, group.organisation_id, userIds);
+  const absent = userIds.find((id) => !existing.has(id));
+  if (absent) throw notFound(`User ${absent}`);
+  const already = await currentIn(change.db, 'user_group_members', group.id, userIds);
+  const fresh = userIds.filter((id) => !already.has(id));
+  await editor.requireMembershipAuthority();
+  await editor.insertMembers(fresh);
+  return { added: fresh.length, alreadyMembers: already.size };
+}

@@ -1,0 +1,267 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import closeWithGrace from 'close-with-grace';
+import { type Config, loadConfig } from '../config.ts';
+import { type Database, openDatabase } from '../db/database.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { HavenError } from '../lib/errors.ts';
+import { runChange } from '../modules/audit/change.ts';
+import { verifyAuditChains } from '../modules/audit/verify.ts';
+import { addUserGroup } from '../modules/user-groups/service.ts';
+import { buildApp, createServices } from '../server/app.ts';
+import {
+  addGroupMembersFromFile,
+  importStudentsFromFile,
+  importUsers,
+  resolveOrganisation,
+} from './bulk.ts';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const USAGE = `Usage: haven <command> [options]
+
+Commands:
+  serve                      migrate the database, then serve the web app and API
+  migrate                    bring the database schema up to date
+  org create                 add an organisation with its first school and Owner
+      --name <name>            organisation name
+      --school <name>          first school's name
+      --owner-email <email>    first Owner's email
+      --owner-name <name>      first Owner's name
+      --owner-password-file <path>
+                               file holding the Owner's password
+                               (or set HAVEN_OWNER_PASSWORD)
+  users import --file <csv> [--org <id>]
+                             add users (columns: email, name); they hold only Member
+  students import --file <csv> [--org <id>] [--dry-run]
+                             add students, all rows or none (the API's columns)
+  user-groups create --name <name> [--org <id>]
+                             create a user group (prints its id)
+  user-groups add-members --group <id> --file <csv> [--org <id>]
+                             add members (column: id or email), up to 1,000,000
+  audit verify               recompute the audit log's hash chains and name the
+                             first row that was edited, deleted or reordered
+  help                       show this text
+
+Settings come from the environment: see the README's configuration table.`;
+
+function openFor(config: Config): Database {
+  return openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+}
+
+async function withDatabase<T>(
+  config: Config,
+  work: (database: Database) => Promise<T>,
+): Promise<T> {
+  const database = openFor(config);
+  try {
+    await migrateToLatest(database.db);
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function serve(config: Config, io: CliIo): Promise<number> {
+  const database = openFor(config);
+  await migrateToLatest(database.db);
+  const app = await buildApp({ config, database });
+  await app.listen({ port: config.port, host: config.host });
+  io.out(`Haven is serving http://${config.host}:${config.port} (${database.engine})`);
+  await new Promise<void>((resolve) => {
+    closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+      if (err) app.log.error({ err }, 'shutting down after an error');
+      else app.log.info({ signal }, 'shutting down');
+      await app.close();
+      await database.close();
+      resolve();
+    });
+  });
+  return 0;
+}
+
+async function orgCreate(config: Config, args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: 'string' },
+      school: { type: 'string' },
+      'owner-email': { type: 'string' },
+      'owner-name': { type: 'string' },
+      'owner-password-file': { type: 'string' },
+    },
+    strict: true,
+  });
+  const password = values['owner-password-file']
+    ? readFileSync(values['owner-password-file'], 'utf8').trim()
+    : io.env.HAVEN_OWNER_PASSWORD;
+  const missing = [
+    ['--name', values.name],
+    ['--school', values.school],
+    ['--owner-email', values['owner-email']],
+    ['--owner-name', values['owner-name']],
+    ['--owner-password-file or HAVEN_OWNER_PASSWORD', password],
+  ].filter(([, v]) => !v);
+  if (missing.length > 0) {
+    io.err(`Missing: ${missing.map(([k]) => k).join(', ')}`);
+    return 2;
+  }
+  return withDatabase(config, async (database) => {
+    const { organisations } = createServices(database, config);
+    const created = await organisations.createOrganisation(
+      {
+        organisationName: values.name!,
+        schoolName: values.school!,
+        owner: { email: values['owner-email']!, name: values['owner-name']!, password: password! },
+      },
+      { organisationId: null, userId: null, via: 'cli' },
+    );
+    io.out(JSON.stringify(created));
+    return 0;
+  });
+}
+
+async function auditVerify(config: Config, io: CliIo): Promise<number> {
+  return withDatabase(config, async (database) => {
+    const report = await verifyAuditChains(database.db);
+    for (const problem of report.problems) {
+      io.out(`BROKEN chain ${problem.chainId}: ${problem.message}`);
+    }
+    if (report.problems.length > 0) {
+      io.out(
+        `${report.problems.length} of ${report.chains} chains are broken (${report.rows} rows read)`,
+      );
+      return 1;
+    }
+    io.out(`OK: ${report.chains} chains, ${report.rows} rows, every hash verified`);
+    return 0;
+  });
+}
+
+async function bulk(config: Config, command: string, args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      file: { type: 'string' },
+      org: { type: 'string' },
+      group: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      name: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (command === 'user-groups create') {
+    if (!values.name) {
+      io.err('Missing: --name');
+      return 2;
+    }
+    const name = values.name;
+    return withDatabase(config, async (database) => {
+      const organisationId = await resolveOrganisation(database, values.org);
+      const group = await runChange(
+        database,
+        { organisationId, userId: null, via: 'cli' },
+        (change) => addUserGroup(change, organisationId, { name }),
+      );
+      io.out(group.id);
+      return 0;
+    });
+  }
+  if (!values.file) {
+    io.err('Missing: --file');
+    return 2;
+  }
+  const file = values.file;
+  return withDatabase(config, async (database) => {
+    const organisationId = await resolveOrganisation(database, values.org);
+    const started = Date.now();
+    switch (command) {
+      case 'users import': {
+        const ids = await importUsers(database, organisationId, file);
+        io.out(`Added ${ids.length} users in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return 0;
+      }
+      case 'students import': {
+        const report = await importStudentsFromFile(
+          database,
+          organisationId,
+          file,
+          values['dry-run'] ?? false,
+        );
+        for (const e of report.errors.slice(0, 200))
+          io.out(`line ${e.line}, ${e.column}: ${e.message}`);
+        if (report.errors.length > 200)
+          io.out(`... and ${report.errors.length - 200} more problems`);
+        const verb = report.dryRun ? 'Checked' : 'Added';
+        io.out(
+          `${verb} ${report.dryRun ? report.rows : report.created} of ${report.rows} students, ${report.errors.length} problems, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        );
+        return report.errors.length > 0 ? 1 : 0;
+      }
+      case 'user-groups add-members': {
+        if (!values.group) {
+          io.err('Missing: --group');
+          return 2;
+        }
+        const result = await addGroupMembersFromFile(database, organisationId, values.group, file);
+        io.out(
+          `Added ${result.added} members (${result.alreadyMembers} already members) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        );
+        return 0;
+      }
+    }
+    io.err(`Unknown command: ${command}\n\n${USAGE}`);
+    return 2;
+  });
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  try {
+    const config = loadConfig(io.env);
+    switch (command) {
+      case 'serve':
+        return await serve(config, io);
+      case 'migrate':
+        return await withDatabase(config, async (database) => {
+          io.out(`Database is up to date (${database.engine})`);
+          return 0;
+        });
+      case 'org':
+        if (sub === 'create') return await orgCreate(config, rest, io);
+        break;
+      case 'audit':
+        if (sub === 'verify') return await auditVerify(config, io);
+        break;
+      case 'users':
+      case 'students':
+      case 'user-groups':
+        return await bulk(config, `${command} ${sub ?? ''}`, rest, io);
+      case 'help':
+      case undefined:
+        io.out(USAGE);
+        return command ? 0 : 2;
+    }
+    io.err(`Unknown command: ${argv.join(' ')}\n\n${USAGE}`);
+    return 2;
+  } catch (error) {
+    if (error instanceof HavenError) {
+      io.err(`${error.code}: ${error.detail}`);
+      return 1;
+    }
+    io.err(error instanceof Error ? error.message : String(error));
+    return 1;
+  }
+}
+
+function defaultIo(): CliIo {
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    env: process.env,
+  };
+}

@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const environmentSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  HAVEN_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  HAVEN_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+  HAVEN_SESSION_IDLE_MINUTES: positiveInt(30),
+  HAVEN_SESSION_ABSOLUTE_HOURS: positiveInt(12),
+  HAVEN_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+  HAVEN_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  HAVEN_LOGIN_MAX_FAILURES: positiveInt(10),
+  HAVEN_LOGIN_WINDOW_MINUTES: positiveInt(15),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  logLevel: string;
+  session: { idleMs: number; absoluteMs: number };
+  cookieSecure: 'auto' | boolean;
+  trustProxy: boolean;
+  login: { maxFailures: number; windowMs: number };
+}
+
+/** Reads Haven's settings from the environment; a bad value stops start-up with a clear message. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.HAVEN_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    logLevel: e.HAVEN_LOG_LEVEL,
+    session: {
+      idleMs: e.HAVEN_SESSION_IDLE_MINUTES * 60_000,
+      absoluteMs: e.HAVEN_SESSION_ABSOLUTE_HOURS * 3_600_000,
+    },
+    cookieSecure: e.HAVEN_COOKIE_SECURE === 'auto' ? 'auto' : e.HAVEN_COOKIE_SECURE === 'true',
+    trustProxy: e.HAVEN_TRUST_PROXY === 'true',
+    login: {
+      maxFailures: e.HAVEN_LOGIN_MAX_FAILURES,
+      windowMs: e.HAVEN_LOGIN_WINDOW_MINUTES * 60_000,
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { HavenSqliteDialect } from './sqlite-dialect.ts';
+import type { DB } from './tables.ts';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface Database {
+  readonly db: Kysely<DB>;
+  readonly engine: Engine;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** `postgres://...` selects PostgreSQL; otherwise SQLite in `dataDir`. */
+  databaseUrl?: string | undefined;
+  dataDir?: string;
+  /** SQLite only: the exact file to open (tests use one file each). */
+  sqliteFile?: string;
+  /** PostgreSQL only: the schema to work in (tests use one schema each). */
+  searchPath?: string;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+const TIMESTAMPTZ_OID = 1184;
+const TIMESTAMP_OID = 1114;
+const INT8_OID = 20;
+
+// Times come back as ISO 8601 strings and bigint counts as numbers, exactly as on SQLite.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === TIMESTAMPTZ_OID || oid === TIMESTAMP_OID) {
+      return (value: string) => new Date(value).toISOString();
+    }
+    if (oid === INT8_OID) {
+      return (value: string) => Number(value);
+    }
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export function openDatabase(options: DatabaseOptions): Database {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      types: pgTypes,
+      ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+    });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine: 'postgres', close: () => db.destroy() };
+  }
+
+  const file = options.sqliteFile ?? path.join(options.dataDir ?? './data', 'haven.sqlite');
+  mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = NORMAL');
+  // Table statistics for the query planner, refreshed where they are missing or stale.
+  sqlite.pragma('optimize = 0x10002');
+  const db = new Kysely<DB>({ dialect: new HavenSqliteDialect(sqlite) });
+  return {
+    db,
+    engine: 'sqlite',
+    close: async () => {
+      sqlite.pragma('optimize');
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import * as foundation from './migrations/0001_foundation.ts';
+import * as studentsAndAccess from './migrations/0002_students_and_access.ts';
+import type { DB } from './tables.ts';
+
+/** Every migration, in order. One set serves SQLite and PostgreSQL. */
+const migrations: Record<string, Migration> = {
+  '0001_foundation': foundation,
+  '0002_students_and_access': studentsAndAccess,
+};
+
+const provider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
+
+export interface MigrationReport {
+  applied: string[];
+}
+
+/** Brings the schema up to date; a failed migration is rolled back and raised. */
+export async function migrateToLatest(db: Kysely<DB>): Promise<MigrationReport> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Migration ${failed} failed: ${String(error)}`, { cause: error });
+  }
+  return { applied: (results ?? []).map((r) => r.migrationName) };
+}

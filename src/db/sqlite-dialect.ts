@@ -1,0 +1,118 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
+
+/**
+ * Kysely's SQLite dialect, with two changes Haven relies on:
+ * - write transactions start with BEGIN IMMEDIATE, so a transaction never fails half-way
+ *   when it upgrades from reading to writing while another process writes;
+ * - prepared statements are cached by their SQL text, which keeps hot access checks cheap.
+ */
+export class HavenSqliteDialect implements Dialect {
+  constructor(private readonly database: BetterSqlite3.Database) {}
+
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+  createDriver(): Driver {
+    return new HavenSqliteDriver(this.database);
+  }
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+}
+
+class HavenSqliteDriver implements Driver {
+  readonly #connection: HavenSqliteConnection;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly database: BetterSqlite3.Database) {
+    this.#connection = new HavenSqliteConnection(database);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    // One connection; callers wait their turn (transactions hold it until they end).
+    let release!: () => void;
+    const previous = this.#queue;
+    this.#queue = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    this.#connection.release = release;
+    return this.#connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+  async releaseConnection(): Promise<void> {
+    const release = this.#connection.release;
+    this.#connection.release = undefined;
+    release?.();
+  }
+  async destroy(): Promise<void> {
+    this.database.close();
+  }
+}
+
+class HavenSqliteConnection implements DatabaseConnection {
+  release: (() => void) | undefined;
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(private readonly database: BetterSqlite3.Database) {}
+
+  #prepare(sql: string): BetterSqlite3.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.database.prepare(sql);
+      if (this.#statements.size >= 500) {
+        const oldest = this.#statements.keys().next().value;
+        if (oldest !== undefined) this.#statements.delete(oldest);
+      }
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const statement = this.#prepare(compiledQuery.sql);
+    const parameters = compiledQuery.parameters as unknown[];
+    if (statement.reader) {
+      return { rows: statement.all(parameters) as R[] };
+    }
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return {
+      numAffectedRows: BigInt(changes),
+      insertId: BigInt(lastInsertRowid),
+      rows: [],
+    };
+  }
+
+  // biome-ignore lint/correctness/useYield: streaming is not used by Haven; fail loudly if it ever is
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('Streaming queries are not supported on SQLite in Haven');
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * Table types for Kysely. Times are ISO 8601 UTC strings on both engines; JSON is stored as
+ * text (so the audit hash is computed over exactly what is stored); nothing is a boolean
+ * (a nullable time such as `disabled_at` says more, and SQLite has no boolean type).
+ *
+ * History-bearing rows (grants, memberships, links, clearances, blocks) are never updated
+ * except to close them: `valid_from` is when they began, `valid_to` when they ended (null: current).
+ */
+
+export interface OrganisationsTable {
+  id: string;
+  name: string;
+  settings: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SchoolsTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  settings: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SchoolGroupsTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface SchoolGroupSchoolsTable {
+  id: string;
+  organisation_id: string;
+  school_group_id: string;
+  school_id: string;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface UsersTable {
+  id: string;
+  organisation_id: string;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  created_at: string;
+  updated_at: string;
+  disabled_at: string | null;
+  removed_at: string | null;
+}
+
+export interface UserGroupsTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  description: string;
+  rationale: string;
+  /** Set for the groups Haven makes itself, e.g. a school's Safeguarding Team. */
+  system_key: string | null;
+  /** Current members, kept in the same transaction as every membership change. */
+  member_count: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface UserGroupMembersTable {
+  organisation_id: string;
+  user_group_id: string;
+  user_id: string;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface UserGroupOwnersTable {
+  organisation_id: string;
+  user_group_id: string;
+  user_id: string;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface UserGroupClearancesTable {
+  id: string;
+  organisation_id: string;
+  user_group_id: string;
+  clearance: string;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface RoleGrantsTable {
+  id: string;
+  organisation_id: string;
+  /** Exactly one of user_id and user_group_id is set. */
+  user_id: string | null;
+  user_group_id: string | null;
+  role: string;
+  scope_type: string;
+  scope_id: string;
+  granted_by: string | null;
+  revoked_by: string | null;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  organisation_id: string;
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  mfa_at: string | null;
+  ended_at: string | null;
+  end_reason: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface LoginAttemptsTable {
+  id: string;
+  email: string;
+  at: string;
+  outcome: string;
+  ip: string | null;
+}
+
+export interface AuditChainsTable {
+  chain_id: string;
+  last_seq: number;
+  last_hash: string;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  chain_id: string;
+  seq: number;
+  organisation_id: string | null;
+  at: string;
+  /** `change`, `denied` (refused request) or `access` (read of a sensitive record). */
+  category: string;
+  action: string;
+  actor_user_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  before_json: string | null;
+  after_json: string | null;
+  meta_json: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface StudentsTable {
+  id: string;
+  organisation_id: string;
+  school_id: string;
+  upn: string | null;
+  given_name: string;
+  family_name: string;
+  preferred_name: string | null;
+  /** Lower-cased, accent-free names: the sort and search keys. */
+  family_key: string;
+  given_key: string;
+  preferred_key: string | null;
+  date_of_birth: string | null;
+  year_group: number | null;
+  key_stage: number | null;
+  house: string | null;
+  sen_status: string;
+  /** JSON arrays; `student_labels` holds the same values for queries. */
+  flags: string;
+  tags: string;
+  on_roll: number;
+  revision: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface StudentLabelsTable {
+  organisation_id: string;
+  student_id: string;
+  kind: string;
+  value: string;
+}
+
+export interface StudentNameTokensTable {
+  organisation_id: string;
+  student_id: string;
+  token: string;
+}
+
+export interface StudentGroupsTable {
+  id: string;
+  organisation_id: string;
+  school_id: string | null;
+  name: string;
+  description: string;
+  kind: string;
+  rule: string | null;
+  system_key: string | null;
+  member_count: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface StudentGroupMembersTable {
+  organisation_id: string;
+  student_group_id: string;
+  student_id: string;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+/**
+ * An access path's link: a user group or a user (subject) to a student group or a student
+ * (target). Users link only to students (external partners).
+ */
+export interface StudentLinksTable {
+  id: string;
+  organisation_id: string;
+  user_group_id: string | null;
+  user_id: string | null;
+  student_group_id: string | null;
+  student_id: string | null;
+  created_by: string | null;
+  removed_by: string | null;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface BlocksTable {
+  id: string;
+  organisation_id: string;
+  user_id: string;
+  student_id: string;
+  reason: string;
+  created_by: string | null;
+  removed_by: string | null;
+  removal_reason: string | null;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+export interface DB {
+  organisations: OrganisationsTable;
+  schools: SchoolsTable;
+  school_groups: SchoolGroupsTable;
+  school_group_schools: SchoolGroupSchoolsTable;
+  users: UsersTable;
+  user_groups: UserGroupsTable;
+  user_group_members: UserGroupMembersTable;
+  user_group_owners: UserGroupOwnersTable;
+  user_group_clearances: UserGroupClearancesTable;
+  role_grants: RoleGrantsTable;
+  sessions: SessionsTable;
+  login_attempts: LoginAttemptsTable;
+  audit_chains: AuditChainsTable;
+  audit_events: AuditEventsTable;
+  students: StudentsTable;
+  student_labels: StudentLabelsTable;
+  student_name_tokens: StudentNameTokensTable;
+  student_groups: StudentGroupsTable;
+  student_group_members: StudentGroupMembersTable;
+  student_links: StudentLinksTable;
+  blocks: BlocksTable;
+}

@@ -1,0 +1,13 @@
+/** The current instant as an ISO 8601 UTC string with millisecond precision; Haven stores times this way. */
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export function addMs(iso: string, ms: number): string {
+  return new Date(Date.parse(iso) + ms).toISOString();
+}
+
+/** The later of two ISO times (they compare as strings). */
+export function laterOf(a: string, b: string): string {
+  return a.localeCompare(b) >= 0 ? a : b;
+}

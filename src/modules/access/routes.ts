@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { clearances } from '../../access/clearances.ts';
+import { pageQuery } from '../../lib/pagination.ts';
+import { id, idParams, isoTime } from '../../lib/schemas.ts';
+import { authOf, type HavenApp } from '../../server/http.ts';
+import { heldGrantSchema } from '../users/routes.ts';
+import type { AccessService } from './service.ts';
+
+const pathKind = z.enum(['group_to_student_group', 'group_to_student', 'user_to_student']);
+const studentGroupRef = z
+  .object({ id, name: z.string(), kind: z.string(), rule: z.unknown() })
+  .nullable();
+const pathSchema = z.object({
+  kind: pathKind,
+  summary: z.string(),
+  linkId: id,
+  userGroup: z.object({ id, name: z.string() }).nullable(),
+  studentGroup: studentGroupRef,
+  since: z.object({
+    membership: z.string().nullable(),
+    link: z.string(),
+    inStudentGroup: z.string().nullable(),
+  }),
+});
+const denialSchema = z.object({
+  kind: z.enum(['block', 'no_role', 'user_inactive', 'student_inactive']),
+  summary: z.string(),
+  block: z
+    .object({
+      id,
+      reason: z.string(),
+      by: z.object({ id, name: z.string() }).nullable(),
+      since: z.string(),
+    })
+    .optional(),
+});
+const asOf = isoTime.optional().describe('Answer as of this time (ISO 8601); omitted: now');
+
+export function accessRoutes(app: HavenApp, access: AccessService) {
+  app.get('/api/v1/access/explain', {
+    config: { access: { permission: 'students.view' } },
+    schema: {
+      tags: ['access'],
+      summary: 'Why a user can or cannot see a student, with every path and denial',
+      description:
+        "Anyone may explain their own access; explaining someone else's takes `reports.access_audit` (Admin). The caller must be able to see the student.",
+      querystring: z.object({ userId: id, studentId: id, asOf }),
+      response: {
+        200: z.object({
+          allowed: z.boolean(),
+          asOf: z.string().nullable(),
+          user: z.object({ id, name: z.string() }),
+          student: z.object({ id, name: z.string() }),
+          paths: z.array(pathSchema),
+          denials: z.array(denialSchema),
+        }),
+      },
+    },
+    handler: (request) => access.explain(authOf(request).principal, request.query),
+  });
+
+  app.get('/api/v1/students/:id/access', {
+    config: { access: { permission: 'reports.access_audit' } },
+    schema: {
+      tags: ['access'],
+      summary: 'Who can see this child, each with their paths, by name (Admin)',
+      params: idParams,
+      querystring: pageQuery.extend({ asOf }),
+      response: {
+        200: z.object({
+          asOf: z.string().nullable(),
+          items: z.array(
+            z.object({
+              user: z.object({ id, name: z.string(), email: z.string() }),
+              paths: z.array(pathSchema),
+            }),
+          ),
+          nextCursor: z.string().nullable(),
+        }),
+      },
+    },
+    handler: (request) =>
+      access.whoCanSee(authOf(request).principal, request.params.id, request.query),
+  });
+
+  app.get('/api/v1/users/:id/effective-permissions', {
+    config: { access: { permission: 'students.view' } },
+    schema: {
+      tags: ['access'],
+      summary:
+        'Roles per scope, clearances, access paths with counts and blocks, each with its source',
+      description:
+        "Anyone may read their own; reading someone else's takes `reports.access_audit` (Admin).",
+      params: idParams,
+      querystring: z.object({ asOf }),
+      response: {
+        200: z.object({
+          asOf: z.string().nullable(),
+          user: z.object({ id, name: z.string(), email: z.string(), status: z.string() }),
+          roles: z.array(heldGrantSchema),
+          clearances: z.array(
+            z.object({
+              clearance: z.enum(clearances),
+              source: z.object({
+                type: z.literal('user_group'),
+                userGroupId: id,
+                userGroupName: z.string(),
+              }),
+              since: z.string(),
+            }),
+          ),
+          memberships: z.array(z.object({ userGroupId: id, name: z.string(), since: z.string() })),
+          paths: z.array(
+            z.object({
+              kind: pathKind,
+              linkId: id,
+              userGroup: z.object({ id, name: z.string() }).nullable(),
+              studentGroup: studentGroupRef,
+              studentId: id.nullable(),
+              student: z.object({ id, name: z.string() }).nullable(),
+              redacted: z.boolean(),
+              students: z.number(),
+              since: z.string(),
+            }),
+          ),
+          blocks: z.array(
+            z.object({
+              id,
+              student: z.object({ id, name: z.string() }),
+              reason: z.string(),
+              since: z.string(),
+              by: id.nullable(),
+            }),
+          ),
+          hiddenBlocks: z.number(),
+          visibleStudents: z.number(),
+        }),
+      },
+    },
+    handler: (request) =>
+      access.effective(authOf(request).principal, request.params.id, request.query.asOf),
+  });
+}

@@ -1,0 +1,118 @@
+import { requireAssignRole, requireSomewhere } from '../../access/decide.ts';
+import { assertOrganisationKeepsAnOwner } from '../../access/owners.ts';
+import type { Principal } from '../../access/principal.ts';
+import type { GrantableRole } from '../../access/roles.ts';
+import type { Scope, ScopeType } from '../../access/scopes.ts';
+import type { Database } from '../../db/database.ts';
+import type { RoleGrantsTable } from '../../db/tables.ts';
+import { conflict, HavenError } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import { scopeName } from '../organisations/repository.ts';
+import { findUser } from '../users/repository.ts';
+import {
+  closeGrant,
+  findCurrentGrant,
+  findSameCurrentGrant,
+  type GrantSubject,
+  insertGrant,
+  listCurrentGrants,
+} from './repository.ts';
+
+export function presentGrant(row: RoleGrantsTable) {
+  return {
+    id: row.id,
+    subject: (row.user_id !== null
+      ? { type: 'user', id: row.user_id }
+      : { type: 'user_group', id: row.user_group_id! }) as GrantSubject,
+    role: row.role as GrantableRole,
+    scope: { type: row.scope_type as ScopeType, id: row.scope_id },
+    grantedBy: row.granted_by,
+    validFrom: row.valid_from,
+  };
+}
+
+function missing(field: string, what: string): HavenError {
+  return new HavenError(404, 'not_found', 'Not found', `${what} not found`, { field });
+}
+
+export class RoleGrantService {
+  constructor(private readonly database: Database) {}
+
+  /** Anti-escalation rules 1 and 2: Owner is granted only by an Owner, other roles by an Admin+ covering the scope. */
+  async grant(
+    principal: Principal,
+    input: { subject: GrantSubject; role: GrantableRole; scope: Scope },
+    origin: ChangeOrigin,
+  ) {
+    return runChange(this.database, origin, async (change) => {
+      const db = change.db;
+      const organisationId = principal.organisationId;
+      if ((await scopeName(db, organisationId, input.scope)) === undefined) {
+        throw missing('scope.id', `Scope ${input.scope.type} ${input.scope.id}`);
+      }
+      if (input.subject.type === 'user') {
+        if (!(await findUser(db, organisationId, input.subject.id))) {
+          throw missing('subject.id', 'User');
+        }
+      } else {
+        const group = await db
+          .selectFrom('user_groups')
+          .select('id')
+          .where('organisation_id', '=', organisationId)
+          .where('id', '=', input.subject.id)
+          .where('deleted_at', 'is', null)
+          .executeTakeFirst();
+        if (!group) throw missing('subject.id', 'User group');
+      }
+      requireAssignRole(principal, input.role, input.scope);
+      if (await findSameCurrentGrant(db, organisationId, input.subject, input.role, input.scope)) {
+        throw conflict('This role is already granted at this scope', 'already_granted');
+      }
+      const id = newId();
+      await insertGrant(db, {
+        id,
+        organisationId,
+        subject: input.subject,
+        role: input.role,
+        scope: input.scope,
+        grantedBy: principal.userId,
+        now: change.now,
+      });
+      change.record({
+        action: 'role_grant.create',
+        targetType: 'role_grant',
+        targetId: id,
+        after: { subject: input.subject, role: input.role, scope: input.scope },
+      });
+      return presentGrant((await findCurrentGrant(db, organisationId, id))!);
+    });
+  }
+
+  async revoke(principal: Principal, grantId: string, origin: ChangeOrigin): Promise<void> {
+    await runChange(this.database, origin, async (change) => {
+      const organisationId = principal.organisationId;
+      const row = await findCurrentGrant(change.db, organisationId, grantId);
+      if (!row) throw missing('id', 'Role grant');
+      const grant = presentGrant(row);
+      requireAssignRole(principal, grant.role, grant.scope);
+      await closeGrant(change.db, organisationId, grantId, principal.userId, change.now);
+      if (grant.role === 'owner') await assertOrganisationKeepsAnOwner(change.db, organisationId);
+      change.record({
+        action: 'role_grant.revoke',
+        targetType: 'role_grant',
+        targetId: grantId,
+        before: { subject: grant.subject, role: grant.role, scope: grant.scope },
+      });
+    });
+  }
+
+  async list(
+    principal: Principal,
+    filter: { userId?: string | undefined; userGroupId?: string | undefined },
+  ) {
+    requireSomewhere(principal, 'roles.assign');
+    const rows = await listCurrentGrants(this.database.db, principal.organisationId, filter);
+    return rows.map(presentGrant);
+  }
+}

@@ -1,0 +1,461 @@
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
+import {
+  type AccessTime,
+  groupToStudentGroupPaths,
+  groupToStudentPaths,
+  reachableStudentIds,
+  studentVisibleTo,
+  userToStudentPaths,
+  type Viewer,
+} from '../../access/visibility.ts';
+import { type Placeholders, runPrepared } from '../../db/prepared.ts';
+import { chunks } from '../../db/sql.ts';
+import type { DB, StudentsTable } from '../../db/tables.ts';
+import { nameTokens, searchTokens } from './names.ts';
+
+export type StudentRow = StudentsTable;
+
+export interface StudentFilter {
+  q?: string | undefined;
+  schoolId?: string | undefined;
+  yearGroup?: number | undefined;
+  onRoll?: boolean | undefined;
+  studentGroupId?: string | undefined;
+}
+
+type StudentsEb = ExpressionBuilder<DB & { s: DB['students'] }, 's'>;
+
+/** Students the viewer can see at T: the one visibility filter (src/access/visibility.ts). */
+export function visibleStudents(db: Kysely<DB>, t: AccessTime, viewer: Viewer) {
+  return db.selectFrom('students as s').where((eb) => studentVisibleTo(db, eb, t, viewer));
+}
+
+/** The prefix range of one search word: every token that starts with it. */
+function tokenRange(word: string): [string, string] {
+  return [word, `${word}\uffff`];
+}
+
+/** Each search word is the start of one of the student's words (name or UPN). */
+function matchesWord(eb: StudentsEb, from: string, to: string): Expression<SqlBool> {
+  return eb.exists(
+    eb
+      .selectFrom('student_name_tokens as nt')
+      .select('nt.student_id')
+      .whereRef('nt.student_id', '=', 's.id')
+      .where('nt.token', '>=', from)
+      .where('nt.token', '<', to),
+  );
+}
+
+/** Narrowing by school, year, roll and group, for every query shape. */
+function narrow(eb: StudentsEb, p: Placeholders, filter: StudentFilter): Expression<SqlBool>[] {
+  const conditions: Expression<SqlBool>[] = [];
+  if (filter.schoolId !== undefined) conditions.push(eb('s.school_id', '=', p.value('schoolId')));
+  if (filter.yearGroup !== undefined)
+    conditions.push(eb('s.year_group', '=', p.value('yearGroup') as unknown as number));
+  if (filter.onRoll !== undefined)
+    conditions.push(eb('s.on_roll', '=', p.value('onRoll') as unknown as number));
+  if (filter.studentGroupId !== undefined) {
+    conditions.push(
+      eb.exists(
+        eb
+          .selectFrom('student_group_members as gm')
+          .select('gm.student_id')
+          .where('gm.student_group_id', '=', p.value('studentGroupId'))
+          .whereRef('gm.student_id', '=', 's.id')
+          .where('gm.valid_to', 'is', null),
+      ),
+    );
+  }
+  return conditions;
+}
+
+function narrowingArgs(filter: StudentFilter) {
+  return {
+    ...(filter.schoolId !== undefined ? { schoolId: filter.schoolId } : {}),
+    ...(filter.yearGroup !== undefined ? { yearGroup: filter.yearGroup } : {}),
+    ...(filter.onRoll !== undefined ? { onRoll: filter.onRoll ? 1 : 0 } : {}),
+    ...(filter.studentGroupId !== undefined ? { studentGroupId: filter.studentGroupId } : {}),
+  };
+}
+
+function narrowingShape(filter: StudentFilter): string {
+  return ['schoolId', 'yearGroup', 'onRoll', 'studentGroupId']
+    .filter((k) => filter[k as keyof StudentFilter] !== undefined)
+    .join('+');
+}
+
+/**
+ * How a page is read. A database's planner cannot see through the visibility rules, so Haven
+ * chooses: walk the name index when the caller sees many students (`scan`), start from the
+ * students their paths reach when those are few (`reach`), or from the search's matches when
+ * those are fewer (`search`). Every shape returns the same rows.
+ */
+export type PageShape = 'scan' | 'reach' | 'search';
+
+/** Up to this many candidates, sorting them beats walking the whole name index. */
+const FEW = 4000;
+
+export interface PagePlan {
+  shape: PageShape;
+  reach: number;
+  matches: number | null;
+}
+
+/** One small query: about how many students the viewer's paths reach, and how many match the rarest word. */
+export async function planStudentPage(
+  db: Kysely<DB>,
+  t: AccessTime,
+  viewer: Viewer,
+  words: string[],
+): Promise<PagePlan> {
+  const rarest = [...words].sort((a, b) => b.length - a.length)[0];
+  const [row] = await runPrepared(
+    db,
+    `students.plan|${rarest ? 'word' : 'none'}`,
+    (p) =>
+      db.selectNoFrom((eb) => [
+        eb
+          .selectFrom('user_group_members as m')
+          .innerJoin('student_links as l', 'l.user_group_id', 'm.user_group_id')
+          .leftJoin('student_groups as sg', 'sg.id', 'l.student_group_id')
+          .select(sql<number>`coalesce(sum(coalesce(sg.member_count, 1)), 0)`.as('n'))
+          .where('m.user_id', '=', p.value('user'))
+          .where('m.valid_to', 'is', null)
+          .where('l.valid_to', 'is', null)
+          .as('group_reach'),
+        eb
+          .selectFrom('student_links as dl')
+          .select((eb2) => eb2.fn.countAll<number>().as('n'))
+          .where('dl.user_id', '=', p.value('user'))
+          .where('dl.valid_to', 'is', null)
+          .as('direct_reach'),
+        rarest
+          ? eb
+              .selectFrom('student_name_tokens as nt')
+              .select((eb2) => eb2.fn.countAll<number>().as('n'))
+              .where('nt.organisation_id', '=', p.value('org'))
+              .where('nt.token', '>=', p.value('from'))
+              .where('nt.token', '<', p.value('to'))
+              .as('matches')
+          : sql<null>`null`.as('matches'),
+      ]),
+    {
+      user: viewer.userId,
+      org: t.organisationId,
+      ...(rarest ? { from: tokenRange(rarest)[0], to: tokenRange(rarest)[1] } : {}),
+    },
+  );
+  const reach = Number(row!.group_reach) + Number(row!.direct_reach);
+  const matches = row!.matches === null ? null : Number(row!.matches);
+  let shape: PageShape = 'scan';
+  if (matches !== null && matches <= FEW && matches <= reach) shape = 'search';
+  else if (reach <= FEW) shape = 'reach';
+  else if (matches !== null && matches < reach / 4) shape = 'search';
+  return { shape, reach, matches };
+}
+
+export interface PageRequest extends StudentFilter {
+  limit: number;
+  after?: readonly [string, string, string] | undefined;
+  /** Overrides the planner (tests use it to hold every shape to the same answer). */
+  shape?: PageShape | undefined;
+}
+
+/**
+ * One page of the students a viewer can see, by family name: one query, with the visibility
+ * filter, search, narrowing, sort and cursor all inside it.
+ */
+export async function pageOfVisibleStudents(
+  db: Kysely<DB>,
+  t: AccessTime,
+  viewer: Viewer,
+  request: PageRequest,
+): Promise<StudentRow[]> {
+  const words = searchTokens(request.q);
+  const forced = request.shape === 'search' && words.length === 0 ? 'scan' : request.shape;
+  const plan = forced ? { shape: forced } : await planStudentPage(db, t, viewer, words);
+  const rarest = [...words].sort((a, b) => b.length - a.length)[0];
+  const schools = viewer.schools === 'all' ? 'all' : viewer.schools.length;
+  const shape = [
+    'students.page',
+    plan.shape,
+    `schools:${schools}`,
+    `words:${words.length}`,
+    narrowingShape(request),
+    request.after ? 'after' : 'first',
+  ].join('|');
+  const build = (p: Placeholders) => {
+    const pt: AccessTime = { organisationId: p.value('org') };
+    const user = p.value('user');
+    const student = sql.ref<string>('s.id');
+    let query = db
+      .selectFrom('students as s')
+      .selectAll('s')
+      .where('s.organisation_id', '=', pt.organisationId)
+      .where('s.deleted_at', 'is', null);
+    if (schools !== 'all') {
+      query =
+        schools === 0
+          ? query.where(sql<SqlBool>`1 = 0`)
+          : query.where('s.school_id', 'in', p.list('schools', schools));
+    }
+    query = query
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('users as u')
+            .select('u.id')
+            .where('u.id', '=', user)
+            .where('u.disabled_at', 'is', null)
+            .where('u.removed_at', 'is', null),
+        ),
+      )
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('blocks as b')
+              .select('b.id')
+              .where('b.user_id', '=', user)
+              .whereRef('b.student_id', '=', 's.id')
+              .where('b.valid_to', 'is', null),
+          ),
+        ),
+      );
+    if (plan.shape === 'reach') {
+      query = query.where('s.id', 'in', reachableStudentIds(db, pt, user));
+    } else {
+      query = query.where((eb) =>
+        eb.or([
+          eb.exists(groupToStudentGroupPaths(db, pt, { user, student })),
+          eb.exists(groupToStudentPaths(db, pt, { user, student })),
+          eb.exists(userToStudentPaths(db, pt, { user, student })),
+        ]),
+      );
+    }
+    if (plan.shape === 'search') {
+      query = query.where(
+        's.id',
+        'in',
+        db
+          .selectFrom('student_name_tokens as st')
+          .select('st.student_id')
+          .where('st.organisation_id', '=', pt.organisationId)
+          .where('st.token', '>=', p.value('rarestFrom'))
+          .where('st.token', '<', p.value('rarestTo')),
+      );
+    }
+    query = query.where((eb) =>
+      eb.and([
+        ...words.map((_, i) => matchesWord(eb, p.value(`from${i}`), p.value(`to${i}`))),
+        ...narrow(eb, p, request),
+      ]),
+    );
+    if (request.after) {
+      const [family, given, id] = [
+        p.value('afterFamily'),
+        p.value('afterGiven'),
+        p.value('afterId'),
+      ];
+      query = query.where((eb) =>
+        eb.or([
+          eb('s.family_key', '>', family),
+          eb.and([eb('s.family_key', '=', family), eb('s.given_key', '>', given)]),
+          eb.and([
+            eb('s.family_key', '=', family),
+            eb('s.given_key', '=', given),
+            eb('s.id', '>', id),
+          ]),
+        ]),
+      );
+    }
+    return query
+      .orderBy('s.family_key')
+      .orderBy('s.given_key')
+      .orderBy('s.id')
+      .limit(p.value('limit') as unknown as number);
+  };
+  const args: Record<string, string | number | readonly string[]> = {
+    org: t.organisationId,
+    user: viewer.userId,
+    limit: request.limit,
+    ...narrowingArgs(request),
+  };
+  if (viewer.schools !== 'all') args.schools = viewer.schools;
+  words.forEach((word, i) => {
+    [args[`from${i}`], args[`to${i}`]] = tokenRange(word);
+  });
+  if (plan.shape === 'search' && rarest) [args.rarestFrom, args.rarestTo] = tokenRange(rarest);
+  if (request.after) [args.afterFamily, args.afterGiven, args.afterId] = request.after;
+  return runPrepared(db, shape, build, args);
+}
+
+/** Search and narrowing for the queries that are not paged (counts, exports, group members). */
+export function applyStudentFilter<O>(
+  query: import('kysely').SelectQueryBuilder<DB & { s: StudentsTable }, 's', O>,
+  filter: StudentFilter,
+) {
+  const words = searchTokens(filter.q);
+  const values: Record<string, string> = {};
+  const direct: Placeholders = {
+    value: (name) => values[name]!,
+    list: () => [],
+  };
+  Object.assign(values, {
+    ...(filter.schoolId !== undefined ? { schoolId: filter.schoolId } : {}),
+    ...(filter.yearGroup !== undefined ? { yearGroup: filter.yearGroup as unknown as string } : {}),
+    ...(filter.onRoll !== undefined
+      ? { onRoll: (filter.onRoll ? 1 : 0) as unknown as string }
+      : {}),
+    ...(filter.studentGroupId !== undefined ? { studentGroupId: filter.studentGroupId } : {}),
+  });
+  return query.where((eb) =>
+    eb.and([...words.map((w) => matchesWord(eb, ...tokenRange(w))), ...narrow(eb, direct, filter)]),
+  );
+}
+
+export async function findStudentInOrganisation(
+  db: Kysely<DB>,
+  organisationId: string,
+  studentId: string,
+) {
+  return db
+    .selectFrom('students')
+    .selectAll()
+    .where('organisation_id', '=', organisationId)
+    .where('id', '=', studentId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** May the viewer see this student? The hot check, compiled once per shape. */
+export async function findVisibleStudent(
+  db: Kysely<DB>,
+  t: AccessTime,
+  viewer: Viewer,
+  studentId: string,
+): Promise<StudentRow | undefined> {
+  if (t.asOf !== undefined) {
+    return visibleStudents(db, t, viewer)
+      .selectAll('s')
+      .where('s.id', '=', studentId)
+      .executeTakeFirst();
+  }
+  const schools = viewer.schools === 'all' ? 'all' : viewer.schools.length;
+  const rows = await runPrepared(
+    db,
+    `students.check|schools:${schools}`,
+    (p) =>
+      db
+        .selectFrom('students as s')
+        .selectAll('s')
+        .where('s.id', '=', p.value('student'))
+        .where((eb) =>
+          studentVisibleTo(
+            db,
+            eb,
+            { organisationId: p.value('org') },
+            {
+              userId: p.value('user'),
+              schools: schools === 'all' ? 'all' : p.list('schools', schools),
+            },
+          ),
+        ),
+    {
+      student: studentId,
+      org: t.organisationId,
+      user: viewer.userId,
+      ...(viewer.schools === 'all' ? {} : { schools: viewer.schools }),
+    },
+  );
+  return rows[0];
+}
+
+/** Of these ids, the ones the viewer can see (set-based, for checks over many records). */
+export async function visibleStudentIds(
+  db: Kysely<DB>,
+  t: AccessTime,
+  viewer: Viewer,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  const visible = new Set<string>();
+  for (const slice of chunks([...new Set(ids)])) {
+    const rows = await visibleStudents(db, t, viewer)
+      .select('s.id')
+      .where('s.id', 'in', slice)
+      .execute();
+    for (const row of rows) visible.add(row.id);
+  }
+  return visible;
+}
+
+export async function findStudentByUpn(db: Kysely<DB>, organisationId: string, upn: string) {
+  return db
+    .selectFrom('students')
+    .select(['id'])
+    .where('organisation_id', '=', organisationId)
+    .where('upn', '=', upn)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/**
+ * Flags, tags and search words are kept twice: on the row (to show) and as rows (to query).
+ * Called whenever a student is written.
+ */
+export async function replaceLabels(db: Kysely<DB>, student: StudentRow): Promise<void> {
+  await db.deleteFrom('student_labels').where('student_id', '=', student.id).execute();
+  await db.deleteFrom('student_name_tokens').where('student_id', '=', student.id).execute();
+  await insertLabels(db, [student]);
+}
+
+/** Labels and search words of new students, in bulk. */
+export async function insertLabels(db: Kysely<DB>, students: readonly StudentRow[]): Promise<void> {
+  const labels = students.flatMap((row) => [
+    ...(JSON.parse(row.flags) as string[]).map((value) => ({ kind: 'flag', value, row })),
+    ...(JSON.parse(row.tags) as string[]).map((value) => ({ kind: 'tag', value, row })),
+  ]);
+  for (const slice of chunks(labels, 400)) {
+    await db
+      .insertInto('student_labels')
+      .values(
+        slice.map(({ kind, value, row }) => ({
+          organisation_id: row.organisation_id,
+          student_id: row.id,
+          kind,
+          value,
+        })),
+      )
+      .execute();
+  }
+  const tokens = students.flatMap((row) =>
+    nameTokens(row).map((token) => ({
+      organisation_id: row.organisation_id,
+      student_id: row.id,
+      token,
+    })),
+  );
+  for (const slice of chunks(tokens, 600)) {
+    await db.insertInto('student_name_tokens').values(slice).execute();
+  }
+}
+
+/** How many students the viewer can see (with the same filters as the list), read in the cheaper shape. */
+export async function countVisibleStudents(
+  db: Kysely<DB>,
+  t: AccessTime,
+  viewer: Viewer,
+  filter: StudentFilter,
+): Promise<number> {
+  const plan =
+    t.asOf === undefined
+      ? await planStudentPage(db, t, viewer, searchTokens(filter.q))
+      : { shape: 'scan' as const };
+  let query = applyStudentFilter(
+    visibleStudents(db, t, viewer).select((eb) => eb.fn.countAll<number>().as('n')),
+    filter,
+  );
+  if (plan.shape === 'reach')
+    query = query.where('s.id', 'in', reachableStudentIds(db, t, viewer.userId));
+  const row = await query.executeTakeFirstOrThrow();
+  return Number(row.n);
+}

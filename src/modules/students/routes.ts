@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import type { Database } from '../../db/database.ts';
+import { validationFailed } from '../../lib/errors.ts';
+import { pageQuery } from '../../lib/pagination.ts';
+import { id, idParams } from '../../lib/schemas.ts';
+import { authOf, type HavenApp, originOf } from '../../server/http.ts';
+import { importStudents } from './import.ts';
+import { createStudentBody, studentSchema, updateStudentBody } from './schema.ts';
+import type { StudentService } from './service.ts';
+
+export const studentFilterQuery = z.object({
+  q: z.string().trim().max(200).optional(),
+  schoolId: id.optional(),
+  yearGroup: z.coerce.number().int().min(-1).max(14).optional(),
+  onRoll: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  studentGroupId: id.optional(),
+});
+
+const importProblem = z.object({ line: z.number(), column: z.string(), message: z.string() });
+const importReport = z.object({
+  dryRun: z.boolean(),
+  rows: z.number(),
+  created: z.number(),
+  errors: z.array(importProblem),
+});
+
+export function studentRoutes(app: HavenApp, students: StudentService, database: Database) {
+  app.post('/api/v1/students', {
+    config: { access: { permission: 'students.create' } },
+    schema: {
+      tags: ['students'],
+      summary: 'Add a student (Admin at the school)',
+      body: createStudentBody,
+      response: { 201: studentSchema },
+    },
+    handler: async (request, reply) => {
+      const student = await students.create(
+        authOf(request).principal,
+        request.body,
+        originOf(request),
+      );
+      return reply.code(201).send(student);
+    },
+  });
+
+  app.get('/api/v1/students', {
+    config: { access: { permission: 'students.view' } },
+    schema: {
+      tags: ['students'],
+      summary: 'The students the caller can see, by family name',
+      description:
+        '`q` matches every word against the names, or a UPN exactly. Only students the caller can see are ever listed (spec section 3).',
+      querystring: pageQuery.extend(studentFilterQuery.shape),
+      response: {
+        200: z.object({ items: z.array(studentSchema), nextCursor: z.string().nullable() }),
+      },
+    },
+    handler: (request) => students.list(authOf(request).principal, request.query),
+  });
+
+  app.get('/api/v1/students/count', {
+    config: { access: { permission: 'students.view' } },
+    schema: {
+      tags: ['students'],
+      summary: 'How many students the caller can see, with the same filters as the list',
+      querystring: studentFilterQuery,
+      response: { 200: z.object({ count: z.number() }) },
+    },
+    handler: async (request) => ({
+      count: await students.count(authOf(request).principal, request.query),
+    }),
+  });
+
+  app.get('/api/v1/students/export', {
+    config: { access: { permission: 'students.view' } },
+    schema: {
+      tags: ['students'],
+      summary: 'CSV of the students the caller can see (the export is logged)',
+      querystring: studentFilterQuery,
+    },
+    handler: async (request, reply) => {
+      const csv = await students.exportCsv(
+        authOf(request).principal,
+        request.query,
+        originOf(request),
+      );
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="students.csv"')
+        .send(csv);
+    },
+  });
+
+  app.post('/api/v1/students/import', {
+    config: { access: { permission: 'students.create' } },
+    bodyLimit: 50 * 1024 * 1024,
+    schema: {
+      tags: ['students'],
+      summary: 'Import students from CSV (Admin)',
+      description:
+        'Send `text/csv`. Columns: givenName, familyName, school (name) or schoolId, and optionally upn, preferredName, dateOfBirth, yearGroup, house, senStatus, flags and tags (separated by ";"), onRoll. With `dryRun=true` nothing is written and every bad row is reported by line and column; without it, any bad row means nothing is written (400).',
+      querystring: z.object({
+        dryRun: z
+          .enum(['true', 'false'])
+          .transform((v) => v === 'true')
+          .optional(),
+      }),
+      body: z.string(),
+      response: { 200: importReport, 201: importReport },
+    },
+    handler: async (request, reply) => {
+      const report = await importStudents(
+        database,
+        authOf(request).principal,
+        request.body,
+        { dryRun: request.query.dryRun ?? false },
+        originOf(request),
+      );
+      if (report.dryRun) return reply.code(200).send(report);
+      if (report.errors.length > 0) {
+        const error = validationFailed(
+          report.errors.map((e) => ({ field: `line ${e.line}, ${e.column}`, message: e.message })),
+        );
+        Object.assign(error.extra, { rows: report.rows, problems: report.errors });
+        throw error;
+      }
+      return reply.code(201).send(report);
+    },
+  });
+
+  app.get('/api/v1/students/:id', {
+    config: { access: { permission: 'students.view' } },
+    schema: {
+      tags: ['students'],
+      summary: 'One student (404 if the caller cannot see them)',
+      params: idParams,
+      response: { 200: studentSchema },
+    },
+    handler: (request) => students.get(authOf(request).principal, request.params.id),
+  });
+
+  app.patch('/api/v1/students/:id', {
+    config: { access: { permission: 'students.update' } },
+    schema: {
+      tags: ['students'],
+      summary: 'Edit a student (Admin at the school)',
+      params: idParams,
+      body: updateStudentBody,
+      response: { 200: studentSchema },
+    },
+    handler: (request) =>
+      students.update(
+        authOf(request).principal,
+        request.params.id,
+        request.body,
+        originOf(request),
+      ),
+  });
+
+  app.delete('/api/v1/students/:id', {
+    config: { access: { permission: 'students.delete' } },
+    schema: {
+      tags: ['students'],
+      summary: 'Soft-delete a student (Admin at the school)',
+      params: idParams,
+    },
+    handler: async (request, reply) => {
+      await students.remove(authOf(request).principal, request.params.id, originOf(request));
+      return reply.code(204).send();
+    },
+  });
+}

@@ -1,0 +1,466 @@
+import type { Clearance } from '../../access/clearances.ts';
+import {
+  canSomewhere,
+  permissionDenied,
+  requireAssignRole,
+  requireClearanceToConfer,
+  requirePermission,
+  viewerOf,
+} from '../../access/decide.ts';
+import { assertOrganisationKeepsAnOwner } from '../../access/owners.ts';
+import type { Principal } from '../../access/principal.ts';
+import type { GrantableRole } from '../../access/roles.ts';
+import type { Scope, ScopeType } from '../../access/scopes.ts';
+import { chunks } from '../../db/sql.ts';
+import { conflict, HavenError, invalidField, limitExceeded } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import type { Change } from '../audit/change.ts';
+import { findStudentGroup, scopeOfStudentGroup } from '../student-groups/service.ts';
+import { findVisibleStudent } from '../students/repository.ts';
+import {
+  currentClearances,
+  currentGroupGrants,
+  currentIn,
+  existingUserIds,
+  type UserGroupRow,
+  userGroupNameTaken,
+} from './repository.ts';
+
+/** Limits of spec section 5. */
+export const limits = {
+  userGroupsPerOrganisation: 1000,
+  ownersPerGroup: 10,
+  membersPerGroup: 1_000_000,
+  idsPerCall: 10_000,
+} as const;
+
+export type LinkTarget = { studentGroupId?: string | undefined; studentId?: string | undefined };
+
+function missing(field: string, what: string): HavenError {
+  return new HavenError(404, 'not_found', 'Not found', `${what} not found`, { field });
+}
+
+/**
+ * Every edit to one user group goes through here, inside one change, whether it comes from
+ * its own endpoint or from a batch; each checks who may make it (spec sections 2 and 5).
+ */
+export class UserGroupEditor {
+  constructor(
+    private readonly change: Change,
+    private readonly principal: Principal,
+    private group: UserGroupRow,
+  ) {}
+
+  get groupId(): string {
+    return this.group.id;
+  }
+
+  async isOwner(): Promise<boolean> {
+    if (!this.principal.userId) return false;
+    const owners = await currentIn(this.change.db, 'user_group_owners', this.group.id, [
+      this.principal.userId,
+    ]);
+    return owners.size > 0;
+  }
+
+  /** Admin or higher administers every group; a group's owners administer it (spec section 5). */
+  async requireAdminister(): Promise<void> {
+    if (canSomewhere(this.principal, 'user_groups.manage')) return;
+    if (await this.isOwner()) return;
+    throw permissionDenied('user_groups.manage');
+  }
+
+  /**
+   * Changing who is in a group passes on everything the group holds, so the actor must be able
+   * to grant each of its roles (rules 1 and 2) and hold each of its clearances (rule 3).
+   */
+  async requireMembershipAuthority(): Promise<{ holdsOwner: boolean }> {
+    await this.requireAdminister();
+    const grants = await currentGroupGrants(this.change.db, this.group.id);
+    for (const grant of grants) {
+      requireAssignRole(this.principal, grant.role as GrantableRole, {
+        type: grant.scope_type as ScopeType,
+        id: grant.scope_id,
+      });
+    }
+    for (const clearance of await currentClearances(this.change.db, this.group.id)) {
+      requireClearanceToConfer(this.principal, clearance);
+    }
+    return {
+      holdsOwner: grants.some((g) => g.role === 'owner' && g.scope_type === 'organisation'),
+    };
+  }
+
+  async #requireUsers(userIds: readonly string[], field: string) {
+    const existing = await existingUserIds(this.change.db, this.group.organisation_id, userIds);
+    const absent = userIds.find((id) => !existing.has(id));
+    if (absent) throw missing(field, `User ${absent}`);
+  }
+
+  async #adjustMemberCount(delta: number) {
+    if (delta === 0) return;
+    const count = this.group.member_count + delta;
+    await this.change.db
+      .updateTable('user_groups')
+      .set({ member_count: count, updated_at: this.change.now })
+      .where('id', '=', this.group.id)
+      .execute();
+    this.group = { ...this.group, member_count: count };
+  }
+
+  async addMembers(userIds: readonly string[]): Promise<{ added: number; alreadyMembers: number }> {
+    const ids = [...new Set(userIds)];
+    if (ids.length > limits.idsPerCall) {
+      throw limitExceeded(
+        `At most ${limits.idsPerCall} users per call; use the haven CLI for more`,
+        limits.idsPerCall,
+      );
+    }
+    await this.requireMembershipAuthority();
+    await this.#requireUsers(ids, 'userIds');
+    const already = await currentIn(this.change.db, 'user_group_members', this.group.id, ids);
+    const fresh = ids.filter((id) => !already.has(id));
+    await this.insertMembers(fresh);
+    return { added: fresh.length, alreadyMembers: already.size };
+  }
+
+  /** Inserts new memberships after the checks above (also used by bulk imports). */
+  async insertMembers(fresh: readonly string[]): Promise<void> {
+    if (this.group.member_count + fresh.length > limits.membersPerGroup) {
+      throw limitExceeded(
+        `A user group holds at most ${limits.membersPerGroup} members`,
+        limits.membersPerGroup,
+      );
+    }
+    for (const slice of chunks(fresh, 1000)) {
+      await this.change.db
+        .insertInto('user_group_members')
+        .values(
+          slice.map((user_id) => ({
+            organisation_id: this.group.organisation_id,
+            user_group_id: this.group.id,
+            user_id,
+            valid_from: this.change.now,
+            valid_to: null,
+          })),
+        )
+        .execute();
+    }
+    await this.#adjustMemberCount(fresh.length);
+    for (const slice of chunks(fresh, 10_000)) {
+      if (slice.length === 0) continue;
+      this.change.record({
+        action: 'user_group.members.add',
+        targetType: 'user_group',
+        targetId: this.group.id,
+        after: { userIds: slice },
+      });
+    }
+  }
+
+  async #endRows(
+    table: 'user_group_members' | 'user_group_owners',
+    userIds: readonly string[],
+  ): Promise<number> {
+    let ended = 0;
+    for (const slice of chunks(userIds)) {
+      // A row begun in this same change never held: remove it rather than close it.
+      const dropped = await this.change.db
+        .deleteFrom(table)
+        .where('user_group_id', '=', this.group.id)
+        .where('user_id', 'in', slice)
+        .where('valid_to', 'is', null)
+        .where('valid_from', '=', this.change.now)
+        .executeTakeFirst();
+      const closed = await this.change.db
+        .updateTable(table)
+        .set({ valid_to: this.change.now })
+        .where('user_group_id', '=', this.group.id)
+        .where('user_id', 'in', slice)
+        .where('valid_to', 'is', null)
+        .executeTakeFirst();
+      ended += Number(dropped.numDeletedRows) + Number(closed.numUpdatedRows);
+    }
+    return ended;
+  }
+
+  async removeMembers(userIds: readonly string[]): Promise<{ removed: number }> {
+    const ids = [...new Set(userIds)];
+    if (ids.length > limits.idsPerCall) {
+      throw limitExceeded(`At most ${limits.idsPerCall} users per call`, limits.idsPerCall);
+    }
+    const { holdsOwner } = await this.requireMembershipAuthority();
+    const removed = await this.#endRows('user_group_members', ids);
+    await this.#adjustMemberCount(-removed);
+    if (holdsOwner && removed > 0)
+      await assertOrganisationKeepsAnOwner(this.change.db, this.group.organisation_id);
+    if (removed > 0) {
+      this.change.record({
+        action: 'user_group.members.remove',
+        targetType: 'user_group',
+        targetId: this.group.id,
+        before: { userIds: ids },
+      });
+    }
+    return { removed };
+  }
+
+  async addOwners(userIds: readonly string[]): Promise<{ added: number }> {
+    await this.requireAdminister();
+    const ids = [...new Set(userIds)];
+    await this.#requireUsers(ids, 'userIds');
+    const already = await currentIn(this.change.db, 'user_group_owners', this.group.id, ids);
+    const fresh = ids.filter((id) => !already.has(id));
+    const current = await this.change.db
+      .selectFrom('user_group_owners')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_group_id', '=', this.group.id)
+      .where('valid_to', 'is', null)
+      .executeTakeFirstOrThrow();
+    if (Number(current.n) + fresh.length > limits.ownersPerGroup) {
+      throw limitExceeded(
+        `A user group has at most ${limits.ownersPerGroup} owners`,
+        limits.ownersPerGroup,
+      );
+    }
+    if (fresh.length > 0) {
+      await this.change.db
+        .insertInto('user_group_owners')
+        .values(
+          fresh.map((user_id) => ({
+            organisation_id: this.group.organisation_id,
+            user_group_id: this.group.id,
+            user_id,
+            valid_from: this.change.now,
+            valid_to: null,
+          })),
+        )
+        .execute();
+      this.change.record({
+        action: 'user_group.owners.add',
+        targetType: 'user_group',
+        targetId: this.group.id,
+        after: { userIds: fresh },
+      });
+    }
+    return { added: fresh.length };
+  }
+
+  async removeOwners(userIds: readonly string[]): Promise<{ removed: number }> {
+    await this.requireAdminister();
+    const removed = await this.#endRows('user_group_owners', [...new Set(userIds)]);
+    if (removed > 0) {
+      this.change.record({
+        action: 'user_group.owners.remove',
+        targetType: 'user_group',
+        targetId: this.group.id,
+        before: { userIds },
+      });
+    }
+    return { removed };
+  }
+
+  /** Links widen who sees which children, so they take Admin or higher where the children are. */
+  async addStudentLink(target: LinkTarget): Promise<string> {
+    const db = this.change.db;
+    const organisationId = this.group.organisation_id;
+    const { studentGroupId, studentId } = target;
+    let scope: Scope;
+    if (studentGroupId !== undefined && studentId === undefined) {
+      const studentGroup = await findStudentGroup(db, organisationId, studentGroupId);
+      if (!studentGroup) throw missing('studentGroupId', 'Student group');
+      scope = scopeOfStudentGroup(organisationId, studentGroup.school_id);
+    } else if (studentId !== undefined && studentGroupId === undefined) {
+      const student = await findVisibleStudent(
+        db,
+        { organisationId },
+        viewerOf(this.principal),
+        studentId,
+      );
+      if (!student) throw missing('studentId', 'Student');
+      scope = { type: 'school', id: student.school_id };
+    } else {
+      throw invalidField('studentGroupId', 'give either studentGroupId or studentId');
+    }
+    requirePermission(this.principal, 'user_groups.manage', scope);
+    const column = studentGroupId !== undefined ? 'student_group_id' : 'student_id';
+    const value = studentGroupId ?? studentId!;
+    const existing = await db
+      .selectFrom('student_links')
+      .select('id')
+      .where('user_group_id', '=', this.group.id)
+      .where(column, '=', value)
+      .where('valid_to', 'is', null)
+      .executeTakeFirst();
+    if (existing) throw conflict('This group is already linked there', 'already_linked');
+    const id = newId();
+    await db
+      .insertInto('student_links')
+      .values({
+        id,
+        organisation_id: organisationId,
+        user_group_id: this.group.id,
+        user_id: null,
+        student_group_id: studentGroupId ?? null,
+        student_id: studentId ?? null,
+        created_by: this.principal.userId || null,
+        removed_by: null,
+        valid_from: this.change.now,
+        valid_to: null,
+      })
+      .execute();
+    this.change.record({
+      action: 'user_group.link.add',
+      targetType: 'user_group',
+      targetId: this.group.id,
+      after: { linkId: id, studentGroupId: studentGroupId ?? null, studentId: studentId ?? null },
+    });
+    return id;
+  }
+
+  async removeStudentLink(linkId: string): Promise<void> {
+    const db = this.change.db;
+    const link = await db
+      .selectFrom('student_links')
+      .selectAll()
+      .where('id', '=', linkId)
+      .where('user_group_id', '=', this.group.id)
+      .where('valid_to', 'is', null)
+      .executeTakeFirst();
+    if (!link) throw missing('linkId', 'Link');
+    await this.requireAdminister();
+    await db
+      .updateTable('student_links')
+      .set({ valid_to: this.change.now, removed_by: this.principal.userId || null })
+      .where('id', '=', linkId)
+      .execute();
+    this.change.record({
+      action: 'user_group.link.remove',
+      targetType: 'user_group',
+      targetId: this.group.id,
+      before: { linkId, studentGroupId: link.student_group_id, studentId: link.student_id },
+    });
+  }
+
+  async setClearances(wanted: readonly Clearance[]): Promise<Clearance[]> {
+    if (!canSomewhere(this.principal, 'user_groups.manage'))
+      throw permissionDenied('user_groups.manage');
+    const db = this.change.db;
+    const current = await currentClearances(db, this.group.id);
+    const next = [...new Set(wanted)].sort();
+    const adding = next.filter((c) => !current.includes(c));
+    const removing = current.filter((c) => !next.includes(c));
+    for (const clearance of [...adding, ...removing])
+      requireClearanceToConfer(this.principal, clearance);
+    if (removing.length > 0) {
+      await db
+        .updateTable('user_group_clearances')
+        .set({ valid_to: this.change.now })
+        .where('user_group_id', '=', this.group.id)
+        .where('clearance', 'in', removing)
+        .where('valid_to', 'is', null)
+        .execute();
+    }
+    if (adding.length > 0) {
+      await db
+        .insertInto('user_group_clearances')
+        .values(
+          adding.map((clearance) => ({
+            id: newId(),
+            organisation_id: this.group.organisation_id,
+            user_group_id: this.group.id,
+            clearance,
+            valid_from: this.change.now,
+            valid_to: null,
+          })),
+        )
+        .execute();
+    }
+    if (adding.length + removing.length > 0) {
+      this.change.record({
+        action: 'user_group.clearances.set',
+        targetType: 'user_group',
+        targetId: this.group.id,
+        before: { clearances: current },
+        after: { clearances: next },
+      });
+    }
+    return next;
+  }
+
+  async update(patch: {
+    name?: string | undefined;
+    description?: string | undefined;
+    rationale?: string | undefined;
+  }) {
+    await this.requireAdminister();
+    const db = this.change.db;
+    const name = patch.name ?? this.group.name;
+    if (
+      name !== this.group.name &&
+      (await userGroupNameTaken(db, this.group.organisation_id, name, this.group.id))
+    ) {
+      throw conflict(`A user group named "${name}" already exists`, 'name_taken');
+    }
+    const next = {
+      name,
+      description: patch.description ?? this.group.description,
+      rationale: patch.rationale ?? this.group.rationale,
+    };
+    await db
+      .updateTable('user_groups')
+      .set({ ...next, updated_at: this.change.now })
+      .where('id', '=', this.group.id)
+      .execute();
+    this.change.record({
+      action: 'user_group.update',
+      targetType: 'user_group',
+      targetId: this.group.id,
+      before: {
+        name: this.group.name,
+        description: this.group.description,
+        rationale: this.group.rationale,
+      },
+      after: next,
+    });
+    this.group = { ...this.group, ...next, updated_at: this.change.now };
+  }
+
+  /** Deleting a group ends everything it conferred: memberships, owners, grants, links, clearances. */
+  async delete(): Promise<void> {
+    const { holdsOwner } = await this.requireMembershipAuthority();
+    const db = this.change.db;
+    const now = this.change.now;
+    for (const table of [
+      'user_group_members',
+      'user_group_owners',
+      'user_group_clearances',
+      'role_grants',
+    ] as const) {
+      await db
+        .updateTable(table)
+        .set({ valid_to: now })
+        .where('user_group_id', '=', this.group.id)
+        .where('valid_to', 'is', null)
+        .execute();
+    }
+    await db
+      .updateTable('student_links')
+      .set({ valid_to: now, removed_by: this.principal.userId || null })
+      .where('user_group_id', '=', this.group.id)
+      .where('valid_to', 'is', null)
+      .execute();
+    await db
+      .updateTable('user_groups')
+      .set({ deleted_at: now, updated_at: now, member_count: 0 })
+      .where('id', '=', this.group.id)
+      .execute();
+    if (holdsOwner) await assertOrganisationKeepsAnOwner(db, this.group.organisation_id);
+    this.change.record({
+      action: 'user_group.delete',
+      targetType: 'user_group',
+      targetId: this.group.id,
+      before: { name: this.group.name, memberCount: this.group.member_count },
+    });
+  }
+}

@@ -1,0 +1,328 @@
+import { z } from 'zod';
+import { clearances } from '../../access/clearances.ts';
+import { notFound } from '../../lib/errors.ts';
+import { pageQuery } from '../../lib/pagination.ts';
+import { id, idParams, name, roleName, scope } from '../../lib/schemas.ts';
+import { authOf, type HavenApp, originOf } from '../../server/http.ts';
+import { limits } from './editor.ts';
+import type { UserGroupService } from './service.ts';
+
+const userIds = z.array(id).min(1).max(limits.idsPerCall);
+const text = (max: number) => z.string().max(max);
+const linkTarget = z.union([
+  z.object({ studentGroupId: id }).strict(),
+  z.object({ studentId: id }).strict(),
+]);
+const clearanceList = z.array(z.enum(clearances)).max(clearances.length);
+
+const groupSchema = z.object({
+  id,
+  name: z.string(),
+  description: z.string(),
+  rationale: z.string(),
+  memberCount: z.number(),
+  system: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  owners: z.array(z.object({ id, name: z.string(), email: z.string() })),
+  clearances: z.array(z.enum(clearances)),
+  roleGrants: z.array(z.object({ id, role: roleName, scope })),
+  studentLinks: z.array(
+    z.object({
+      id,
+      since: z.string(),
+      studentGroup: z
+        .object({ id, name: z.string(), kind: z.string(), size: z.number() })
+        .nullable(),
+      student: z.object({ id, name: z.string() }).nullable(),
+      redacted: z.boolean(),
+    }),
+  ),
+  abilities: z.object({
+    edit: z.boolean(),
+    delete: z.boolean(),
+    manageMembers: z.boolean(),
+    manageOwners: z.boolean(),
+    manageLinks: z.boolean(),
+    manageClearances: z.boolean(),
+  }),
+});
+
+const batchOperation = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('addMembers'), userIds }).strict(),
+  z.object({ op: z.literal('removeMembers'), userIds }).strict(),
+  z
+    .object({ op: z.literal('addOwners'), userIds: z.array(id).min(1).max(limits.ownersPerGroup) })
+    .strict(),
+  z
+    .object({
+      op: z.literal('removeOwners'),
+      userIds: z.array(id).min(1).max(limits.ownersPerGroup),
+    })
+    .strict(),
+  z
+    .object({
+      op: z.literal('addStudentLink'),
+      studentGroupId: id.optional(),
+      studentId: id.optional(),
+    })
+    .strict(),
+  z.object({ op: z.literal('removeStudentLink'), linkId: id }).strict(),
+  z.object({ op: z.literal('setClearances'), clearances: clearanceList }).strict(),
+  z
+    .object({
+      op: z.literal('update'),
+      name: name.optional(),
+      description: text(2000).optional(),
+      rationale: text(4000).optional(),
+    })
+    .strict(),
+]);
+
+const groupParams = z.object({ id });
+
+export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
+  app.post('/api/v1/user-groups', {
+    config: { access: { permission: 'user_groups.manage' } },
+    schema: {
+      tags: ['user groups'],
+      summary: 'Create a user group (Admin)',
+      body: z
+        .object({ name, description: text(2000).optional(), rationale: text(4000).optional() })
+        .strict(),
+      response: { 201: groupSchema },
+    },
+    handler: async (request, reply) => {
+      const group = await groups.create(authOf(request).principal, request.body, originOf(request));
+      return reply.code(201).send(group);
+    },
+  });
+
+  app.get('/api/v1/user-groups', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary:
+        'User groups: all of them for Admins, otherwise the ones the caller owns or belongs to',
+      querystring: pageQuery.extend({ q: z.string().trim().max(200).optional() }),
+      response: {
+        200: z.object({
+          items: z.array(
+            z.object({
+              id,
+              name: z.string(),
+              description: z.string(),
+              memberCount: z.number(),
+              system: z.boolean(),
+            }),
+          ),
+          nextCursor: z.string().nullable(),
+        }),
+      },
+    },
+    handler: (request) => groups.list(authOf(request).principal, request.query),
+  });
+
+  app.get('/api/v1/user-groups/:id', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: 'A user group with its owners, grants, links, clearances and what the caller may do',
+      params: idParams,
+      response: { 200: groupSchema },
+    },
+    handler: (request) => groups.get(authOf(request).principal, request.params.id),
+  });
+
+  app.patch('/api/v1/user-groups/:id', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: 'Rename a group or change its description and rationale (Admin or owner)',
+      params: idParams,
+      body: z
+        .object({
+          name: name.optional(),
+          description: text(2000).optional(),
+          rationale: text(4000).optional(),
+        })
+        .strict(),
+      response: { 200: groupSchema },
+    },
+    handler: async (request) => {
+      const { principal } = authOf(request);
+      await groups.edit(principal, request.params.id, originOf(request), (e) =>
+        e.update(request.body),
+      );
+      return groups.get(principal, request.params.id);
+    },
+  });
+
+  app.delete('/api/v1/user-groups/:id', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: 'Delete a group: everything it conferred ends (Admin or owner)',
+      params: idParams,
+    },
+    handler: async (request, reply) => {
+      await groups.edit(authOf(request).principal, request.params.id, originOf(request), (e) =>
+        e.delete(),
+      );
+      return reply.code(204).send();
+    },
+  });
+
+  app.get('/api/v1/user-groups/:id/members', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: "A group's members by name, searchable",
+      params: idParams,
+      querystring: pageQuery.extend({ q: z.string().trim().max(200).optional() }),
+      response: {
+        200: z.object({
+          items: z.array(z.object({ id, name: z.string(), email: z.string(), status: z.string() })),
+          nextCursor: z.string().nullable(),
+        }),
+      },
+    },
+    handler: (request) =>
+      groups.members(authOf(request).principal, request.params.id, request.query),
+  });
+
+  app.post('/api/v1/user-groups/:id/members', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: `Add up to ${limits.idsPerCall} members (Admin or owner; no one passes on a role or clearance they could not grant)`,
+      params: groupParams,
+      body: z.object({ userIds }).strict(),
+      response: { 200: z.object({ added: z.number(), alreadyMembers: z.number() }) },
+    },
+    handler: (request) =>
+      groups.edit(authOf(request).principal, request.params.id, originOf(request), (e) =>
+        e.addMembers(request.body.userIds),
+      ),
+  });
+
+  app.delete('/api/v1/user-groups/:id/members/:userId', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: 'Remove a member: their access through the group ends on their next request',
+      params: z.object({ id, userId: id }),
+    },
+    handler: async (request, reply) => {
+      const result = await groups.edit(
+        authOf(request).principal,
+        request.params.id,
+        originOf(request),
+        (e) => e.removeMembers([request.params.userId]),
+      );
+      if (result.removed === 0) throw notFound('Membership');
+      return reply.code(204).send();
+    },
+  });
+
+  app.post('/api/v1/user-groups/:id/owners', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: `Add owners (at most ${limits.ownersPerGroup})`,
+      params: groupParams,
+      body: z.object({ userIds: z.array(id).min(1).max(limits.ownersPerGroup) }).strict(),
+      response: { 200: z.object({ added: z.number() }) },
+    },
+    handler: (request) =>
+      groups.edit(authOf(request).principal, request.params.id, originOf(request), (e) =>
+        e.addOwners(request.body.userIds),
+      ),
+  });
+
+  app.delete('/api/v1/user-groups/:id/owners/:userId', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: 'Remove an owner',
+      params: z.object({ id, userId: id }),
+    },
+    handler: async (request, reply) => {
+      await groups.edit(authOf(request).principal, request.params.id, originOf(request), (e) =>
+        e.removeOwners([request.params.userId]),
+      );
+      return reply.code(204).send();
+    },
+  });
+
+  app.post('/api/v1/user-groups/:id/student-links', {
+    config: { access: { permission: 'user_groups.manage' } },
+    schema: {
+      tags: ['user groups'],
+      summary: 'Link the group to a student group or a student (Admin where the students are)',
+      params: groupParams,
+      body: linkTarget,
+      response: { 201: z.object({ id }) },
+    },
+    handler: async (request, reply) => {
+      const linkId = await groups.edit(
+        authOf(request).principal,
+        request.params.id,
+        originOf(request),
+        (e) => e.addStudentLink(request.body),
+      );
+      return reply.code(201).send({ id: linkId });
+    },
+  });
+
+  app.delete('/api/v1/user-groups/:id/student-links/:linkId', {
+    config: { access: { authenticated: true } },
+    schema: { tags: ['user groups'], summary: 'End a link', params: z.object({ id, linkId: id }) },
+    handler: async (request, reply) => {
+      await groups.edit(authOf(request).principal, request.params.id, originOf(request), (e) =>
+        e.removeStudentLink(request.params.linkId),
+      );
+      return reply.code(204).send();
+    },
+  });
+
+  app.put('/api/v1/user-groups/:id/clearances', {
+    config: { access: { permission: 'user_groups.manage' } },
+    schema: {
+      tags: ['user groups'],
+      summary:
+        "Set the group's clearances (only a holder of a clearance, or an Owner, confers or removes it)",
+      params: groupParams,
+      body: z.object({ clearances: clearanceList }).strict(),
+      response: { 200: z.object({ clearances: clearanceList }) },
+    },
+    handler: async (request) => ({
+      clearances: await groups.edit(
+        authOf(request).principal,
+        request.params.id,
+        originOf(request),
+        (e) => e.setClearances(request.body.clearances),
+      ),
+    }),
+  });
+
+  app.post('/api/v1/user-groups/:id/batch', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: 'Apply a list of edits atomically: all of them, or none',
+      description:
+        'If any operation fails, the answer is the error of the first failing one (with `operationIndex`), and no operation is applied.',
+      params: groupParams,
+      body: z.object({ operations: z.array(batchOperation).min(1).max(100) }).strict(),
+      response: { 200: z.object({ applied: z.number(), results: z.array(z.unknown()) }) },
+    },
+    handler: (request) =>
+      groups.batch(
+        authOf(request).principal,
+        request.params.id,
+        request.body.operations,
+        originOf(request),
+      ),
+  });
+}

@@ -1,0 +1,420 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { Clearance } from '../../access/clearances.ts';
+import {
+  canAssignRole,
+  canConferClearance,
+  canSomewhere,
+  requireSomewhere,
+  viewerOf,
+} from '../../access/decide.ts';
+import type { Principal } from '../../access/principal.ts';
+import type { GrantableRole } from '../../access/roles.ts';
+import type { ScopeType } from '../../access/scopes.ts';
+import type { Database } from '../../db/database.ts';
+import { conflict, HavenError, limitExceeded, notFound } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { decodeCursor, toPage } from '../../lib/pagination.ts';
+import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import { visibleStudentIds } from '../students/repository.ts';
+import { likeContains } from '../users/repository.ts';
+import { type LinkTarget, limits, UserGroupEditor } from './editor.ts';
+import {
+  countUserGroups,
+  currentClearances,
+  currentGroupGrants,
+  currentLinksOfGroup,
+  currentOwners,
+  findUserGroup,
+  type UserGroupRow,
+  userGroupNameTaken,
+} from './repository.ts';
+
+export type BatchOperation =
+  | { op: 'addMembers'; userIds: string[] }
+  | { op: 'removeMembers'; userIds: string[] }
+  | { op: 'addOwners'; userIds: string[] }
+  | { op: 'removeOwners'; userIds: string[] }
+  | ({ op: 'addStudentLink' } & LinkTarget)
+  | { op: 'removeStudentLink'; linkId: string }
+  | { op: 'setClearances'; clearances: Clearance[] }
+  | {
+      op: 'update';
+      name?: string | undefined;
+      description?: string | undefined;
+      rationale?: string | undefined;
+    };
+
+export interface NewUserGroup {
+  name: string;
+  description?: string | undefined;
+  rationale?: string | undefined;
+}
+
+/** Creates a user group inside the caller's change (the API, and school set-up). */
+export async function addUserGroup(
+  change: Change,
+  organisationId: string,
+  input: NewUserGroup & { systemKey?: string },
+): Promise<UserGroupRow> {
+  const db = change.db;
+  if ((await countUserGroups(db, organisationId)) >= limits.userGroupsPerOrganisation) {
+    throw limitExceeded(
+      `An organisation has at most ${limits.userGroupsPerOrganisation} user groups`,
+      limits.userGroupsPerOrganisation,
+    );
+  }
+  if (await userGroupNameTaken(db, organisationId, input.name)) {
+    throw conflict(`A user group named "${input.name}" already exists`, 'name_taken');
+  }
+  const row: UserGroupRow = {
+    id: newId(),
+    organisation_id: organisationId,
+    name: input.name,
+    description: input.description ?? '',
+    rationale: input.rationale ?? '',
+    system_key: input.systemKey ?? null,
+    member_count: 0,
+    created_at: change.now,
+    updated_at: change.now,
+    deleted_at: null,
+  };
+  await db.insertInto('user_groups').values(row).execute();
+  change.record({
+    action: 'user_group.create',
+    targetType: 'user_group',
+    targetId: row.id,
+    after: { name: row.name, description: row.description, rationale: row.rationale },
+  });
+  return row;
+}
+
+const nameCursor = z.tuple([z.string(), z.string()]);
+
+export class UserGroupService {
+  constructor(private readonly database: Database) {}
+
+  /** Admins see every group; others see the groups they own or belong to (spec section 5). */
+  async #canView(principal: Principal, groupId: string): Promise<boolean> {
+    if (canSomewhere(principal, 'user_groups.manage')) return true;
+    const db = this.database.db;
+    const row = await db
+      .selectFrom('user_group_members')
+      .select('user_id')
+      .where('user_group_id', '=', groupId)
+      .where('user_id', '=', principal.userId)
+      .where('valid_to', 'is', null)
+      .unionAll(
+        db
+          .selectFrom('user_group_owners')
+          .select('user_id')
+          .where('user_group_id', '=', groupId)
+          .where('user_id', '=', principal.userId)
+          .where('valid_to', 'is', null),
+      )
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async #visibleGroup(principal: Principal, groupId: string): Promise<UserGroupRow> {
+    const group = await findUserGroup(this.database.db, principal.organisationId, groupId);
+    if (!group || !(await this.#canView(principal, groupId))) throw notFound('User group');
+    return group;
+  }
+
+  async create(principal: Principal, input: NewUserGroup, origin: ChangeOrigin) {
+    requireSomewhere(principal, 'user_groups.manage');
+    const row = await runChange(this.database, origin, (change) =>
+      addUserGroup(change, principal.organisationId, input),
+    );
+    return this.get(principal, row.id);
+  }
+
+  async list(
+    principal: Principal,
+    query: { q?: string | undefined; limit: number; cursor?: string | undefined },
+  ) {
+    const db = this.database.db;
+    const after = decodeCursor(query.cursor, nameCursor);
+    let select = db
+      .selectFrom('user_groups as g')
+      .selectAll('g')
+      .where('g.organisation_id', '=', principal.organisationId)
+      .where('g.deleted_at', 'is', null);
+    if (!canSomewhere(principal, 'user_groups.manage')) {
+      select = select.where((eb) =>
+        eb.or([
+          eb.exists(
+            eb
+              .selectFrom('user_group_members as m')
+              .select('m.user_id')
+              .whereRef('m.user_group_id', '=', 'g.id')
+              .where('m.user_id', '=', principal.userId)
+              .where('m.valid_to', 'is', null),
+          ),
+          eb.exists(
+            eb
+              .selectFrom('user_group_owners as o')
+              .select('o.user_id')
+              .whereRef('o.user_group_id', '=', 'g.id')
+              .where('o.user_id', '=', principal.userId)
+              .where('o.valid_to', 'is', null),
+          ),
+        ]),
+      );
+    }
+    if (query.q)
+      select = select.where(sql<boolean>`lower(g.name) like ${likeContains(query.q)} escape '\\'`);
+    if (after) {
+      select = select.where((eb) =>
+        eb.or([
+          eb('g.name', '>', after[0]),
+          eb.and([eb('g.name', '=', after[0]), eb('g.id', '>', after[1])]),
+        ]),
+      );
+    }
+    const rows = await select
+      .orderBy('g.name')
+      .orderBy('g.id')
+      .limit(query.limit + 1)
+      .execute();
+    return toPage(
+      rows,
+      query.limit,
+      (row) => ({
+        id: row.id,
+        name: row.name,
+        description: row.description,
+        memberCount: row.member_count,
+        system: row.system_key !== null,
+      }),
+      (row) => [row.name, row.id],
+    );
+  }
+
+  /** A group with everything it holds, and what the caller may do with it. */
+  async get(principal: Principal, groupId: string) {
+    const group = await this.#visibleGroup(principal, groupId);
+    const db = this.database.db;
+    const [owners, clearances, grants, links] = await Promise.all([
+      currentOwners(db, groupId),
+      currentClearances(db, groupId),
+      currentGroupGrants(db, groupId),
+      currentLinksOfGroup(db, groupId),
+    ]);
+    const studentIds = links.flatMap((l) => (l.student_id ? [l.student_id] : []));
+    const visible = await visibleStudentIds(
+      db,
+      { organisationId: principal.organisationId },
+      viewerOf(principal),
+      studentIds,
+    );
+    const names = new Map(
+      studentIds.length === 0
+        ? []
+        : (
+            await db
+              .selectFrom('students')
+              .select(['id', 'given_name', 'family_name'])
+              .where('id', 'in', [...visible])
+              .execute()
+          ).map((s) => [s.id, `${s.given_name} ${s.family_name}`]),
+    );
+    const isOwner = owners.some((o) => o.id === principal.userId);
+    const isAdmin = canSomewhere(principal, 'user_groups.manage');
+    const administer = isAdmin || isOwner;
+    const manageMembers =
+      administer &&
+      grants.every((g) =>
+        canAssignRole(principal, g.role as GrantableRole, {
+          type: g.scope_type as ScopeType,
+          id: g.scope_id,
+        }),
+      ) &&
+      clearances.every((c) => canConferClearance(principal, c));
+    return {
+      id: group.id,
+      name: group.name,
+      description: group.description,
+      rationale: group.rationale,
+      memberCount: group.member_count,
+      system: group.system_key !== null,
+      createdAt: group.created_at,
+      updatedAt: group.updated_at,
+      owners: owners.map((o) => ({ id: o.id, name: o.name, email: o.email })),
+      clearances,
+      roleGrants: grants.map((g) => ({
+        id: g.id,
+        role: g.role as GrantableRole,
+        scope: { type: g.scope_type as ScopeType, id: g.scope_id },
+      })),
+      studentLinks: links.map((l) => ({
+        id: l.id,
+        since: l.valid_from,
+        studentGroup: l.student_group_id
+          ? {
+              id: l.student_group_id,
+              name: l.student_group_name ?? '',
+              kind: l.student_group_kind ?? '',
+              size: l.student_group_size ?? 0,
+            }
+          : null,
+        // A linked child the caller cannot see is shown without name or identifier.
+        student:
+          l.student_id && visible.has(l.student_id)
+            ? { id: l.student_id, name: names.get(l.student_id) ?? '' }
+            : null,
+        redacted: l.student_id !== null && !visible.has(l.student_id),
+      })),
+      abilities: {
+        edit: administer,
+        delete: manageMembers,
+        manageMembers,
+        manageOwners: administer,
+        manageLinks: isAdmin,
+        manageClearances: isAdmin && clearances.every((c) => canConferClearance(principal, c)),
+      },
+    };
+  }
+
+  /**
+   * Members by name, one query per page. A large group is read in name order with a
+   * membership check per user; a small one from its memberships, then sorted.
+   */
+  async members(
+    principal: Principal,
+    groupId: string,
+    query: { q?: string | undefined; limit: number; cursor?: string | undefined },
+  ) {
+    const group = await this.#visibleGroup(principal, groupId);
+    const db = this.database.db;
+    const after = decodeCursor(query.cursor, nameCursor);
+    const organisationUsers = await db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('organisation_id', '=', principal.organisationId)
+      .executeTakeFirstOrThrow();
+    const dense = group.member_count * 20 >= Number(organisationUsers.n);
+    let select = db
+      .selectFrom('users as u')
+      .select(['u.id', 'u.name', 'u.email', 'u.disabled_at'])
+      .where('u.organisation_id', '=', principal.organisationId)
+      .where('u.removed_at', 'is', null);
+    select = dense
+      ? select.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('user_group_members as m')
+              .select('m.user_id')
+              .where('m.user_group_id', '=', groupId)
+              .whereRef('m.user_id', '=', 'u.id')
+              .where('m.valid_to', 'is', null),
+          ),
+        )
+      : select.where(
+          'u.id',
+          'in',
+          db
+            .selectFrom('user_group_members as m')
+            .select('m.user_id')
+            .where('m.user_group_id', '=', groupId)
+            .where('m.valid_to', 'is', null),
+        );
+    if (query.q) {
+      const pattern = likeContains(query.q);
+      select = select.where(
+        sql<boolean>`(lower(u.name) like ${pattern} escape '\\' or u.email like ${pattern} escape '\\')`,
+      );
+    }
+    if (after) {
+      select = select.where((eb) =>
+        eb.or([
+          eb('u.name', '>', after[0]),
+          eb.and([eb('u.name', '=', after[0]), eb('u.id', '>', after[1])]),
+        ]),
+      );
+    }
+    const rows = await select
+      .orderBy('u.name')
+      .orderBy('u.id')
+      .limit(query.limit + 1)
+      .execute();
+    return toPage(
+      rows,
+      query.limit,
+      (row) => ({
+        id: row.id,
+        name: row.name,
+        email: row.email,
+        status: row.disabled_at ? 'disabled' : 'active',
+      }),
+      (row) => [row.name, row.id],
+    );
+  }
+
+  /** Runs edits on one group in one change: all of them, or (on the first failure) none. */
+  async edit<T>(
+    principal: Principal,
+    groupId: string,
+    origin: ChangeOrigin,
+    work: (editor: UserGroupEditor) => Promise<T>,
+  ): Promise<T> {
+    const group = await this.#visibleGroup(principal, groupId);
+    return runChange(this.database, origin, async (change) =>
+      work(new UserGroupEditor(change, principal, group)),
+    );
+  }
+
+  async batch(
+    principal: Principal,
+    groupId: string,
+    operations: BatchOperation[],
+    origin: ChangeOrigin,
+  ) {
+    return this.edit(principal, groupId, origin, async (editor) => {
+      const results: unknown[] = [];
+      for (const [index, operation] of operations.entries()) {
+        try {
+          results.push(await applyOperation(editor, operation));
+        } catch (error) {
+          if (error instanceof HavenError) {
+            error.extra.operationIndex = index;
+            error.extra.operation = operation.op;
+          }
+          throw error;
+        }
+      }
+      return { applied: operations.length, results };
+    });
+  }
+}
+
+async function applyOperation(
+  editor: UserGroupEditor,
+  operation: BatchOperation,
+): Promise<unknown> {
+  switch (operation.op) {
+    case 'addMembers':
+      return editor.addMembers(operation.userIds);
+    case 'removeMembers':
+      return editor.removeMembers(operation.userIds);
+    case 'addOwners':
+      return editor.addOwners(operation.userIds);
+    case 'removeOwners':
+      return editor.removeOwners(operation.userIds);
+    case 'addStudentLink':
+      return {
+        linkId: await editor.addStudentLink({
+          studentGroupId: operation.studentGroupId,
+          studentId: operation.studentId,
+        }),
+      };
+    case 'removeStudentLink':
+      await editor.removeStudentLink(operation.linkId);
+      return {};
+    case 'setClearances':
+      return { clearances: await editor.setClearances(operation.clearances) };
+    case 'update':
+      await editor.update(operation);
+      return {};
+  }
+}

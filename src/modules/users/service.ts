@@ -1,0 +1,247 @@
+import { z } from 'zod';
+import { requireManageUser, requirePermission, requireSomewhere } from '../../access/decide.ts';
+import { assertOrganisationKeepsAnOwner } from '../../access/owners.ts';
+import { type HeldGrant, loadHeldGrants, type Principal } from '../../access/principal.ts';
+import type { Database } from '../../db/database.ts';
+import { conflict, invalidField, notFound, unauthorized } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { decodeCursor, type Page, toPage } from '../../lib/pagination.ts';
+import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import { hashPassword, passwordWeakness, verifyPassword } from '../auth/passwords.ts';
+import { endUserSessions } from '../auth/sessions.ts';
+import { scopeNames } from '../organisations/repository.ts';
+import { findUser, findUserByEmail, insertUser, listUsers, type UserRow } from './repository.ts';
+
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+  status: 'active' | 'disabled';
+  createdAt: string;
+  updatedAt: string;
+  disabledAt: string | null;
+}
+
+export function presentUser(row: UserRow): UserView {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    status: row.disabled_at ? 'disabled' : 'active',
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    disabledAt: row.disabled_at,
+  };
+}
+
+/** A held grant as the API shows it: the role, where it applies, and where it comes from. */
+export function presentHeldGrant(grant: HeldGrant, names: Map<string, string>) {
+  return {
+    grantId: grant.grantId,
+    role: grant.role,
+    scope: { ...grant.scope, name: names.get(grant.scope.id) ?? '' },
+    source: grant.source,
+    since: grant.since,
+  };
+}
+
+function checkPassword(password: string, field: string, context: string[]) {
+  const weakness = passwordWeakness(password, context);
+  if (weakness) throw invalidField(field, weakness);
+}
+
+const userCursor = z.tuple([z.string(), z.string()]);
+
+export class UserService {
+  constructor(private readonly database: Database) {}
+
+  async create(
+    principal: Principal,
+    input: { email: string; name: string; password?: string | undefined },
+    origin: ChangeOrigin,
+  ): Promise<UserView> {
+    requireSomewhere(principal, 'users.manage');
+    if (input.password !== undefined)
+      checkPassword(input.password, 'password', [input.name, input.email]);
+    const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+    return runChange(this.database, origin, async (change) => {
+      if (await findUserByEmail(change.db, input.email)) {
+        throw conflict('A user with this email already exists', 'email_taken');
+      }
+      const id = newId();
+      await insertUser(change.db, {
+        id,
+        organisation_id: principal.organisationId,
+        email: input.email,
+        name: input.name,
+        password_hash: passwordHash,
+        now: change.now,
+      });
+      const row = (await findUser(change.db, principal.organisationId, id))!;
+      change.record({
+        action: 'user.create',
+        targetType: 'user',
+        targetId: id,
+        after: { email: row.email, name: row.name, hasPassword: passwordHash !== null },
+      });
+      return presentUser(row);
+    });
+  }
+
+  async list(
+    principal: Principal,
+    query: {
+      q?: string | undefined;
+      inGroup?: string | undefined;
+      status?: 'active' | 'disabled' | 'all' | undefined;
+      limit: number;
+      cursor?: string | undefined;
+    },
+  ): Promise<Page<UserView>> {
+    requireSomewhere(principal, 'users.manage');
+    const rows = await listUsers(this.database.db, principal.organisationId, {
+      q: query.q,
+      inGroup: query.inGroup,
+      status: query.status ?? 'all',
+      after: decodeCursor(query.cursor, userCursor),
+      limit: query.limit,
+    });
+    return toPage(rows, query.limit, presentUser, (row) => [row.name, row.id]);
+  }
+
+  async get(principal: Principal, userId: string) {
+    requireSomewhere(principal, 'users.manage');
+    const db = this.database.db;
+    const row = await findUser(db, principal.organisationId, userId);
+    if (!row) throw notFound('User');
+    const [grants, names] = await Promise.all([
+      loadHeldGrants(db, principal.organisationId, userId),
+      scopeNames(db, principal.organisationId),
+    ]);
+    return { ...presentUser(row), roles: grants.map((g) => presentHeldGrant(g, names)) };
+  }
+
+  async update(
+    principal: Principal,
+    userId: string,
+    patch: { name?: string | undefined; disabled?: boolean | undefined },
+    origin: ChangeOrigin,
+  ): Promise<UserView> {
+    return runChange(this.database, origin, async (change) => {
+      const organisationId = principal.organisationId;
+      const before = await findUser(change.db, organisationId, userId);
+      if (!before) throw notFound('User');
+      requireManageUser(principal, await loadHeldGrants(change.db, organisationId, userId));
+
+      const disabledAt =
+        patch.disabled === undefined
+          ? before.disabled_at
+          : patch.disabled
+            ? (before.disabled_at ?? change.now)
+            : null;
+      const name = patch.name ?? before.name;
+      await change.db
+        .updateTable('users')
+        .set({ name, disabled_at: disabledAt, updated_at: change.now })
+        .where('id', '=', userId)
+        .where('organisation_id', '=', organisationId)
+        .execute();
+      let sessionsEnded = 0;
+      if (disabledAt && !before.disabled_at) {
+        sessionsEnded = await endUserSessions(change.db, userId, change.now, 'user_disabled');
+        await assertOrganisationKeepsAnOwner(change.db, organisationId);
+      }
+      change.record({
+        action: 'user.update',
+        targetType: 'user',
+        targetId: userId,
+        before: { name: before.name, disabledAt: before.disabled_at },
+        after: { name, disabledAt },
+        meta: sessionsEnded > 0 ? { sessionsEnded } : {},
+      });
+      return presentUser({ ...before, name, disabled_at: disabledAt, updated_at: change.now });
+    });
+  }
+
+  /**
+   * Removes a user from the organisation (Owner). The user row stays for history; their
+   * sessions end, and every grant, membership and ownership they hold is closed.
+   */
+  async remove(principal: Principal, userId: string, origin: ChangeOrigin): Promise<void> {
+    await runChange(this.database, origin, async (change) => {
+      const organisationId = principal.organisationId;
+      const db = change.db;
+      const before = await findUser(db, organisationId, userId);
+      if (!before) throw notFound('User');
+      requirePermission(principal, 'organisation.members.remove', {
+        type: 'organisation',
+        id: organisationId,
+      });
+      await db
+        .updateTable('users')
+        .set({ removed_at: change.now, updated_at: change.now })
+        .where('id', '=', userId)
+        .execute();
+      const sessionsEnded = await endUserSessions(db, userId, change.now, 'user_removed');
+      await db
+        .updateTable('role_grants')
+        .set({ valid_to: change.now, revoked_by: principal.userId })
+        .where('user_id', '=', userId)
+        .where('valid_to', 'is', null)
+        .execute();
+      for (const table of ['user_group_members', 'user_group_owners'] as const) {
+        await db
+          .updateTable(table)
+          .set({ valid_to: change.now })
+          .where('user_id', '=', userId)
+          .where('valid_to', 'is', null)
+          .execute();
+      }
+      await assertOrganisationKeepsAnOwner(db, organisationId);
+      change.record({
+        action: 'user.remove',
+        targetType: 'user',
+        targetId: userId,
+        before: { email: before.email, name: before.name },
+        meta: { sessionsEnded },
+      });
+    });
+  }
+
+  /** A signed-in user changes their own password; their other sessions end. */
+  async changeOwnPassword(
+    principal: Principal,
+    sessionId: string,
+    input: { currentPassword: string; newPassword: string },
+    origin: ChangeOrigin,
+  ): Promise<void> {
+    const db = this.database.db;
+    const user = await findUser(db, principal.organisationId, principal.userId);
+    if (!user) throw notFound('User');
+    if (!user.password_hash || !(await verifyPassword(user.password_hash, input.currentPassword))) {
+      throw unauthorized('The current password is not right');
+    }
+    checkPassword(input.newPassword, 'newPassword', [user.name, user.email]);
+    const passwordHash = await hashPassword(input.newPassword);
+    await runChange(this.database, origin, async (change) => {
+      await change.db
+        .updateTable('users')
+        .set({ password_hash: passwordHash, updated_at: change.now })
+        .where('id', '=', user.id)
+        .execute();
+      const sessionsEnded = await endUserSessions(
+        change.db,
+        user.id,
+        change.now,
+        'password_changed',
+        sessionId,
+      );
+      change.record({
+        action: 'user.password_change',
+        targetType: 'user',
+        targetId: user.id,
+        meta: { sessionsEnded },
+      });
+    });
+  }
+}

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { HavenError, notFound } from '../lib/errors.ts';
+import { accessRoutes } from '../modules/access/routes.ts';
+import { AccessService } from '../modules/access/service.ts';
+import { auditRoutes } from '../modules/audit/routes.ts';
+import { AuditService } from '../modules/audit/service.ts';
+import { authRoutes } from '../modules/auth/routes.ts';
+import { AuthService } from '../modules/auth/service.ts';
+import { blockRoutes } from '../modules/blocks/routes.ts';
+import { BlockService } from '../modules/blocks/service.ts';
+import { directLinkRoutes } from '../modules/links/routes.ts';
+import { DirectLinkService } from '../modules/links/service.ts';
+import { organisationRoutes } from '../modules/organisations/routes.ts';
+import { OrganisationService } from '../modules/organisations/service.ts';
+import { roleGrantRoutes } from '../modules/role-grants/routes.ts';
+import { RoleGrantService } from '../modules/role-grants/service.ts';
+import { studentGroupRoutes } from '../modules/student-groups/routes.ts';
+import { StudentGroupService } from '../modules/student-groups/service.ts';
+import { studentRoutes } from '../modules/students/routes.ts';
+import { StudentService } from '../modules/students/service.ts';
+import { userGroupRoutes } from '../modules/user-groups/routes.ts';
+import { createSchoolDefaults } from '../modules/user-groups/school-defaults.ts';
+import { UserGroupService } from '../modules/user-groups/service.ts';
+import { userRoutes } from '../modules/users/routes.ts';
+import { UserService } from '../modules/users/service.ts';
+import { registerAuthentication } from './authenticate.ts';
+import { auditRefusal, sendProblem, toHavenError } from './errors.ts';
+import type { HavenApp } from './http.ts';
+
+export interface Services {
+  organisations: OrganisationService;
+  users: UserService;
+  roleGrants: RoleGrantService;
+  auth: AuthService;
+  audit: AuditService;
+  students: StudentService;
+  studentGroups: StudentGroupService;
+  userGroups: UserGroupService;
+  directLinks: DirectLinkService;
+  blocks: BlockService;
+  access: AccessService;
+}
+
+export function createServices(database: Database, config: Config): Services {
+  const organisations = new OrganisationService(database);
+  organisations.onSchoolCreated(createSchoolDefaults);
+  return {
+    organisations,
+    users: new UserService(database),
+    roleGrants: new RoleGrantService(database),
+    auth: new AuthService(database, config),
+    audit: new AuditService(database),
+    students: new StudentService(database),
+    studentGroups: new StudentGroupService(database),
+    userGroups: new UserGroupService(database),
+    directLinks: new DirectLinkService(database),
+    blocks: new BlockService(database),
+    access: new AccessService(database),
+  };
+}
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  services?: Services;
+}
+
+export async function buildApp({ config, database, services }: AppOptions): Promise<HavenApp> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    genReqId: () => randomUUID(),
+    trustProxy: config.trustProxy,
+    bodyLimit: 2 * 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  const svc = services ?? createServices(database, config);
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // No upgrade-insecure-requests: Haven is often reached over plain HTTP on a school's own network
+  // or localhost, where that directive would break every request. Put TLS in front in production.
+  await app.register(fastifyHelmet, {
+    global: true,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Haven API',
+        description:
+          'Safeguarding records for schools and trusts. Errors are application/problem+json with a stable `code`.',
+        version: '1',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'haven_session' },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+
+  // CSV imports arrive as text; each route sets its own size limit.
+  app.addContentTypeParser(
+    ['text/csv', 'text/plain'],
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const problem = toHavenError(error as Error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    try {
+      await auditRefusal(database, request, problem);
+    } catch (auditError) {
+      request.log.error({ err: auditError }, 'could not write refusal to the audit log');
+    }
+    return sendProblem(reply, problem);
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    return sendProblem(reply, notFound(`${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  registerAuthentication(app, database, config);
+
+  app.get('/api/v1/health', {
+    config: { access: { public: true } },
+    schema: {
+      tags: ['health'],
+      summary: 'Whether Haven and its database answer',
+      response: { 200: z.object({ status: z.literal('ok') }) },
+    },
+    handler: async () => {
+      try {
+        await sql`select 1`.execute(database.db);
+      } catch {
+        throw new HavenError(503, 'unavailable', 'Unavailable', 'The database does not answer');
+      }
+      return { status: 'ok' as const };
+    },
+  });
+
+  app.get('/api/v1/openapi.json', {
+    config: { access: { public: true } },
+    schema: { hide: true },
+    handler: async () => app.swagger(),
+  });
+
+  organisationRoutes(app, svc.organisations);
+  authRoutes(app, svc.auth, config);
+  userRoutes(app, svc.users);
+  roleGrantRoutes(app, svc.roleGrants);
+  auditRoutes(app, svc.audit);
+  studentRoutes(app, svc.students, database);
+  studentGroupRoutes(app, svc.studentGroups);
+  userGroupRoutes(app, svc.userGroups);
+  directLinkRoutes(app, svc.directLinks);
+  blockRoutes(app, svc.blocks);
+  accessRoutes(app, svc.access);
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,74 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { holdsActiveRole, requireSomewhere } from '../access/decide.ts';
+import { loadPrincipal } from '../access/principal.ts';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { HavenError, noRole, unauthorized } from '../lib/errors.ts';
+import { nowIso } from '../lib/time.ts';
+import { findActiveSession, touchSession } from '../modules/auth/sessions.ts';
+import type { HavenApp } from './http.ts';
+
+export const SESSION_COOKIE = 'haven_session';
+export const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+export function cookieOptions(config: Config, request: FastifyRequest) {
+  return {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: config.cookieSecure === 'auto' ? request.protocol === 'https' : config.cookieSecure,
+  };
+}
+
+/**
+ * Deny by default: every route under /api/v1 must declare its access, and each request is
+ * authenticated and gated here before validation or the handler runs.
+ */
+export function registerAuthentication(app: HavenApp, database: Database, config: Config) {
+  app.decorateRequest('auth', null);
+
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/v1/') && !route.config?.access) {
+      throw new Error(`Route ${route.method} ${route.url} does not declare its access`);
+    }
+  });
+
+  app.addHook('onRequest', async (request: FastifyRequest, _reply: FastifyReply) => {
+    request.auth = null;
+    const access = request.routeOptions.config?.access;
+    if (!access || 'public' in access) return;
+
+    const bearer = bearerToken(request);
+    const token = bearer ?? request.cookies[SESSION_COOKIE] ?? null;
+    if (!token) throw unauthorized();
+
+    const now = nowIso();
+    const session = await findActiveSession(database.db, token, now, config.session);
+    if (!session) throw unauthorized('Your session has ended or is not valid; sign in again');
+
+    const principal = await loadPrincipal(database.db, session.organisationId, session.userId);
+    request.auth = { principal, session, viaCookie: bearer === null };
+    if (!holdsActiveRole(principal)) throw noRole();
+
+    if (request.auth.viaCookie && !SAFE_METHODS.has(request.method)) {
+      if (request.headers[CSRF_HEADER] !== session.csrfToken) {
+        throw new HavenError(
+          403,
+          'csrf_failed',
+          'Forbidden',
+          `Requests signed in by cookie must send the ${CSRF_HEADER} header from sign-in`,
+        );
+      }
+    }
+    if ('permission' in access) requireSomewhere(principal, access.permission);
+    await touchSession(database.db, session, now);
+  });
+}

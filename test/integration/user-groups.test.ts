@@ -1,0 +1,342 @@
+import { describe, expect, it } from 'vitest';
+import {
+  addMembers,
+  countRows,
+  createStudent,
+  createStudentGroup,
+  createUser,
+  createUserGroup,
+  grantRole,
+  linkGroup,
+  login,
+  schoolDefaults,
+  setupOrganisation,
+  visibleIds,
+} from '../support/factories.ts';
+import { type TestHaven, useHaven } from '../support/haven.ts';
+
+async function groupState(h: TestHaven, token: string, groupId: string) {
+  const group = (await h.get(`/api/v1/user-groups/${groupId}`, token)).body;
+  const members = (
+    await h.get(`/api/v1/user-groups/${groupId}/members`, token, { limit: 200 })
+  ).body.items.map((m: any) => m.id);
+  return { group, members: members.sort() };
+}
+
+describe('user groups', () => {
+  const haven = useHaven();
+
+  it('applies a batch of edits atomically: all of them, or none', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const [a, b] = [await createUser(h, t), await createUser(h, t)];
+    const student = await createStudent(h, t, { schoolId: org.schoolId, yearGroup: 8 });
+    const groupId = await createUserGroup(h, t, 'Year 8 Team');
+    const before = await groupState(h, t, groupId);
+    const auditBefore = await countRows(h, 'audit_events');
+
+    const failing = await h.post(`/api/v1/user-groups/${groupId}/batch`, t, {
+      operations: [
+        { op: 'addMembers', userIds: [a.id, b.id] },
+        { op: 'update', rationale: 'Pastoral care for Year 8' },
+        { op: 'addStudentLink', studentId: student },
+        { op: 'addOwners', userIds: ['no-such-user'] },
+      ],
+    });
+    expect(failing.status).toBe(404);
+    expect(failing.body).toMatchObject({
+      code: 'not_found',
+      operationIndex: 3,
+      operation: 'addOwners',
+    });
+    expect(await groupState(h, t, groupId)).toEqual(before);
+    // Only the refusal row is new; the changes of operations 0 to 2 left no trace.
+    expect(await countRows(h, 'audit_events')).toBe(auditBefore);
+
+    const good = await h.post(`/api/v1/user-groups/${groupId}/batch`, t, {
+      operations: [
+        { op: 'addMembers', userIds: [a.id, b.id] },
+        { op: 'removeMembers', userIds: [b.id] },
+        { op: 'addMembers', userIds: [b.id] },
+        { op: 'update', rationale: 'Pastoral care for Year 8' },
+        { op: 'addStudentLink', studentId: student },
+        { op: 'addOwners', userIds: [a.id] },
+        { op: 'setClearances', clearances: [] },
+      ],
+    });
+    expect(good.status, JSON.stringify(good.body)).toBe(200);
+    expect(good.body.applied).toBe(7);
+    const after = await groupState(h, t, groupId);
+    expect(after.members).toEqual([a.id, b.id].sort());
+    expect(after.group).toMatchObject({ rationale: 'Pastoral care for Year 8', memberCount: 2 });
+    expect(after.group.owners.map((o: any) => o.id)).toEqual([a.id]);
+    expect(after.group.studentLinks).toHaveLength(1);
+  });
+
+  it('enforces its limits with limit_exceeded and writes nothing', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const groupId = await createUserGroup(h, t, 'Owners galore');
+    const users = [];
+    for (let i = 0; i < 11; i++) users.push((await createUser(h, t)).id);
+    expect(
+      (await h.post(`/api/v1/user-groups/${groupId}/owners`, t, { userIds: users.slice(0, 10) }))
+        .status,
+    ).toBe(200);
+    const eleventh = await h.post(`/api/v1/user-groups/${groupId}/owners`, t, {
+      userIds: [users[10]],
+    });
+    expect(eleventh.status).toBe(422);
+    expect(eleventh.body).toMatchObject({ code: 'limit_exceeded', limit: 10 });
+    expect((await h.get(`/api/v1/user-groups/${groupId}`, t)).body.owners).toHaveLength(10);
+
+    const tooMany = Array.from({ length: 10_001 }, (_, i) => `user-${i}`);
+    const bulk = await h.post(`/api/v1/user-groups/${groupId}/members`, t, { userIds: tooMany });
+    expect(bulk.status).toBe(400);
+    expect(bulk.body.errors[0].field).toBe('userIds');
+
+    // 1,000 user groups per organisation (the school set-up made one already).
+    const now = new Date().toISOString();
+    await h.database.db
+      .insertInto('user_groups')
+      .values(
+        Array.from({ length: 997 }, (_, i) => ({
+          id: `filler-${i}`,
+          organisation_id: org.organisationId,
+          name: `Filler ${i}`,
+          description: '',
+          rationale: '',
+          system_key: null,
+          member_count: 0,
+          created_at: now,
+          updated_at: now,
+          deleted_at: null,
+        })),
+      )
+      .execute();
+    const count = Number(
+      (
+        await h.database.db
+          .selectFrom('user_groups')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('organisation_id', '=', org.organisationId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    expect(count).toBe(999);
+    expect((await h.post('/api/v1/user-groups', t, { name: 'The thousandth' })).status).toBe(201);
+    const over = await h.post('/api/v1/user-groups', t, { name: 'One too many' });
+    expect(over.status).toBe(422);
+    expect(over.body).toMatchObject({ code: 'limit_exceeded', limit: 1000 });
+  });
+
+  it('refuses a duplicate name, and ids from another organisation (404)', async () => {
+    const h = haven();
+    const oak = await setupOrganisation(h);
+    const elm = await setupOrganisation(h, { organisation: 'Elm Trust', school: 'Elm Primary' });
+    const groupId = await createUserGroup(h, oak.ownerToken, 'Year 7 Team');
+    const dup = await h.post('/api/v1/user-groups', oak.ownerToken, { name: 'Year 7 Team' });
+    expect(dup.status).toBe(409);
+    expect(dup.body.code).toBe('name_taken');
+    const elmUser = await createUser(h, elm.ownerToken);
+    const elmStudent = await createStudent(h, elm.ownerToken, { schoolId: elm.schoolId });
+    const elmGroups = await schoolDefaults(h, elm.ownerToken, elm.schoolId);
+    const t = oak.ownerToken;
+    for (const reply of [
+      await h.post(`/api/v1/user-groups/${groupId}/members`, t, { userIds: [elmUser.id] }),
+      await h.post(`/api/v1/user-groups/${groupId}/student-links`, t, { studentId: elmStudent }),
+      await h.post(`/api/v1/user-groups/${groupId}/student-links`, t, {
+        studentGroupId: elmGroups.allStudentsId,
+      }),
+      await h.get(`/api/v1/user-groups/${elmGroups.safeguardingTeamId}`, t),
+      await h.post(`/api/v1/user-groups/${elmGroups.safeguardingTeamId}/members`, t, {
+        userIds: [oak.ownerId],
+      }),
+      await h.post('/api/v1/role-grants', t, {
+        subject: { type: 'user_group', id: elmGroups.safeguardingTeamId },
+        role: 'viewer',
+        scope: { type: 'organisation', id: oak.organisationId },
+      }),
+      await h.get(`/api/v1/student-groups/${elmGroups.allStudentsId}`, t),
+      await h.post('/api/v1/blocks', t, { userId: elmUser.id, studentId: elmStudent, reason: 'x' }),
+      await h.post(`/api/v1/users/${elmUser.id}/student-links`, t, { studentId: elmStudent }),
+      await h.get(`/api/v1/students/${elmStudent}`, t),
+      await h.get('/api/v1/access/explain', t, { userId: elmUser.id, studentId: elmStudent }),
+      await h.get(`/api/v1/users/${elmUser.id}/effective-permissions`, t),
+    ]) {
+      expect(reply.status, JSON.stringify(reply.body)).toBe(404);
+    }
+    expect((await h.get(`/api/v1/user-groups/${groupId}`, t)).body).toMatchObject({
+      memberCount: 0,
+      studentLinks: [],
+    });
+    expect(
+      JSON.stringify((await h.get('/api/v1/user-groups', t, { limit: 200 })).body),
+    ).not.toContain('Elm');
+  });
+
+  it('only a holder of a clearance, or an Owner, passes it on (anti-escalation rule 3)', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const { safeguardingTeamId } = await schoolDefaults(h, t, org.schoolId);
+    const admin = await createUser(h, t, { role: 'admin', organisationId: org.organisationId });
+    const teacher = await createUser(h, t);
+    const join = await h.post(`/api/v1/user-groups/${safeguardingTeamId}/members`, admin.token, {
+      userIds: [admin.id],
+    });
+    expect(join.status).toBe(403);
+    expect(join.body.requiredClearance).toBe('child_protection');
+    const other = await createUserGroup(h, t, 'Pastoral leads');
+    const grantClearance = await h.put(`/api/v1/user-groups/${other}/clearances`, admin.token, {
+      clearances: ['child_protection'],
+    });
+    expect(grantClearance.status).toBe(403);
+    const allegations = await h.put(`/api/v1/user-groups/${other}/clearances`, t, {
+      clearances: ['allegations'],
+    });
+    expect(allegations.status).toBe(200);
+    // A DSL in the Safeguarding Team holds child_protection and may pass it on, but not allegations.
+    const dsl = await createUser(h, t, { role: 'dsl', organisationId: org.organisationId });
+    await addMembers(h, t, safeguardingTeamId, [dsl.id]);
+    expect(
+      (
+        await h.post(`/api/v1/user-groups/${safeguardingTeamId}/members`, dsl.token, {
+          userIds: [teacher.id],
+        })
+      ).status,
+    ).toBe(200);
+    const third = await createUserGroup(h, t, 'Heads of year');
+    expect(
+      (
+        await h.put(`/api/v1/user-groups/${third}/clearances`, dsl.token, {
+          clearances: ['child_protection'],
+        })
+      ).status,
+    ).toBe(200);
+    const dropAllegations = await h.put(`/api/v1/user-groups/${other}/clearances`, dsl.token, {
+      clearances: [],
+    });
+    expect(dropAllegations.status).toBe(403);
+    expect(dropAllegations.body.requiredClearance).toBe('allegations');
+    expect((await h.get(`/api/v1/user-groups/${other}`, t)).body.clearances).toEqual([
+      'allegations',
+    ]);
+    const detail = await h.get(`/api/v1/user-groups/${safeguardingTeamId}`, admin.token);
+    expect(detail.body.abilities).toMatchObject({
+      manageMembers: false,
+      manageClearances: false,
+      edit: true,
+    });
+  });
+
+  it('changing the members of a group that holds Owner takes an Owner (rules 1 and 4)', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const governors = await createUserGroup(h, t, 'Trust board');
+    await grantRole(h, t, { type: 'user_group', id: governors }, 'owner', {
+      type: 'organisation',
+      id: org.organisationId,
+    });
+    const admin = await createUser(h, t, { role: 'admin', organisationId: org.organisationId });
+    const adminIn = await h.post(`/api/v1/user-groups/${governors}/members`, admin.token, {
+      userIds: [admin.id],
+    });
+    expect(adminIn.status).toBe(403);
+    expect(adminIn.body.requiredRole).toBe('owner');
+    const trustee = await createUser(h, t);
+    await addMembers(h, t, governors, [trustee.id]);
+    const trusteeToken = await login(h, trustee.email);
+    // The trustee is an Owner through the group and retires the first Owner's direct grant.
+    const direct = (await h.get('/api/v1/role-grants', t, { userId: org.ownerId })).body.items[0]
+      .id;
+    expect((await h.delete(`/api/v1/role-grants/${direct}`, trusteeToken)).status).toBe(204);
+    const lastOut = await h.delete(
+      `/api/v1/user-groups/${governors}/members/${trustee.id}`,
+      trusteeToken,
+    );
+    expect(lastOut.status).toBe(409);
+    expect(lastOut.body.code).toBe('last_owner');
+    const dissolve = await h.delete(`/api/v1/user-groups/${governors}`, trusteeToken);
+    expect(dissolve.status).toBe(409);
+  });
+
+  it('lets owners manage members of their group, but not links; others cannot even see it', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const leader = await createUser(h, t, { role: 'viewer', organisationId: org.organisationId });
+    const outsider = await createUser(h, t, { role: 'viewer', organisationId: org.organisationId });
+    const tutor = await createUser(h, t);
+    const team = await createUserGroup(h, t, 'Year 10 Tutors');
+    const year10 = await createStudentGroup(h, t, {
+      name: 'Year 10',
+      schoolId: org.schoolId,
+      kind: 'rule',
+      rule: { field: 'yearGroup', op: 'eq', value: 10 },
+    });
+    await h.post(`/api/v1/user-groups/${team}/owners`, t, { userIds: [leader.id] });
+    expect((await h.get(`/api/v1/user-groups/${team}`, outsider.token)).status).toBe(404);
+    expect(
+      (await h.post(`/api/v1/user-groups/${team}/members`, outsider.token, { userIds: [tutor.id] }))
+        .status,
+    ).toBe(404);
+    expect((await h.get('/api/v1/user-groups', outsider.token)).body.items).toEqual([]);
+    const mine = await h.get(`/api/v1/user-groups/${team}`, leader.token);
+    expect(mine.body.abilities).toMatchObject({
+      edit: true,
+      manageMembers: true,
+      manageLinks: false,
+    });
+    expect(
+      (await h.post(`/api/v1/user-groups/${team}/members`, leader.token, { userIds: [tutor.id] }))
+        .status,
+    ).toBe(200);
+    const link = await h.post(`/api/v1/user-groups/${team}/student-links`, leader.token, {
+      studentGroupId: year10,
+    });
+    expect(link.status).toBe(403);
+    expect(link.body.requiredRole).toBe('admin');
+    expect(
+      (await h.get('/api/v1/user-groups', leader.token)).body.items.map((g: any) => g.id),
+    ).toEqual([team]);
+  });
+
+  it('deleting a group ends the access it gave at once', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const child = await createStudent(h, t, { schoolId: org.schoolId, yearGroup: 6 });
+    const staff = await createUser(h, t, { role: 'viewer', organisationId: org.organisationId });
+    const team = await createUserGroup(h, t, 'Year 6 Team');
+    await linkGroup(h, t, team, { studentId: child });
+    await addMembers(h, t, team, [staff.id]);
+    expect(await visibleIds(h, staff.token!)).toEqual([child]);
+    expect((await h.delete(`/api/v1/user-groups/${team}`, t)).status).toBe(204);
+    expect(await visibleIds(h, staff.token!)).toEqual([]);
+    expect((await h.get(`/api/v1/user-groups/${team}`, t)).status).toBe(404);
+  });
+
+  it('lists and searches members, page by page', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const team = await createUserGroup(h, t, 'Everyone');
+    const ids = [];
+    for (const name of ['Ann Able', 'Bob Baker', 'Cat Carter', 'Dan Dyer', 'Eve Evans'])
+      ids.push((await createUser(h, t, { name })).id);
+    await addMembers(h, t, team, ids);
+    const first = await h.get(`/api/v1/user-groups/${team}/members`, t, { limit: 2 });
+    expect(first.body.items.map((m: any) => m.name)).toEqual(['Ann Able', 'Bob Baker']);
+    const second = await h.get(`/api/v1/user-groups/${team}/members`, t, {
+      limit: 2,
+      cursor: first.body.nextCursor,
+    });
+    expect(second.body.items.map((m: any) => m.name)).toEqual(['Cat Carter', 'Dan Dyer']);
+    const search = await h.get(`/api/v1/user-groups/${team}/members`, t, { q: 'eva' });
+    expect(search.body.items.map((m: any) => m.name)).toEqual(['Eve Evans']);
+  });
+});

@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { type Database, type Engine, openDatabase } from '../../src/db/database.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { newId } from '../../src/lib/ids.ts';
+
+export interface TestDatabase {
+  database: Database;
+  engine: Engine;
+  /** Connection settings for a second process (the CLI) to open the same database. */
+  env: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+export function testEngine(): Engine {
+  return process.env.HAVEN_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+/** A fresh, migrated database for one test: a new SQLite file, or a new PostgreSQL schema. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (testEngine() === 'postgres') {
+    const url = process.env.HAVEN_TEST_DATABASE_URL;
+    if (!url) throw new Error('HAVEN_TEST_DATABASE_URL must be set for the postgres project');
+    const schema = `haven_test_${newId()}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`create schema "${schema}"`);
+    await admin.end();
+    const database = openDatabase({ databaseUrl: url, searchPath: schema, poolSize: 4 });
+    await migrateToLatest(database.db);
+    const searchPathUrl = new URL(url);
+    searchPathUrl.searchParams.set('options', `-c search_path=${schema}`);
+    return {
+      database,
+      engine: 'postgres',
+      env: { DATABASE_URL: searchPathUrl.toString() },
+      async dispose() {
+        await database.close();
+        const cleanup = new pg.Client({ connectionString: url });
+        await cleanup.connect();
+        await cleanup.query(`drop schema "${schema}" cascade`);
+        await cleanup.end();
+      },
+    };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'haven-test-'));
+  const database = openDatabase({ dataDir: dir });
+  await migrateToLatest(database.db);
+  return {
+    database,
+    engine: 'sqlite',
+    env: { HAVEN_DATA_DIR: dir },
+    async dispose() {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
