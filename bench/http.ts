@@ -61,7 +61,7 @@ export async function runHttp(
   database: Database,
   serverEnv: Record<string, string>,
   personas: { name: string; userId: string; organisationId: string }[],
-  seconds: number,
+  length: { seconds: number } | { amount: number },
 ): Promise<HttpResult[]> {
   const tokens = new Map<string, string>();
   for (const p of personas) {
@@ -83,7 +83,7 @@ export async function runHttp(
       const result = await autocannon({
         url: `${url}/api/v1/students?limit=50`,
         connections: 8,
-        duration: seconds,
+        ...('seconds' in length ? { duration: length.seconds } : { amount: length.amount }),
         headers: { authorization: `Bearer ${tokens.get(p.name)}` },
       });
       results.push({

@@ -285,6 +285,8 @@ export async function loadHaven(
   log(
     `  grants ${fixture.grants.length}, direct links ${fixture.directLinks.length}, blocks ${fixture.blocks.length}`,
   );
+  // As the CLI's bulk commands do when they finish.
+  await database.analyze();
   return loaded;
 }
 

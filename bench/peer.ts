@@ -31,5 +31,7 @@ export interface PeerEngine {
   effectivePermissions?(user: string): Promise<unknown>;
   /** Takes U out of a user group; the next check must reflect it. */
   removeMember(user: string, userGroup: string): Promise<void>;
+  /** Puts U back into a user group (so that revoke-then-check can be repeated). */
+  addMember(user: string, userGroup: string): Promise<void>;
   close(): Promise<void>;
 }

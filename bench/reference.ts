@@ -29,6 +29,17 @@ export class ReferenceModel {
     this.#groupsOfUser.get(user)?.delete(group);
   }
 
+  addMember(user: string, group: string) {
+    const set = this.#groupsOfUser.get(user) ?? new Set<string>();
+    set.add(group);
+    this.#groupsOfUser.set(user, set);
+  }
+
+  /** The user groups the user belongs to now. */
+  groupsOf(user: string): string[] {
+    return [...(this.#groupsOfUser.get(user) ?? [])];
+  }
+
   #covers(scope: ScopeRef, school: string): boolean {
     if (scope.type === 'organisation') return true;
     if (scope.type === 'school') return scope.key === school;

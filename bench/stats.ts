@@ -16,24 +16,40 @@ export function summarise(samples: number[]): Summary {
 
 /**
  * Runs `fn` repeatedly: a few warm-up calls, then up to `iterations` timed calls or until
- * `budgetMs` is spent, whichever comes first (slow peers get fewer samples, never none).
+ * `budgetMs` is spent, whichever comes first. A call slower than `slowMs` is taken as the only
+ * sample: a peer that needs a minute for one answer is reported from that answer, not repeated.
  */
 export async function measure(
   fn: (i: number) => Promise<unknown>,
-  options: { iterations: number; warmup?: number; budgetMs?: number },
+  options: {
+    iterations: number;
+    warmup?: number;
+    budgetMs?: number;
+    slowMs?: number;
+    minSamples?: number;
+  },
 ): Promise<Summary> {
+  const slowMs = options.slowMs ?? 2_000;
   const warmup = options.warmup ?? Math.min(5, options.iterations);
-  for (let i = 0; i < warmup; i++) await fn(i);
+  if (warmup === 0 && options.iterations === 0) return summarise([]);
+  for (let i = 0; i < warmup; i++) {
+    const t0 = performance.now();
+    await fn(i);
+    const took = performance.now() - t0;
+    if (took > slowMs) return summarise([took]);
+  }
   const samples: number[] = [];
   const started = performance.now();
   for (let i = 0; i < options.iterations; i++) {
     const t0 = performance.now();
     await fn(i);
     samples.push(performance.now() - t0);
+    const spent = performance.now() - started;
+    if (samples[samples.length - 1]! > slowMs) break;
     if (
       options.budgetMs !== undefined &&
-      performance.now() - started > options.budgetMs &&
-      samples.length >= 3
+      spent > options.budgetMs &&
+      samples.length >= (options.minSamples ?? 3)
     )
       break;
   }

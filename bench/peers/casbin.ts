@@ -176,6 +176,10 @@ export class CasbinPeer implements PeerEngine {
     await this.#e.deleteRoleForUser(user, ug(userGroup));
   }
 
+  async addMember(user: string, userGroup: string): Promise<void> {
+    await this.#e.addRoleForUser(user, ug(userGroup));
+  }
+
   async close(): Promise<void> {
     this.#enforcer = undefined;
   }

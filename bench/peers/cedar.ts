@@ -475,6 +475,11 @@ export class CedarPeer implements PeerEngine {
       );
   }
 
+  async addMember(user: string, userGroup: string): Promise<void> {
+    const groups = this.#groupsOfUser.get(user) ?? [];
+    if (!groups.includes(userGroup)) this.#groupsOfUser.set(user, [...groups, userGroup]);
+  }
+
   /** Cedar offers no way to drop a preparsed policy set or schema; the indexes go. */
   async close(): Promise<void> {
     this.#groupsOfUser.clear();

@@ -182,6 +182,7 @@ async function bulk(config: Config, command: string, args: string[], io: CliIo):
     switch (command) {
       case 'users import': {
         const ids = await importUsers(database, organisationId, file);
+        await database.analyze();
         io.out(`Added ${ids.length} users in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return 0;
       }
@@ -192,6 +193,7 @@ async function bulk(config: Config, command: string, args: string[], io: CliIo):
           file,
           values['dry-run'] ?? false,
         );
+        if (!report.dryRun) await database.analyze();
         for (const e of report.errors.slice(0, 200))
           io.out(`line ${e.line}, ${e.column}: ${e.message}`);
         if (report.errors.length > 200)
@@ -208,6 +210,7 @@ async function bulk(config: Config, command: string, args: string[], io: CliIo):
           return 2;
         }
         const result = await addGroupMembersFromFile(database, organisationId, values.group, file);
+        await database.analyze();
         io.out(
           `Added ${result.added} members (${result.alreadyMembers} already members) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         );

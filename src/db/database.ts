@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { HavenSqliteDialect } from './sqlite-dialect.ts';
 import type { DB } from './tables.ts';
@@ -11,6 +11,12 @@ export type Engine = 'sqlite' | 'postgres';
 export interface Database {
   readonly db: Kysely<DB>;
   readonly engine: Engine;
+  /**
+   * Refreshes the query planner's table statistics. Bulk loads call it when they finish: until
+   * PostgreSQL's autovacuum gets round to it, a freshly filled table looks empty to the planner,
+   * which then picks nested scans that take seconds where an index takes a millisecond.
+   */
+  analyze(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,7 +58,14 @@ export function openDatabase(options: DatabaseOptions): Database {
       ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
     });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, engine: 'postgres', close: () => db.destroy() };
+    return {
+      db,
+      engine: 'postgres',
+      analyze: async () => {
+        await sql`analyze`.execute(db);
+      },
+      close: () => db.destroy(),
+    };
   }
 
   const file = options.sqliteFile ?? path.join(options.dataDir ?? './data', 'haven.sqlite');
@@ -68,6 +81,9 @@ export function openDatabase(options: DatabaseOptions): Database {
   return {
     db,
     engine: 'sqlite',
+    analyze: async () => {
+      sqlite.exec('analyze');
+    },
     close: async () => {
       sqlite.pragma('optimize');
       await db.destroy();

@@ -1,11 +1,15 @@
 /**
- * Checks the Casbin peer against the reference model and prints its costs.
- *   npx tsx bench/peers/casbin.check.ts [--scale 0.02]
+ * Checks one peer against the reference model and prints its costs (a development aid; the
+ * benchmark itself cross-checks every peer against Haven).
+ *   npx tsx bench/peers/check.ts casbin|cedar|spicedb [--scale 0.02]
  * Exits non-zero on any disagreement.
  */
 import { generateFixture } from '../fixture.ts';
 import { ReferenceModel } from '../reference.ts';
-import { CasbinPeer } from './casbin.ts';
+import { createPeer, type PeerName, peerNames } from './index.ts';
+
+const name = process.argv[2] as PeerName;
+if (!peerNames.includes(name)) throw new Error(`name a peer: ${peerNames.join(', ')}`);
 
 const scaleArg = process.argv.indexOf('--scale');
 const scale = scaleArg === -1 ? 0.02 : Number(process.argv[scaleArg + 1]);
@@ -35,7 +39,7 @@ console.log(
   `scale ${scale}: fixture ${ms(t0).toFixed(0)} ms, ${fixture.users.length} users, ${fixture.students.length} students, rss ${mb(process.memoryUsage().rss)}`,
 );
 
-const peer = new CasbinPeer();
+const peer = await createPeer(name);
 const rssBefore = process.memoryUsage().rss;
 t0 = performance.now();
 await peer.load(fixture);
@@ -85,7 +89,7 @@ for (const [user, student] of pairs) {
   const got = await peer.check(user, student);
   const want = reference.check(user, student);
   if (got) allowed += 1;
-  if (got !== want) fail(`check ${user} ${student}: casbin ${got}, reference ${want}`);
+  if (got !== want) fail(`check ${user} ${student}: ${name} ${got}, reference ${want}`);
 }
 console.log(`check: ${pairs.length} pairs (${fixture.blocks.length} blocked, ${allowed} allowed)`);
 
@@ -114,16 +118,11 @@ for (const persona of fixture.personas) {
   const want = reference.visible(persona.user);
   if (!sameSet(got, want))
     fail(
-      `lookupStudents ${persona.name} (${persona.user}): casbin ${got.length}, reference ${want.size}`,
+      `lookupStudents ${persona.name} (${persona.user}): ${name} ${got.length}, reference ${want.size}`,
     );
-  const explain = (await peer.explain(persona.user, persona.student)) as {
-    allowed: boolean;
-    matchedRule: string[];
-  };
-  if (explain.allowed !== reference.check(persona.user, persona.student))
-    fail(`explain ${persona.name}`);
+  const explain = JSON.stringify((await peer.explain?.(persona.user, persona.student)) ?? null);
   console.log(
-    `lookupStudents ${persona.name.padEnd(24)} ${String(got.length).padStart(6)} students in ${took.toFixed(0).padStart(7)} ms; explain ${persona.student}: ${explain.allowed} by [${explain.matchedRule.join(', ')}]`,
+    `lookupStudents ${persona.name.padEnd(24)} ${String(got.length).padStart(6)} students in ${took.toFixed(0).padStart(7)} ms; explain ${persona.student}: ${explain.slice(0, 160)}`,
   );
 }
 
@@ -132,11 +131,12 @@ for (const persona of fixture.personas) {
 const candidates = new Set<string>([...grantHolders, ...fixture.directLinks.map((l) => l.user)]);
 for (const persona of fixture.personas) {
   t0 = performance.now();
+  if (!peer.lookupUsers) break;
   const got = await peer.lookupUsers(persona.student);
   const took = ms(t0);
   const want = new Set([...candidates].filter((u) => reference.check(u, persona.student)));
   if (!sameSet(got, want))
-    fail(`lookupUsers ${persona.student}: casbin ${got.length}, reference ${want.size}`);
+    fail(`lookupUsers ${persona.student}: ${name} ${got.length}, reference ${want.size}`);
   console.log(
     `lookupUsers ${persona.student} ${String(got.length).padStart(4)} users in ${took.toFixed(0).padStart(6)} ms`,
   );
