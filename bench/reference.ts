@@ -1,22 +1,37 @@
 import { allStudentGroupMembers, type Fixture, type ScopeRef } from './fixture.ts';
 
 /**
- * Section 3 written plainly over the fixture: the yardstick for peers during development.
- * (The benchmark itself cross-checks every peer against Haven.)
+ * Section 3 written plainly over the fixture: the yardstick Haven is held to before it is timed
+ * (and each peer during its development). Indexed so that a single check costs microseconds even
+ * on the full trust, where "who can see" asks it about a million users.
  */
 export class ReferenceModel {
   readonly #groupsOfUser = new Map<string, Set<string>>();
-  readonly #studentsOfGroup: Map<string, string[]>;
+  readonly #group = new Map<string, Fixture['userGroups'][number]>();
+  readonly #studentsOfGroup = new Map<string, Set<string>>();
   readonly #schoolOf = new Map<string, string>();
-  readonly #blocks = new Set<string>();
   readonly #hubOf = new Map<string, string>();
+  readonly #blocks = new Set<string>();
+  readonly #directLinks = new Map<string, Set<string>>();
+  readonly #grantsOf = new Map<string, ScopeRef[]>();
 
   constructor(private readonly fixture: Fixture) {
-    this.#studentsOfGroup = allStudentGroupMembers(fixture);
+    for (const [group, students] of allStudentGroupMembers(fixture))
+      this.#studentsOfGroup.set(group, new Set(students));
     for (const s of fixture.students) this.#schoolOf.set(s.key, s.school);
     for (const s of fixture.schools) this.#hubOf.set(s.key, s.hub);
     for (const b of fixture.blocks) this.#blocks.add(`${b.user}:${b.student}`);
+    for (const l of fixture.directLinks) {
+      const set = this.#directLinks.get(l.user) ?? new Set<string>();
+      set.add(l.student);
+      this.#directLinks.set(l.user, set);
+    }
+    for (const g of fixture.grants) {
+      const key = `${g.subject.type}:${g.subject.key}`;
+      this.#grantsOf.set(key, [...(this.#grantsOf.get(key) ?? []), g.scope]);
+    }
     for (const g of fixture.userGroups) {
+      this.#group.set(g.key, g);
       for (const m of g.members) {
         const set = this.#groupsOfUser.get(m) ?? new Set<string>();
         set.add(g.key);
@@ -46,41 +61,47 @@ export class ReferenceModel {
     return this.#hubOf.get(school) === scope.key;
   }
 
-  /** Schools where the user holds any role. */
-  roleSchools(user: string): Set<string> {
-    const groups = this.#groupsOfUser.get(user) ?? new Set();
-    const grants = this.fixture.grants.filter(
-      (g) =>
-        (g.subject.type === 'user' && g.subject.key === user) ||
-        (g.subject.type === 'user_group' && groups.has(g.subject.key)),
-    );
-    return new Set(
-      this.fixture.schools
-        .filter((s) => grants.some((g) => this.#covers(g.scope, s.key)))
-        .map((s) => s.key),
+  /** The scopes of every grant the user holds, directly or through a group. */
+  #scopes(user: string): ScopeRef[] {
+    return [
+      ...(this.#grantsOf.get(`user:${user}`) ?? []),
+      ...this.groupsOf(user).flatMap((g) => this.#grantsOf.get(`user_group:${g}`) ?? []),
+    ];
+  }
+
+  /** May the user see the student: a role covering the school, a path, and no block. */
+  check(user: string, student: string): boolean {
+    const school = this.#schoolOf.get(student);
+    if (school === undefined || this.#blocks.has(`${user}:${student}`)) return false;
+    if (!this.#scopes(user).some((scope) => this.#covers(scope, school))) return false;
+    if (this.#directLinks.get(user)?.has(student)) return true;
+    return this.groupsOf(user).some((g) =>
+      this.#group
+        .get(g)!
+        .links.some((link) =>
+          'student' in link
+            ? link.student === student
+            : this.#studentsOfGroup.get(link.studentGroup)?.has(student),
+        ),
     );
   }
 
   /** Every student the user can see. */
   visible(user: string): Set<string> {
-    const schools = this.roleSchools(user);
-    const reached = new Set<string>();
-    for (const g of this.#groupsOfUser.get(user) ?? []) {
-      const group = this.fixture.userGroups.find((x) => x.key === g)!;
-      for (const link of group.links) {
+    const scopes = this.#scopes(user);
+    const reached = new Set<string>(this.#directLinks.get(user) ?? []);
+    for (const g of this.groupsOf(user)) {
+      for (const link of this.#group.get(g)!.links) {
         if ('student' in link) reached.add(link.student);
         else for (const s of this.#studentsOfGroup.get(link.studentGroup) ?? []) reached.add(s);
       }
     }
-    for (const l of this.fixture.directLinks) if (l.user === user) reached.add(l.student);
     return new Set(
       [...reached].filter(
-        (s) => schools.has(this.#schoolOf.get(s)!) && !this.#blocks.has(`${user}:${s}`),
+        (s) =>
+          !this.#blocks.has(`${user}:${s}`) &&
+          scopes.some((scope) => this.#covers(scope, this.#schoolOf.get(s)!)),
       ),
     );
-  }
-
-  check(user: string, student: string): boolean {
-    return this.visible(user).has(student);
   }
 }
