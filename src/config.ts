@@ -20,6 +20,7 @@ const environmentSchema = z.object({
   HAVEN_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   HAVEN_LOGIN_MAX_FAILURES: positiveInt(10),
   HAVEN_LOGIN_WINDOW_MINUTES: positiveInt(15),
+  HAVEN_MFA_WINDOW_MINUTES: positiveInt(15),
 });
 
 export interface Config {
@@ -32,6 +33,8 @@ export interface Config {
   cookieSecure: 'auto' | boolean;
   trustProxy: boolean;
   login: { maxFailures: number; windowMs: number };
+  /** How long a passed TOTP step-up lets a session read child-protection and allegation records. */
+  mfaWindowMs: number;
 }
 
 /** Reads Haven's settings from the environment; a bad value stops start-up with a clear message. */
@@ -58,5 +61,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFailures: e.HAVEN_LOGIN_MAX_FAILURES,
       windowMs: e.HAVEN_LOGIN_WINDOW_MINUTES * 60_000,
     },
+    mfaWindowMs: e.HAVEN_MFA_WINDOW_MINUTES * 60_000,
   };
 }

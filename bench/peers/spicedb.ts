@@ -10,11 +10,20 @@ import type { PeerEngine } from '../peer.ts';
  * per fact, and asks SpiceDB through its standard v1 API; SpiceDB makes every decision.
  *
  * How the embedded server is reached: unary calls (CheckPermission, WriteRelationships) go straight
- * through the native library; streaming calls (LookupResources, LookupSubjects, ReadRelationships)
- * go through a gRPC proxy it serves on a Unix socket. Its limits are SpiceDB's defaults, which the
- * embedded library does not let a caller change: at most 1,000 updates per WriteRelationships; no
- * ImportBulkRelationships (the proxy does not forward it); unary calls time out after 30 s; a
- * stream is cancelled if SpiceDB sends nothing for 30 s.
+ * through the native library, synchronously; streaming calls (LookupResources, LookupSubjects,
+ * ReadRelationships) go through a gRPC proxy it serves on a Unix socket. Its limits are SpiceDB's
+ * defaults, which the embedded library (0.7.1, SpiceDB 1.54) does not let a caller change: at most
+ * 1,000 updates per WriteRelationships; no ImportBulkRelationships (the proxy does not forward it);
+ * unary calls time out after 30 s; a stream is cancelled if SpiceDB sends nothing for 30 s; the
+ * dispatch cache is off.
+ *
+ * What memdb costs, and what a report should say about it: it indexes relationships by object type
+ * and relation, not by object id, so each read SpiceDB makes while checking scans the whole
+ * relation it reads and filters (a check on one student reads all of student#group, and one
+ * group membership all of user_group#member, a million "All staff" rows at scale 1). And it keeps
+ * a snapshot of every past revision, one per write batch here, so memory grows with the load.
+ * SpiceDB on PostgreSQL or CockroachDB indexes by object id; those need a database server and
+ * its migrations, which is no longer an in-process engine.
  */
 
 /** The organisation's object id (the fixture has one trust). */
@@ -217,7 +226,10 @@ export class SpiceDbPeer implements PeerEngine {
     return this.#lookupResources('student', 'view', who);
   }
 
-  /** LookupSubjects, streamed: a student reached through "All staff" has a million candidates. */
+  /**
+   * LookupSubjects, streamed. For a student in the medical-alerts group SpiceDB walks every member
+   * of "All staff" (a million at scale 1) before intersecting with the role holders.
+   */
   async lookupUsers(student: string): Promise<string[]> {
     const stream = this.#api.lookupSubjects(
       v1.LookupSubjectsRequest.create({

@@ -32,6 +32,10 @@ export const permissions = {
   'blocks.manage': { minimumRole: 'deputy_dsl', about: 'Block a child from a member of staff' },
   'incidents.delete': { minimumRole: 'deputy_dsl', about: 'Soft-delete incidents' },
   'incidents.exclusions.manage': { minimumRole: 'deputy_dsl', about: 'Manage exclusion lists' },
+  'incidents.assign': {
+    minimumRole: 'deputy_dsl',
+    about: 'Assign incidents to staff or groups (widens who sees them)',
+  },
   'actions.create': { minimumRole: 'deputy_dsl', about: 'Create actions' },
   'actions.update': { minimumRole: 'deputy_dsl', about: 'Update actions' },
   'actions.delete': { minimumRole: 'deputy_dsl', about: 'Delete actions' },

@@ -1,12 +1,16 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as foundation from './migrations/0001_foundation.ts';
 import * as studentsAndAccess from './migrations/0002_students_and_access.ts';
+import * as twoFactor from './migrations/0003_two_factor.ts';
+import * as records from './migrations/0004_records.ts';
 import type { DB } from './tables.ts';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_students_and_access': studentsAndAccess,
+  '0003_two_factor': twoFactor,
+  '0004_records': records,
 };
 
 const provider: MigrationProvider = {

@@ -133,6 +133,29 @@ export interface LoginAttemptsTable {
   ip: string | null;
 }
 
+/** A user's TOTP enrolment: pending while `confirmed_at` is null, active once it is set. */
+export interface UserTotpTable {
+  user_id: string;
+  organisation_id: string;
+  /** The base32 TOTP secret, stored as is (there is no encryption key facility yet). */
+  secret: string;
+  created_at: string;
+  confirmed_at: string | null;
+  /** RFC 6238 time step of the last accepted code; codes of this step or earlier are refused. */
+  last_time_step: number | null;
+}
+
+/** One-time recovery codes, kept only as salted SHA-256 hashes; `used_at` set once spent. */
+export interface TotpRecoveryCodesTable {
+  id: string;
+  organisation_id: string;
+  user_id: string;
+  salt: string;
+  code_hash: string;
+  created_at: string;
+  used_at: string | null;
+}
+
 export interface AuditChainsTable {
   chain_id: string;
   last_seq: number;
@@ -251,6 +274,97 @@ export interface BlocksTable {
   valid_to: string | null;
 }
 
+export type Sensitivity = 'standard' | 'child_protection' | 'allegation';
+export type AssigneeType = 'user' | 'user_group';
+
+export interface CategoriesTable {
+  id: string;
+  organisation_id: string;
+  school_id: string | null;
+  name: string;
+  sensitivity: Sensitivity;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface IncidentsTable {
+  id: string;
+  organisation_id: string;
+  school_id: string;
+  category_id: string;
+  sensitivity: Sensitivity;
+  occurred_at: string;
+  location: string | null;
+  description: string;
+  status: 'open' | 'in_progress' | 'closed';
+  reporter_id: string;
+  subject_user_id: string | null;
+  revision: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface IncidentRevisionsTable {
+  incident_id: string;
+  revision: number;
+  snapshot: string;
+  changed_by: string | null;
+  changed_at: string;
+}
+
+export interface IncidentStudentsTable {
+  incident_id: string;
+  student_id: string;
+}
+
+export interface IncidentAssigneesTable {
+  incident_id: string;
+  assignee_type: AssigneeType;
+  assignee_id: string;
+  assigned_by: string | null;
+  assigned_at: string;
+}
+
+export interface IncidentExclusionsTable {
+  incident_id: string;
+  user_id: string;
+}
+
+export interface ActionsTable {
+  id: string;
+  organisation_id: string;
+  incident_id: string;
+  title: string;
+  due_at: string | null;
+  assignee_type: AssigneeType;
+  assignee_id: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+  completed_by: string | null;
+  deleted_at: string | null;
+}
+
+export interface AlertsTable {
+  id: string;
+  organisation_id: string;
+  recipient_type: AssigneeType;
+  recipient_id: string;
+  kind: 'incident_assigned' | 'action_assigned' | 'action_due';
+  incident_id: string;
+  action_id: string | null;
+  created_at: string;
+}
+
+export interface AlertStatesTable {
+  alert_id: string;
+  user_id: string;
+  read_at: string | null;
+  dismissed_at: string | null;
+}
+
 export interface DB {
   organisations: OrganisationsTable;
   schools: SchoolsTable;
@@ -264,6 +378,8 @@ export interface DB {
   role_grants: RoleGrantsTable;
   sessions: SessionsTable;
   login_attempts: LoginAttemptsTable;
+  user_totp: UserTotpTable;
+  totp_recovery_codes: TotpRecoveryCodesTable;
   audit_chains: AuditChainsTable;
   audit_events: AuditEventsTable;
   students: StudentsTable;
@@ -273,4 +389,13 @@ export interface DB {
   student_group_members: StudentGroupMembersTable;
   student_links: StudentLinksTable;
   blocks: BlocksTable;
+  categories: CategoriesTable;
+  incidents: IncidentsTable;
+  incident_revisions: IncidentRevisionsTable;
+  incident_students: IncidentStudentsTable;
+  incident_assignees: IncidentAssigneesTable;
+  incident_exclusions: IncidentExclusionsTable;
+  actions: ActionsTable;
+  alerts: AlertsTable;
+  alert_states: AlertStatesTable;
 }

@@ -17,12 +17,17 @@ import type { Database } from '../db/database.ts';
 import { HavenError, notFound } from '../lib/errors.ts';
 import { accessRoutes } from '../modules/access/routes.ts';
 import { AccessService } from '../modules/access/service.ts';
+import { actionRoutes } from '../modules/actions/routes.ts';
+import { ActionService } from '../modules/actions/service.ts';
 import { auditRoutes } from '../modules/audit/routes.ts';
 import { AuditService } from '../modules/audit/service.ts';
 import { authRoutes } from '../modules/auth/routes.ts';
 import { AuthService } from '../modules/auth/service.ts';
 import { blockRoutes } from '../modules/blocks/routes.ts';
 import { BlockService } from '../modules/blocks/service.ts';
+import { CategoryService, createDefaultCategories } from '../modules/incidents/categories.ts';
+import { incidentRoutes } from '../modules/incidents/routes.ts';
+import { IncidentService } from '../modules/incidents/service.ts';
 import { directLinkRoutes } from '../modules/links/routes.ts';
 import { DirectLinkService } from '../modules/links/service.ts';
 import { organisationRoutes } from '../modules/organisations/routes.ts';
@@ -54,12 +59,20 @@ export interface Services {
   directLinks: DirectLinkService;
   blocks: BlockService;
   access: AccessService;
+  incidents: IncidentService;
+  categories: CategoryService;
+  actions: ActionService;
 }
 
 export function createServices(database: Database, config: Config): Services {
   const organisations = new OrganisationService(database);
   organisations.onSchoolCreated(createSchoolDefaults);
+  organisations.onSchoolCreated(createDefaultCategories);
+  const incidents = new IncidentService(database, { mfaWindowMs: config.mfaWindowMs });
   return {
+    incidents,
+    categories: new CategoryService(database),
+    actions: new ActionService(database, incidents),
     organisations,
     users: new UserService(database),
     roleGrants: new RoleGrantService(database),
@@ -188,6 +201,8 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   directLinkRoutes(app, svc.directLinks);
   blockRoutes(app, svc.blocks);
   accessRoutes(app, svc.access);
+  incidentRoutes(app, svc.incidents, svc.categories, svc.audit, database);
+  actionRoutes(app, svc.actions);
 
   await app.ready();
   return app;

@@ -107,3 +107,34 @@ export function useHaven(overrides: Record<string, string> = {}): () => TestHave
     return haven;
   };
 }
+
+/**
+ * Like `useHaven`, but `customise` may replace services before the app is built (for instance
+ * an AuthService with a controlled clock).
+ */
+export function useHavenWith(
+  customise: (services: Services, config: Config, database: TestDatabase['database']) => void,
+  overrides: Record<string, string> = {},
+): () => TestHaven {
+  let haven: TestHaven | undefined;
+  beforeEach(async () => {
+    const db = await createTestDatabase();
+    const config = loadConfig({
+      HAVEN_LOG_LEVEL: process.env.HAVEN_TEST_LOG_LEVEL ?? 'silent',
+      ...db.env,
+      ...overrides,
+    });
+    const services = createServices(db.database, config);
+    customise(services, config, db.database);
+    const app = await buildApp({ config, database: db.database, services });
+    haven = new TestHaven(app, db, config, services);
+  });
+  afterEach(async () => {
+    await haven?.close();
+    haven = undefined;
+  });
+  return () => {
+    if (!haven) throw new Error('useHavenWith() is only available inside a test');
+    return haven;
+  };
+}

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { requirePermission, viewerOf } from '../../access/decide.ts';
 import type { Principal } from '../../access/principal.ts';
+import { incidentVisibleTo } from '../../access/records.ts';
 import { heldBlocks, studentVisibleTo } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
@@ -25,8 +26,12 @@ export class AuditService {
   constructor(private readonly database: Database) {}
 
   /** Newest first. Admin or higher at organisation scope (`audit_log.view`). */
-  async list(principal: Principal, query: AuditQuery) {
-    requirePermission(principal, 'audit_log.view', {
+  async list(
+    principal: Principal,
+    query: AuditQuery,
+    permission: 'audit_log.view' | 'reports.access_audit' = 'audit_log.view',
+  ) {
+    requirePermission(principal, permission, {
       type: 'organisation',
       id: principal.organisationId,
     });
@@ -55,31 +60,51 @@ export class AuditService {
       .where((eb) =>
         eb.or([
           eb('e.target_type', 'is', null),
-          eb('e.target_type', '<>', 'student'),
+          eb('e.target_type', 'not in', ['student', 'incident']),
           eb('e.target_id', 'is', null),
-          eb.exists(
-            eb
-              .selectFrom('students as s')
-              .select('s.id')
-              .whereRef('s.id', '=', 'e.target_id')
-              .where((eb2) =>
-                eb2.or([
-                  studentVisibleTo(this.database.db, eb2, t, viewerOf(principal)),
-                  // A deleted child's trail (who deleted it) stays readable, except to those blocked from the child.
-                  eb2.and([
-                    eb2('s.deleted_at', 'is not', null),
-                    eb2.not(
-                      eb2.exists(
-                        heldBlocks(this.database.db, t, {
-                          user: principal.userId,
-                          student: sql.ref<string>('s.id'),
-                        }).select('b.id'),
+          // Rows about an incident follow the incident's visibility (section 4), step-up aside.
+          eb.and([
+            eb('e.target_type', '=', 'incident'),
+            eb.exists(
+              eb
+                .selectFrom('incidents as i')
+                .select('i.id')
+                .whereRef('i.id', '=', 'e.target_id')
+                .where((eb2) =>
+                  incidentVisibleTo(this.database.db, eb2, t, {
+                    ...viewerOf(principal),
+                    clearances: [...principal.clearances],
+                    sensitiveSchools: 'all',
+                  }),
+                ),
+            ),
+          ]),
+          eb.and([
+            eb('e.target_type', '=', 'student'),
+            eb.exists(
+              eb
+                .selectFrom('students as s')
+                .select('s.id')
+                .whereRef('s.id', '=', 'e.target_id')
+                .where((eb2) =>
+                  eb2.or([
+                    studentVisibleTo(this.database.db, eb2, t, viewerOf(principal)),
+                    // A deleted child's trail (who deleted it) stays readable, except to those blocked from the child.
+                    eb2.and([
+                      eb2('s.deleted_at', 'is not', null),
+                      eb2.not(
+                        eb2.exists(
+                          heldBlocks(this.database.db, t, {
+                            user: principal.userId,
+                            student: sql.ref<string>('s.id'),
+                          }).select('b.id'),
+                        ),
                       ),
-                    ),
+                    ]),
                   ]),
-                ]),
-              ),
-          ),
+                ),
+            ),
+          ]),
         ]),
       );
     if (query.category) select = select.where('e.category', '=', query.category);

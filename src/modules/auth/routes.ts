@@ -8,7 +8,16 @@ import type { AuthService } from './service.ts';
 export const meSchema = userSchema.extend({
   organisation: z.object({ id: z.string(), name: z.string() }),
   roles: z.array(heldGrantSchema),
+  /** `pending` between POST /me/totp and its confirmation; `active`: sign-in needs a code. */
+  totpStatus: z.enum(['off', 'pending', 'active']),
+  /** When this session last passed TOTP (sign-in with a code, or step-up); null if never. */
+  mfaAt: z.string().nullable(),
 });
+
+const totpCode = z
+  .string()
+  .trim()
+  .regex(/^\d{6}$/, 'must be the 6 digits shown by your authenticator app');
 
 export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
   app.post('/api/v1/auth/login', {
@@ -17,11 +26,16 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
       tags: ['auth'],
       summary: 'Sign in',
       description:
-        'Sets an HttpOnly session cookie and also returns the token for `Authorization: Bearer`. Requests signed in by cookie that change anything must send `x-csrf-token` with the returned `csrfToken`. After 10 failed attempts on an account within 15 minutes, further attempts answer 429.',
+        'Sets an HttpOnly session cookie and also returns the token for `Authorization: Bearer`. Requests signed in by cookie that change anything must send `x-csrf-token` with the returned `csrfToken`. With two-factor sign-in on, `totp` (the current 6-digit code, or an unused recovery code) is needed too: without it the answer is 401 `totp_required`, with a wrong or already used one 401 `invalid_code`. After 10 failed attempts (passwords or codes) on an account within 15 minutes, further attempts answer 429.',
       body: z.object({
         email: z.string().trim().min(1).max(254),
         password: z.string().min(1).max(256),
-        totp: z.string().max(20).optional(),
+        totp: z
+          .string()
+          .trim()
+          .max(40)
+          .regex(/^[0-9A-Za-z\s-]*$/, 'must be a 6-digit code or a recovery code')
+          .optional(),
       }),
       response: {
         200: z.object({
@@ -68,6 +82,83 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
       summary: 'The caller, with roles per scope',
       response: { 200: meSchema },
     },
-    handler: (request) => auth.me(authOf(request).principal),
+    handler: (request) => {
+      const { principal, session } = authOf(request);
+      return auth.me(principal, session.mfaAt);
+    },
+  });
+
+  app.post('/api/v1/me/totp', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['me'],
+      summary: 'Start setting up two-factor sign-in (TOTP)',
+      description:
+        'Answers a new base32 secret (SHA-1, 6 digits, 30 s), its `otpauth://` URI and that URI as a QR code (PNG data URL). Calling it again before confirming restarts with a new secret. 409 `conflict` once two-factor sign-in is on.',
+      response: {
+        200: z.object({ secret: z.string(), otpauthUri: z.string(), qrCode: z.string() }),
+      },
+    },
+    handler: (request) => {
+      const { session } = authOf(request);
+      return auth.twoFactor.startEnrolment(session, originOf(request));
+    },
+  });
+
+  app.post('/api/v1/me/totp/confirm', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['me'],
+      summary: 'Turn two-factor sign-in on with a code from the app',
+      description:
+        'Answers 10 one-time recovery codes, shown only this once. From now on sign-in needs a code, and this session counts as having passed TOTP. A wrong code answers 400 `invalid_code`; 409 `conflict` if nothing is pending or it is already on.',
+      body: z.object({ code: totpCode }).strict(),
+      response: { 200: z.object({ recoveryCodes: z.array(z.string()) }) },
+    },
+    handler: (request) => {
+      const { session } = authOf(request);
+      return auth.twoFactor.confirm(session, request.body.code, originOf(request));
+    },
+  });
+
+  app.delete('/api/v1/me/totp', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['me'],
+      summary: 'Turn two-factor sign-in off',
+      description:
+        'Needs a current code or an unused recovery code (wrong or used: 401 `invalid_code`, counted like a failed sign-in). The recovery codes are deleted too. 409 `totp_not_enabled` if it is not on.',
+      body: z
+        .object({
+          code: z
+            .string()
+            .trim()
+            .min(1)
+            .max(40)
+            .regex(/^[0-9A-Za-z\s-]+$/, 'must be a 6-digit code or a recovery code'),
+        })
+        .strict(),
+    },
+    handler: async (request, reply) => {
+      const { session } = authOf(request);
+      await auth.twoFactor.disable(session, request.body.code, originOf(request));
+      return reply.code(204).send();
+    },
+  });
+
+  app.post('/api/v1/auth/step-up', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['auth'],
+      summary: 'Pass a two-factor check in this session',
+      description:
+        'With a current code from the authenticator app, this session counts as having passed TOTP from now (`mfaAt`), as reading child-protection and allegation records needs. A wrong or already used code answers 401 `invalid_code` and counts like a failed sign-in; 409 `totp_not_enabled` without two-factor sign-in.',
+      body: z.object({ code: totpCode }).strict(),
+      response: { 200: z.object({ mfaAt: z.string() }) },
+    },
+    handler: (request) => {
+      const { session } = authOf(request);
+      return auth.twoFactor.stepUp(session, request.body.code, originOf(request));
+    },
   });
 }

@@ -1,18 +1,22 @@
-import type { Kysely } from 'kysely';
 import { holdsActiveRole } from '../../access/decide.ts';
 import { loadPrincipal, type Principal } from '../../access/principal.ts';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
-import type { DB } from '../../db/tables.ts';
 import { HavenError, noRole, notFound } from '../../lib/errors.ts';
-import { newId } from '../../lib/ids.ts';
-import { addMs, nowIso } from '../../lib/time.ts';
+import { nowIso } from '../../lib/time.ts';
 import { type ChangeOrigin, runChange } from '../audit/change.ts';
 import { findOrganisation, scopeNames } from '../organisations/repository.ts';
 import { findUser, findUserByEmail, normaliseEmail } from '../users/repository.ts';
 import { presentHeldGrant, presentUser } from '../users/service.ts';
+import { recordAttempt, refuseIfThrottled } from './attempts.ts';
 import { decoyPasswordHash, verifyPassword } from './passwords.ts';
 import { createSession, endSession } from './sessions.ts';
+import {
+  invalidCode,
+  type SecondFactor,
+  type TwoFactorOptions,
+  TwoFactorService,
+} from './two-factor.ts';
 
 export interface ClientInfo {
   ip: string | null;
@@ -29,52 +33,40 @@ function invalidCredentials(): HavenError {
   );
 }
 
-async function recordAttempt(
-  db: Kysely<DB>,
-  email: string,
-  outcome: string,
-  now: string,
-  ip: string | null,
-) {
-  await db
-    .insertInto('login_attempts')
-    .values({ id: newId(), email, at: now, outcome, ip })
-    .execute();
+function totpRequired(): HavenError {
+  return new HavenError(
+    401,
+    'totp_required',
+    'Two-factor code needed',
+    'Send `totp`: the 6-digit code from your authenticator app, or one of your recovery codes',
+  );
 }
 
 export class AuthService {
+  readonly twoFactor: TwoFactorService;
+
   constructor(
     private readonly database: Database,
     private readonly config: Config,
-  ) {}
+    options: TwoFactorOptions = {},
+  ) {
+    this.twoFactor = new TwoFactorService(database, config, options);
+  }
 
   /**
-   * Signs a user in. Failures are counted per account: after `maxFailures` within the window,
-   * every further attempt is refused with 429 (and logged) until the window has passed.
+   * Signs a user in. Failures (wrong passwords, wrong or reused two-factor codes) are counted
+   * per account: after `maxFailures` within the window, every further attempt is refused with
+   * 429 (and logged) until the window has passed. With TOTP on, `totp` (a current code or a
+   * recovery code) is needed too, and the new session counts as having passed TOTP.
    */
-  async login(input: { email: string; password: string }, client: ClientInfo) {
+  async login(input: { email: string; password: string; totp?: string }, client: ClientInfo) {
     const db = this.database.db;
     const email = normaliseEmail(input.email);
     const now = nowIso();
     const user = await findUserByEmail(db, email);
     const organisationId = user?.organisation_id ?? null;
 
-    const failures = await db
-      .selectFrom('login_attempts')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('email', '=', email)
-      .where('outcome', '=', 'failure')
-      .where('at', '>', addMs(now, -this.config.login.windowMs))
-      .executeTakeFirstOrThrow();
-    if (Number(failures.n) >= this.config.login.maxFailures) {
-      await recordAttempt(db, email, 'throttled', now, client.ip);
-      throw new HavenError(
-        429,
-        'too_many_attempts',
-        'Too many attempts',
-        'Too many failed sign-in attempts for this account; try again later',
-      ).withAudit({ email }, organisationId);
-    }
+    await refuseIfThrottled(db, this.config.login, { email, now, ip: client.ip, organisationId });
 
     // Without an account, a decoy hash is verified all the same so timing reveals nothing.
     const passwordOk = await verifyPassword(
@@ -94,6 +86,20 @@ export class AuthService {
         'This account has been disabled',
       ).withAudit({ email }, organisationId);
     }
+    const enrolment = await this.twoFactor.activeEnrolment(user.id);
+    let secondFactor: SecondFactor | null = null;
+    if (enrolment) {
+      const typed = input.totp?.trim() ?? '';
+      if (!typed) {
+        await recordAttempt(db, email, 'totp_required', now, client.ip);
+        throw totpRequired().withAudit({ email }, organisationId);
+      }
+      secondFactor = await this.twoFactor.identify(enrolment, typed);
+      if (!secondFactor) {
+        await recordAttempt(db, email, 'invalid_code', now, client.ip);
+        throw invalidCode(401).withAudit({ email }, organisationId);
+      }
+    }
     const principal = await loadPrincipal(db, user.organisation_id, user.id);
     if (!holdsActiveRole(principal)) {
       await recordAttempt(db, email, 'no_role', now, client.ip);
@@ -107,13 +113,21 @@ export class AuthService {
       ...(client.ip ? { ip: client.ip } : {}),
       via: 'api',
     };
-    const session = await runChange(this.database, origin, async (change) => {
+    const signedIn = await runChange(this.database, origin, async (change) => {
+      // A concurrent sign-in spent the same code first: this one changes nothing.
+      if (
+        secondFactor &&
+        !(await this.twoFactor.spend(change.db, user.id, secondFactor, change.now))
+      ) {
+        return null;
+      }
+      const mfaAt = secondFactor ? change.now : null;
       const created = await createSession(change.db, {
         userId: user.id,
         organisationId: user.organisation_id,
         now: change.now,
         limits: this.config.session,
-        mfaAt: null,
+        mfaAt,
         ip: client.ip,
         userAgent: client.userAgent,
       });
@@ -122,11 +136,18 @@ export class AuthService {
         action: 'auth.login',
         targetType: 'session',
         targetId: created.sessionId,
-        meta: { userAgent: client.userAgent?.slice(0, 200) ?? null },
+        meta: {
+          userAgent: client.userAgent?.slice(0, 200) ?? null,
+          secondFactor: secondFactor?.kind ?? null,
+        },
       });
-      return created;
+      return { session: created, mfaAt };
     });
-    return { session, user: await this.me(principal) };
+    if (!signedIn) {
+      await recordAttempt(db, email, 'invalid_code', now, client.ip);
+      throw invalidCode(401).withAudit({ email }, organisationId);
+    }
+    return { session: signedIn.session, user: await this.me(principal, signedIn.mfaAt) };
   }
 
   async logout(sessionId: string, origin: ChangeOrigin): Promise<void> {
@@ -136,19 +157,25 @@ export class AuthService {
     });
   }
 
-  /** The caller, with the roles they hold per scope and where each comes from. */
-  async me(principal: Principal) {
+  /**
+   * The caller, with the roles they hold per scope and where each comes from, whether TOTP is
+   * on, and when this session last passed it (`mfaAt`, null if never).
+   */
+  async me(principal: Principal, mfaAt: string | null) {
     const db = this.database.db;
-    const [user, organisation, names] = await Promise.all([
+    const [user, organisation, names, totpStatus] = await Promise.all([
       findUser(db, principal.organisationId, principal.userId),
       findOrganisation(db, principal.organisationId),
       scopeNames(db, principal.organisationId),
+      this.twoFactor.status(principal.userId),
     ]);
     if (!user || !organisation) throw notFound('User');
     return {
       ...presentUser(user),
       organisation: { id: organisation.id, name: organisation.name },
       roles: principal.grants.map((g) => presentHeldGrant(g, names)),
+      totpStatus,
+      mfaAt,
     };
   }
 }

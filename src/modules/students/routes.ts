@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
-import { validationFailed } from '../../lib/errors.ts';
+import { HavenError, validationFailed } from '../../lib/errors.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams } from '../../lib/schemas.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
+import { logRead } from '../incidents/service.ts';
 import { importStudents } from './import.ts';
 import { createStudentBody, studentSchema, updateStudentBody } from './schema.ts';
 import type { StudentService } from './service.ts';
@@ -139,7 +140,23 @@ export function studentRoutes(app: HavenApp, students: StudentService, database:
       params: idParams,
       response: { 200: studentSchema },
     },
-    handler: (request) => students.get(authOf(request).principal, request.params.id),
+    handler: async (request) => {
+      const { principal } = authOf(request);
+      const target = { action: 'student.read', targetType: 'student', targetId: request.params.id };
+      try {
+        const student = await students.get(principal, request.params.id);
+        await logRead(database, originOf(request), {
+          ...target,
+          outcome: 'allowed',
+          path: await students.pathTo(principal, student.id),
+        });
+        return student;
+      } catch (error) {
+        if (error instanceof HavenError && error.status === 404)
+          await logRead(database, originOf(request), { ...target, outcome: 'not_found' });
+        throw error;
+      }
+    },
   });
 
   app.patch('/api/v1/students/:id', {

@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { requirePermission, viewerOf } from '../../access/decide.ts';
 import type { Principal } from '../../access/principal.ts';
-import type { AccessTime } from '../../access/visibility.ts';
+import { type AccessTime, accessPaths } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
 import type { StudentsTable } from '../../db/tables.ts';
 import { conflict, HavenError, notFound } from '../../lib/errors.ts';
@@ -174,6 +174,21 @@ export class StudentService {
       });
       return presentStudent(row!);
     });
+  }
+
+  /** The path that lets the caller see the child, for the access log: a user group and student group, or a direct link. */
+  async pathTo(principal: Principal, studentId: string) {
+    const db = this.database.db;
+    const path = await db
+      .selectFrom(
+        accessPaths(db, this.#now(principal), { user: principal.userId, student: studentId }).as(
+          'p',
+        ),
+      )
+      .selectAll('p')
+      .limit(1)
+      .executeTakeFirst();
+    return path ?? null;
   }
 
   async get(principal: Principal, studentId: string): Promise<StudentView> {

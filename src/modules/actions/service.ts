@@ -1,0 +1,463 @@
+import { type Kysely, sql } from 'kysely';
+import { requirePermission, requireSomewhere } from '../../access/decide.ts';
+import { incidentVisibleTo } from '../../access/records.ts';
+import type { Database } from '../../db/database.ts';
+import type { ActionsTable, AssigneeType, DB } from '../../db/tables.ts';
+import { HavenError, notFound } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import type { Caller, IncidentService } from '../incidents/service.ts';
+
+export interface ActionView {
+  id: string;
+  incidentId: string;
+  title: string;
+  dueAt: string | null;
+  overdue: boolean;
+  assignee: { type: AssigneeType; id: string };
+  completedAt: string | null;
+  completedBy: string | null;
+  createdAt: string;
+}
+
+function present(row: ActionsTable, now: string): ActionView {
+  return {
+    id: row.id,
+    incidentId: row.incident_id,
+    title: row.title,
+    dueAt: row.due_at,
+    overdue: row.completed_at === null && row.due_at !== null && row.due_at < now,
+    assignee: { type: row.assignee_type, id: row.assignee_id },
+    completedAt: row.completed_at,
+    completedBy: row.completed_by,
+    createdAt: row.created_at,
+  };
+}
+
+/** Actions on incidents, and the caller's alerts (spec section 2 rows for actions and alerts). */
+export class ActionService {
+  constructor(
+    private readonly database: Database,
+    private readonly incidents: IncidentService,
+  ) {}
+
+  get #db(): Kysely<DB> {
+    return this.database.db;
+  }
+
+  /** Actions live and die with their incident's visibility: an action on a hidden incident is 404. */
+  async #visibleAction(db: Kysely<DB>, caller: Caller, actionId: string) {
+    const viewer = await this.incidents.viewer(caller, 'actual', db);
+    const row = await db
+      .selectFrom('actions as a')
+      .innerJoin('incidents as i', 'i.id', 'a.incident_id')
+      .selectAll('a')
+      .select('i.school_id')
+      .where('a.id', '=', actionId)
+      .where('a.deleted_at', 'is', null)
+      .where((eb) =>
+        incidentVisibleTo(db, eb, { organisationId: caller.principal.organisationId }, viewer),
+      )
+      .executeTakeFirst();
+    if (!row) throw notFound('Action');
+    return row;
+  }
+
+  async #visibleIncident(db: Kysely<DB>, caller: Caller, incidentId: string) {
+    const viewer = await this.incidents.viewer(caller, 'actual', db);
+    const row = await db
+      .selectFrom('incidents as i')
+      .select(['i.id', 'i.school_id'])
+      .where('i.id', '=', incidentId)
+      .where((eb) =>
+        incidentVisibleTo(db, eb, { organisationId: caller.principal.organisationId }, viewer),
+      )
+      .executeTakeFirst();
+    if (!row) throw notFound('Incident');
+    return row;
+  }
+
+  async #checkAssignee(
+    change: Change,
+    organisationId: string,
+    a: { type: AssigneeType; id: string },
+  ) {
+    const found = await change.db
+      .selectFrom(a.type === 'user' ? 'users' : 'user_groups')
+      .select('id')
+      .where('id', '=', a.id)
+      .where('organisation_id', '=', organisationId)
+      .executeTakeFirst();
+    if (!found)
+      throw new HavenError(404, 'not_found', 'Not found', 'Assignee not found', {
+        field: 'assignee.id',
+      });
+  }
+
+  async list(caller: Caller, incidentId: string) {
+    await this.#visibleIncident(this.#db, caller, incidentId);
+    const rows = await this.#db
+      .selectFrom('actions')
+      .selectAll()
+      .where('incident_id', '=', incidentId)
+      .where('deleted_at', 'is', null)
+      .orderBy('created_at')
+      .execute();
+    const now = new Date().toISOString();
+    return { items: rows.map((r) => present(r, now)) };
+  }
+
+  async create(
+    caller: Caller,
+    incidentId: string,
+    input: {
+      title: string;
+      dueAt?: string | undefined;
+      assignee: { type: AssigneeType; id: string };
+    },
+    origin: ChangeOrigin,
+  ): Promise<ActionView> {
+    return runChange(this.database, origin, async (change) => {
+      const incident = await this.#visibleIncident(change.db, caller, incidentId);
+      requirePermission(caller.principal, 'actions.create', {
+        type: 'school',
+        id: incident.school_id,
+      });
+      await this.#checkAssignee(change, caller.principal.organisationId, input.assignee);
+      const row: ActionsTable = {
+        id: newId(),
+        organisation_id: caller.principal.organisationId,
+        incident_id: incident.id,
+        title: input.title,
+        due_at: input.dueAt ? new Date(input.dueAt).toISOString() : null,
+        assignee_type: input.assignee.type,
+        assignee_id: input.assignee.id,
+        created_by: caller.principal.userId,
+        created_at: change.now,
+        updated_at: change.now,
+        completed_at: null,
+        completed_by: null,
+        deleted_at: null,
+      };
+      await change.db.insertInto('actions').values(row).execute();
+      await change.db
+        .insertInto('alerts')
+        .values({
+          id: newId(),
+          organisation_id: row.organisation_id,
+          recipient_type: row.assignee_type,
+          recipient_id: row.assignee_id,
+          kind: 'action_assigned',
+          incident_id: row.incident_id,
+          action_id: row.id,
+          created_at: change.now,
+        })
+        .execute();
+      const view = present(row, change.now);
+      change.record({
+        action: 'action.create',
+        targetType: 'action',
+        targetId: row.id,
+        after: view,
+      });
+      return view;
+    });
+  }
+
+  async update(
+    caller: Caller,
+    actionId: string,
+    patch: {
+      title?: string | undefined;
+      dueAt?: string | null | undefined;
+      assignee?: { type: AssigneeType; id: string } | undefined;
+    },
+    origin: ChangeOrigin,
+  ): Promise<ActionView> {
+    return runChange(this.database, origin, async (change) => {
+      const { school_id, ...before } = await this.#visibleAction(change.db, caller, actionId);
+      requirePermission(caller.principal, 'actions.update', { type: 'school', id: school_id });
+      if (patch.assignee)
+        await this.#checkAssignee(change, caller.principal.organisationId, patch.assignee);
+      const after: ActionsTable = {
+        ...before,
+        ...(patch.title !== undefined ? { title: patch.title } : {}),
+        ...(patch.dueAt !== undefined
+          ? { due_at: patch.dueAt === null ? null : new Date(patch.dueAt).toISOString() }
+          : {}),
+        ...(patch.assignee
+          ? { assignee_type: patch.assignee.type, assignee_id: patch.assignee.id }
+          : {}),
+        updated_at: change.now,
+      };
+      await change.db
+        .updateTable('actions')
+        .set({
+          title: after.title,
+          due_at: after.due_at,
+          assignee_type: after.assignee_type,
+          assignee_id: after.assignee_id,
+          updated_at: after.updated_at,
+        })
+        .where('id', '=', actionId)
+        .execute();
+      const view = present(after, change.now);
+      change.record({
+        action: 'action.update',
+        targetType: 'action',
+        targetId: actionId,
+        before: present(before, change.now),
+        after: view,
+      });
+      return view;
+    });
+  }
+
+  async remove(caller: Caller, actionId: string, origin: ChangeOrigin): Promise<void> {
+    await runChange(this.database, origin, async (change) => {
+      const row = await this.#visibleAction(change.db, caller, actionId);
+      requirePermission(caller.principal, 'actions.delete', { type: 'school', id: row.school_id });
+      await change.db
+        .updateTable('actions')
+        .set({ deleted_at: change.now })
+        .where('id', '=', actionId)
+        .execute();
+      change.record({ action: 'action.delete', targetType: 'action', targetId: actionId });
+    });
+  }
+
+  /** Completed by its assignee, or by a member of the group it is assigned to (Viewer and above). */
+  async complete(caller: Caller, actionId: string, origin: ChangeOrigin): Promise<ActionView> {
+    return runChange(this.database, origin, async (change) => {
+      const { school_id, ...row } = await this.#visibleAction(change.db, caller, actionId);
+      requirePermission(caller.principal, 'actions.complete', { type: 'school', id: school_id });
+      const user = caller.principal.userId;
+      const mine =
+        row.assignee_type === 'user'
+          ? row.assignee_id === user
+          : (await change.db
+              .selectFrom('user_group_members')
+              .select('user_id')
+              .where('user_group_id', '=', row.assignee_id)
+              .where('user_id', '=', user)
+              .where('valid_to', 'is', null)
+              .executeTakeFirst()) !== undefined;
+      if (!mine)
+        throw new HavenError(
+          403,
+          'not_assignee',
+          'Forbidden',
+          'Only the assignee, or a member of the assigned group, completes an action',
+        );
+      if (row.completed_at !== null) return present(row, change.now);
+      const done = { ...row, completed_at: change.now, completed_by: user, updated_at: change.now };
+      await change.db
+        .updateTable('actions')
+        .set({ completed_at: done.completed_at, completed_by: user, updated_at: change.now })
+        .where('id', '=', actionId)
+        .execute();
+      const view = present(done, change.now);
+      change.record({
+        action: 'action.complete',
+        targetType: 'action',
+        targetId: actionId,
+        after: view,
+      });
+      return view;
+    });
+  }
+
+  /** My open actions (mine or my groups'), overdue first, then by due date. */
+  async mine(caller: Caller) {
+    requireSomewhere(caller.principal, 'actions.complete');
+    const db = this.#db;
+    const viewer = await this.incidents.viewer(caller);
+    const now = new Date().toISOString();
+    const rows = await db
+      .selectFrom('actions as a')
+      .innerJoin('incidents as i', 'i.id', 'a.incident_id')
+      .selectAll('a')
+      .where('a.deleted_at', 'is', null)
+      .where('a.completed_at', 'is', null)
+      .where((eb) => assignedTo(db, eb, caller.principal.userId))
+      .where((eb) =>
+        incidentVisibleTo(db, eb, { organisationId: caller.principal.organisationId }, viewer),
+      )
+      .orderBy(sql`case when a.due_at is not null and a.due_at < ${now} then 0 else 1 end`)
+      .orderBy(sql`case when a.due_at is null then 1 else 0 end`)
+      .orderBy('a.due_at')
+      .orderBy('a.id')
+      .limit(200)
+      .execute();
+    return { items: rows.map((r) => present(r, now)) };
+  }
+
+  /**
+   * My alerts, newest first. "Your action is due" alerts are raised here, when the list is read,
+   * rather than by a scheduler: one per action, the first time anyone it concerns looks.
+   */
+  async alerts(caller: Caller, origin: ChangeOrigin) {
+    requireSomewhere(caller.principal, 'alerts.manage');
+    const db = this.#db;
+    const user = caller.principal.userId;
+    const org = caller.principal.organisationId;
+    await runChange(this.database, origin, async (change) => {
+      const due = await change.db
+        .selectFrom('actions as a')
+        .select(['a.id', 'a.incident_id', 'a.assignee_type', 'a.assignee_id'])
+        .where('a.organisation_id', '=', org)
+        .where('a.deleted_at', 'is', null)
+        .where('a.completed_at', 'is', null)
+        .where('a.due_at', '<=', change.now)
+        .where((eb) => assignedTo(change.db, eb, user))
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              change.db
+                .selectFrom('alerts as x')
+                .select('x.id')
+                .where('x.action_id', '=', sql.ref<string>('a.id'))
+                .where('x.kind', '=', 'action_due'),
+            ),
+          ),
+        )
+        .execute();
+      if (due.length > 0)
+        await change.db
+          .insertInto('alerts')
+          .values(
+            due.map((a) => ({
+              id: newId(),
+              organisation_id: org,
+              recipient_type: a.assignee_type,
+              recipient_id: a.assignee_id,
+              kind: 'action_due' as const,
+              incident_id: a.incident_id,
+              action_id: a.id,
+              created_at: change.now,
+            })),
+          )
+          .execute();
+    });
+    const viewer = await this.incidents.viewer(caller);
+    const rows = await db
+      .selectFrom('alerts as al')
+      .innerJoin('incidents as i', 'i.id', 'al.incident_id')
+      .leftJoin('actions as a', 'a.id', 'al.action_id')
+      .leftJoin('alert_states as st', (j) =>
+        j.onRef('st.alert_id', '=', 'al.id').on('st.user_id', '=', user),
+      )
+      .select([
+        'al.id',
+        'al.kind',
+        'al.incident_id',
+        'al.action_id',
+        'al.created_at',
+        'a.title',
+        'st.read_at',
+      ])
+      .where('al.organisation_id', '=', org)
+      .where((eb) => recipientIs(db, eb, user))
+      .where((eb) => eb.or([eb('st.dismissed_at', 'is', null)]))
+      .where((eb) => incidentVisibleTo(db, eb, { organisationId: org }, viewer))
+      .orderBy('al.created_at', 'desc')
+      .orderBy('al.id', 'desc')
+      .limit(200)
+      .execute();
+    return {
+      items: rows.map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        incidentId: r.incident_id,
+        actionId: r.action_id,
+        title: r.title,
+        createdAt: r.created_at,
+        read: r.read_at !== null,
+      })),
+    };
+  }
+
+  /** Marks one of my alerts read or dismissed; someone else's alert does not exist for me. */
+  async setAlertState(
+    caller: Caller,
+    alertId: string,
+    state: 'read' | 'dismissed',
+    origin: ChangeOrigin,
+  ) {
+    requireSomewhere(caller.principal, 'alerts.manage');
+    const user = caller.principal.userId;
+    await runChange(this.database, origin, async (change) => {
+      const alert = await change.db
+        .selectFrom('alerts as al')
+        .select('al.id')
+        .where('al.id', '=', alertId)
+        .where('al.organisation_id', '=', caller.principal.organisationId)
+        .where((eb) => recipientIs(change.db, eb, user))
+        .executeTakeFirst();
+      if (!alert) throw notFound('Alert');
+      const existing = await change.db
+        .selectFrom('alert_states')
+        .selectAll()
+        .where('alert_id', '=', alertId)
+        .where('user_id', '=', user)
+        .executeTakeFirst();
+      const next = {
+        read_at: existing?.read_at ?? change.now,
+        dismissed_at:
+          state === 'dismissed'
+            ? (existing?.dismissed_at ?? change.now)
+            : (existing?.dismissed_at ?? null),
+      };
+      if (existing)
+        await change.db
+          .updateTable('alert_states')
+          .set(next)
+          .where('alert_id', '=', alertId)
+          .where('user_id', '=', user)
+          .execute();
+      else
+        await change.db
+          .insertInto('alert_states')
+          .values({ alert_id: alertId, user_id: user, ...next })
+          .execute();
+    });
+  }
+}
+
+/** The action `a` is assigned to the user, or to a group the user is in now. */
+// biome-ignore lint/suspicious/noExplicitAny: used in queries over actions as a
+function assignedTo(db: Kysely<DB>, eb: any, user: string) {
+  return eb.or([
+    eb.and([eb('a.assignee_type', '=', 'user'), eb('a.assignee_id', '=', user)]),
+    eb.and([
+      eb('a.assignee_type', '=', 'user_group'),
+      eb.exists(
+        db
+          .selectFrom('user_group_members as m')
+          .select('m.user_id')
+          .where('m.user_group_id', '=', sql.ref<string>('a.assignee_id'))
+          .where('m.user_id', '=', user)
+          .where('m.valid_to', 'is', null),
+      ),
+    ]),
+  ]);
+}
+
+/** The alert `al` is addressed to the user, or to a group the user is in now. */
+// biome-ignore lint/suspicious/noExplicitAny: used in queries over alerts as al
+function recipientIs(db: Kysely<DB>, eb: any, user: string) {
+  return eb.or([
+    eb.and([eb('al.recipient_type', '=', 'user'), eb('al.recipient_id', '=', user)]),
+    eb.and([
+      eb('al.recipient_type', '=', 'user_group'),
+      eb.exists(
+        db
+          .selectFrom('user_group_members as m')
+          .select('m.user_id')
+          .where('m.user_group_id', '=', sql.ref<string>('al.recipient_id'))
+          .where('m.user_id', '=', user)
+          .where('m.valid_to', 'is', null),
+      ),
+    ]),
+  ]);
+}
