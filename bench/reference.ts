@@ -15,7 +15,7 @@ export class ReferenceModel {
   readonly #directLinks = new Map<string, Set<string>>();
   readonly #grantsOf = new Map<string, ScopeRef[]>();
 
-  constructor(private readonly fixture: Fixture) {
+  constructor(fixture: Fixture) {
     for (const [group, students] of allStudentGroupMembers(fixture))
       this.#studentsOfGroup.set(group, new Set(students));
     for (const s of fixture.students) this.#schoolOf.set(s.key, s.school);
