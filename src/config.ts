@@ -21,6 +21,9 @@ const environmentSchema = z.object({
   HAVEN_LOGIN_MAX_FAILURES: positiveInt(10),
   HAVEN_LOGIN_WINDOW_MINUTES: positiveInt(15),
   HAVEN_MFA_WINDOW_MINUTES: positiveInt(15),
+  // No .min(1): an empty value gets loadSecretKey's clearer message.
+  HAVEN_SECRET_KEY: z.string().optional(),
+  HAVEN_MAX_UPLOAD_BYTES: positiveInt(25 * 1024 * 1024),
 });
 
 export interface Config {
@@ -35,6 +38,9 @@ export interface Config {
   login: { maxFailures: number; windowMs: number };
   /** How long a passed TOTP step-up lets a session read child-protection and allegation records. */
   mfaWindowMs: number;
+  /** The installation key (base64 or hex, 32 bytes); unset: generated into the data directory. */
+  secretKey: string | undefined;
+  documents: { maxUploadBytes: number };
 }
 
 /** Reads Haven's settings from the environment; a bad value stops start-up with a clear message. */
@@ -62,5 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowMs: e.HAVEN_LOGIN_WINDOW_MINUTES * 60_000,
     },
     mfaWindowMs: e.HAVEN_MFA_WINDOW_MINUTES * 60_000,
+    secretKey: e.HAVEN_SECRET_KEY,
+    documents: { maxUploadBytes: e.HAVEN_MAX_UPLOAD_BYTES },
   };
 }

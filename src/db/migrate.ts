@@ -3,6 +3,7 @@ import * as foundation from './migrations/0001_foundation.ts';
 import * as studentsAndAccess from './migrations/0002_students_and_access.ts';
 import * as twoFactor from './migrations/0003_two_factor.ts';
 import * as records from './migrations/0004_records.ts';
+import * as documents from './migrations/0005_documents.ts';
 import type { DB } from './tables.ts';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002_students_and_access': studentsAndAccess,
   '0003_two_factor': twoFactor,
   '0004_records': records,
+  '0005_documents': documents,
 };
 
 const provider: MigrationProvider = {

@@ -365,6 +365,20 @@ export interface AlertStatesTable {
   dismissed_at: string | null;
 }
 
+export interface DocumentsTable {
+  id: string;
+  organisation_id: string;
+  incident_id: string | null;
+  student_id: string | null;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  uploaded_by: string | null;
+  created_at: string;
+  deleted_at: string | null;
+}
+
 export interface DB {
   organisations: OrganisationsTable;
   schools: SchoolsTable;
@@ -398,4 +412,5 @@ export interface DB {
   actions: ActionsTable;
   alerts: AlertsTable;
   alert_states: AlertStatesTable;
+  documents: DocumentsTable;
 }

@@ -25,6 +25,10 @@ import { authRoutes } from '../modules/auth/routes.ts';
 import { AuthService } from '../modules/auth/service.ts';
 import { blockRoutes } from '../modules/blocks/routes.ts';
 import { BlockService } from '../modules/blocks/service.ts';
+import { loadSecretKey } from '../modules/documents/keys.ts';
+import { documentRoutes } from '../modules/documents/routes.ts';
+import { DocumentService } from '../modules/documents/service.ts';
+import { openDocumentStorage } from '../modules/documents/storage.ts';
 import { CategoryService, createDefaultCategories } from '../modules/incidents/categories.ts';
 import { incidentRoutes } from '../modules/incidents/routes.ts';
 import { IncidentService } from '../modules/incidents/service.ts';
@@ -62,6 +66,7 @@ export interface Services {
   incidents: IncidentService;
   categories: CategoryService;
   actions: ActionService;
+  documents: DocumentService;
 }
 
 export function createServices(database: Database, config: Config): Services {
@@ -69,8 +74,15 @@ export function createServices(database: Database, config: Config): Services {
   organisations.onSchoolCreated(createSchoolDefaults);
   organisations.onSchoolCreated(createDefaultCategories);
   const incidents = new IncidentService(database, { mfaWindowMs: config.mfaWindowMs });
+  const masterKey = loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
   return {
     incidents,
+    documents: new DocumentService(
+      database,
+      openDocumentStorage({ dataDir: config.dataDir, masterKey }),
+      incidents,
+      config.documents.maxUploadBytes,
+    ),
     categories: new CategoryService(database),
     actions: new ActionService(database, incidents),
     organisations,
@@ -203,6 +215,7 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   accessRoutes(app, svc.access);
   incidentRoutes(app, svc.incidents, svc.categories, svc.audit, database);
   actionRoutes(app, svc.actions);
+  documentRoutes(app, svc.documents, config.documents.maxUploadBytes);
 
   await app.ready();
   return app;

@@ -32,12 +32,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await migrateToLatest(database.db);
     const searchPathUrl = new URL(url);
     searchPathUrl.searchParams.set('options', `-c search_path=${schema}`);
+    // Documents and the installation key still live in a data directory.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-test-'));
     return {
       database,
       engine: 'postgres',
-      env: { DATABASE_URL: searchPathUrl.toString() },
+      env: { DATABASE_URL: searchPathUrl.toString(), HAVEN_DATA_DIR: dataDir },
       async dispose() {
         await database.close();
+        rmSync(dataDir, { recursive: true, force: true });
         const cleanup = new pg.Client({ connectionString: url });
         await cleanup.connect();
         await cleanup.query(`drop schema "${schema}" cascade`);

@@ -40,7 +40,7 @@ export function requiresStepUp(settings: string): boolean {
   return parsed.requireMfaForSensitive !== false;
 }
 
-function mfaRequired(): HavenError {
+export function mfaRequired(): HavenError {
   return new HavenError(
     403,
     'mfa_required',
