@@ -59,7 +59,7 @@ const effort = quick
       warmup: 0,
       minSamples: 1,
       budgetMs: 100,
-      http: { amount: 100 },
+      http: { amount: 50 },
     }
   : {
       check: 2000,
