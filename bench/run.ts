@@ -59,6 +59,7 @@ const effort = quick
       warmup: 0,
       minSamples: 1,
       budgetMs: 100,
+      peerBudgetMs: 60_000,
       http: { amount: 50 },
     }
   : {
@@ -69,6 +70,7 @@ const effort = quick
       warmup: 3,
       minSamples: 3,
       budgetMs: 5_000,
+      peerBudgetMs: 12 * 60_000,
       http: { seconds: 5 },
     };
 
@@ -153,14 +155,14 @@ function samplePairs(): [string, string][] {
   }
   const users = [...holders];
   const pairs: [string, string][] = [];
-  for (let i = 0; i < (quick ? 60 : 200); i++) {
+  for (let i = 0; i < (quick ? 60 : 100); i++) {
     const user = pick(users);
     const visible = [...reference.visible(user)];
     pairs.push([user, visible.length > 0 ? pick(visible) : pick(fixture.students).key]);
     pairs.push([user, pick(fixture.students).key]);
   }
-  for (const b of fixture.blocks) pairs.push([b.user, b.student]);
-  for (const l of fixture.directLinks.slice(0, 100)) pairs.push([l.user, l.student]);
+  for (const b of fixture.blocks.slice(0, 100)) pairs.push([b.user, b.student]);
+  for (const l of fixture.directLinks.slice(0, 50)) pairs.push([l.user, l.student]);
   for (const p of fixture.personas) pairs.push([p.user, p.student]);
   return pairs;
 }
@@ -179,7 +181,18 @@ interface Answers {
   costs: Map<string, number>;
 }
 
-async function answersOf(subject: Subject, withPages: boolean): Promise<Answers> {
+/** Raised when a peer's time budget runs out; the harness reports what was reached. */
+class OutOfTime extends Error {}
+
+function within(deadline: number, what: string) {
+  if (performance.now() > deadline) throw new OutOfTime(what);
+}
+
+async function answersOf(
+  subject: Subject,
+  withPages: boolean,
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<Answers> {
   const checks: boolean[] = [];
   const byUser = new Map<string, PersonaPlan>();
   for (const [user, student] of pairs) {
@@ -189,6 +202,7 @@ async function answersOf(subject: Subject, withPages: boolean): Promise<Answers>
       revokeGroup: undefined,
     };
     byUser.set(user, plan);
+    within(deadline, `the cross-check, after ${checks.length} of ${pairs.length} checks`);
     checks.push(await subject.check(plan, student));
   }
   const visible = new Map<string, Set<string>>();
@@ -196,6 +210,7 @@ async function answersOf(subject: Subject, withPages: boolean): Promise<Answers>
   const viewers = new Map<string, Set<string>>();
   const costs = new Map<string, number>();
   for (const plan of plans) {
+    within(deadline, `the cross-check, at the lists of ${plan.persona.name}`);
     let t = performance.now();
     visible.set(plan.persona.user, await subject.allVisible(plan));
     costs.set(`visible:${plan.persona.user}`, performance.now() - t);
@@ -206,6 +221,7 @@ async function answersOf(subject: Subject, withPages: boolean): Promise<Answers>
         deep: await subject.deepPage(plan),
       });
     if (!viewers.has(plan.persona.student)) {
+      within(deadline, `the cross-check, at who can see ${plan.persona.student}`);
       t = performance.now();
       viewers.set(plan.persona.student, await subject.allWhoCanSee(plan.persona.student));
       costs.set(`viewers:${plan.persona.student}`, performance.now() - t);
@@ -294,7 +310,12 @@ function referenceAnswers(): Answers {
  */
 const REUSE_AFTER_MS = 10_000;
 
-async function timeSubject(subject: Subject, result: EngineResult, costs: Map<string, number>) {
+async function timeSubject(
+  subject: Subject,
+  result: EngineResult,
+  costs: Map<string, number>,
+  deadline = Number.POSITIVE_INFINITY,
+) {
   for (const plan of plans) {
     await subject.prepare(plan);
     const who = plan.persona.name;
@@ -307,6 +328,10 @@ async function timeSubject(subject: Subject, result: EngineResult, costs: Map<st
         op === 'who can see' ? `viewers:${plan.persona.student}` : `visible:${plan.persona.user}`;
       const reusable = ['first page', 'search', 'deep page', 'who can see'].includes(op);
       const cost = reusable ? costs.get(lookup) : undefined;
+      if (performance.now() > deadline) {
+        result.ops.get(op)!.set(who, 'not run: time budget spent');
+        return;
+      }
       if (cost !== undefined && cost > REUSE_AFTER_MS) {
         result.ops.get(op)!.set(who, summarise([cost]));
         return;
@@ -332,6 +357,10 @@ async function timeSubject(subject: Subject, result: EngineResult, costs: Map<st
     await record('effective permissions', () => subject.effective(plan), effort.admin);
     if (plan.revokeGroup === undefined) {
       result.ops.get('revoke then check')!.set(who, 'no single group to revoke');
+      continue;
+    }
+    if (performance.now() > deadline) {
+      result.ops.get('revoke then check')!.set(who, 'not run: time budget spent');
       continue;
     }
     // Timed: the removal and the check after it; the check must deny. Putting back is untimed.
@@ -462,7 +491,8 @@ for (const name of peerNames) {
     result.loadMs = performance.now() - t0;
     progress(`${peer.name}: loaded in ${formatMs(result.loadMs)}`);
     const subject = new PeerSubject(peer, index);
-    const answers = await answersOf(subject, false);
+    const deadline = performance.now() + effort.peerBudgetMs;
+    const answers = await answersOf(subject, false, deadline);
     const problems = compare(answers, havenAnswers!, peer.name, 'Haven');
     if (problems.length > 0) {
       result.status = 'disagrees';
@@ -470,12 +500,17 @@ for (const name of peerNames) {
       progress(`${peer.name}: ${result.note}`);
     } else {
       progress(`${peer.name}: agrees with Haven`);
-      await timeSubject(subject, result, answers.costs);
+      await timeSubject(subject, result, answers.costs, deadline);
       progress(`${peer.name}: timed`);
     }
   } catch (error) {
-    result.status = 'failed';
-    result.note = `failed: ${(error as Error).message}`;
+    if (error instanceof OutOfTime) {
+      result.status = 'skipped';
+      result.note = `not timed: its ${effort.peerBudgetMs / 60_000}-minute budget ran out during ${error.message}`;
+    } else {
+      result.status = 'failed';
+      result.note = `failed: ${(error as Error).message}`;
+    }
     progress(`${peer.name}: ${result.note}`);
   } finally {
     await peer.close().catch(() => {});
