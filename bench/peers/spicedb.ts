@@ -30,6 +30,12 @@ import type { PeerEngine } from '../peer.ts';
 const ORGANISATION = 'organisation';
 /** SpiceDB's cap on updates per WriteRelationships call (`--write-relationships-max-updates-per-call`). */
 const WRITE_BATCH = 1000;
+/**
+ * authzed-node gives every call a 30 s deadline unless the call sets its own; at scale 1 a lookup
+ * for the trust's safeguarding lead (100,000 students) takes minutes, so streams get an hour.
+ */
+const STREAM_DEADLINE_MS = 60 * 60 * 1000;
+const streamOptions = () => ({ deadline: Date.now() + STREAM_DEADLINE_MS });
 
 const object = (objectType: string, objectId: string): v1.ObjectReference => ({
   objectType,
@@ -215,6 +221,7 @@ export class SpiceDbPeer implements PeerEngine {
         permission,
         subject: user(who),
       }),
+      streamOptions(),
     );
     const ids: string[] = [];
     for await (const response of stream)
@@ -238,6 +245,7 @@ export class SpiceDbPeer implements PeerEngine {
         permission: 'view',
         subjectObjectType: 'user',
       }),
+      streamOptions(),
     );
     const users: string[] = [];
     for await (const response of stream) {
@@ -269,6 +277,7 @@ export class SpiceDbPeer implements PeerEngine {
         consistency: this.#consistency(),
         relationshipFilter: v1.RelationshipFilter.create(filter),
       }),
+      streamOptions(),
     );
     const found: v1.Relationship[] = [];
     for await (const response of stream) {
