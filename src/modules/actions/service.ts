@@ -279,7 +279,7 @@ export class ActionService {
       .selectAll('a')
       .where('a.deleted_at', 'is', null)
       .where('a.completed_at', 'is', null)
-      .where((eb) => assignedTo(db, eb, caller.principal.userId))
+      .where((eb) => namesUser(db, eb, assignee, caller.principal.userId))
       .where((eb) =>
         incidentVisibleTo(db, eb, { organisationId: caller.principal.organisationId }, viewer),
       )
@@ -309,7 +309,7 @@ export class ActionService {
         .where('a.deleted_at', 'is', null)
         .where('a.completed_at', 'is', null)
         .where('a.due_at', '<=', change.now)
-        .where((eb) => assignedTo(change.db, eb, user))
+        .where((eb) => namesUser(change.db, eb, assignee, user))
         .where((eb) =>
           eb.not(
             eb.exists(
@@ -357,7 +357,7 @@ export class ActionService {
         'st.read_at',
       ])
       .where('al.organisation_id', '=', org)
-      .where((eb) => recipientIs(db, eb, user))
+      .where((eb) => namesUser(db, eb, recipient, user))
       .where((eb) => eb.or([eb('st.dismissed_at', 'is', null)]))
       .where((eb) => incidentVisibleTo(db, eb, { organisationId: org }, viewer))
       .orderBy('al.created_at', 'desc')
@@ -392,7 +392,7 @@ export class ActionService {
         .select('al.id')
         .where('al.id', '=', alertId)
         .where('al.organisation_id', '=', caller.principal.organisationId)
-        .where((eb) => recipientIs(change.db, eb, user))
+        .where((eb) => namesUser(change.db, eb, recipient, user))
         .executeTakeFirst();
       if (!alert) throw notFound('Alert');
       const existing = await change.db
@@ -424,18 +424,26 @@ export class ActionService {
   }
 }
 
-/** The action `a` is assigned to the user, or to a group the user is in now. */
-// biome-ignore lint/suspicious/noExplicitAny: used in queries over actions as a
-function assignedTo(db: Kysely<DB>, eb: any, user: string) {
+/**
+ * The row's user-or-group column pair names the user, or a group the user is in now: used for
+ * an action's assignee (`a.assignee_*`) and an alert's recipient (`al.recipient_*`).
+ */
+function namesUser(
+  db: Kysely<DB>,
+  // biome-ignore lint/suspicious/noExplicitAny: used in queries over actions and over alerts
+  eb: any,
+  columns: { type: string; id: string },
+  user: string,
+) {
   return eb.or([
-    eb.and([eb('a.assignee_type', '=', 'user'), eb('a.assignee_id', '=', user)]),
+    eb.and([eb(columns.type, '=', 'user'), eb(columns.id, '=', user)]),
     eb.and([
-      eb('a.assignee_type', '=', 'user_group'),
+      eb(columns.type, '=', 'user_group'),
       eb.exists(
         db
           .selectFrom('user_group_members as m')
           .select('m.user_id')
-          .where('m.user_group_id', '=', sql.ref<string>('a.assignee_id'))
+          .where('m.user_group_id', '=', sql.ref<string>(columns.id))
           .where('m.user_id', '=', user)
           .where('m.valid_to', 'is', null),
       ),
@@ -443,21 +451,5 @@ function assignedTo(db: Kysely<DB>, eb: any, user: string) {
   ]);
 }
 
-/** The alert `al` is addressed to the user, or to a group the user is in now. */
-// biome-ignore lint/suspicious/noExplicitAny: used in queries over alerts as al
-function recipientIs(db: Kysely<DB>, eb: any, user: string) {
-  return eb.or([
-    eb.and([eb('al.recipient_type', '=', 'user'), eb('al.recipient_id', '=', user)]),
-    eb.and([
-      eb('al.recipient_type', '=', 'user_group'),
-      eb.exists(
-        db
-          .selectFrom('user_group_members as m')
-          .select('m.user_id')
-          .where('m.user_group_id', '=', sql.ref<string>('al.recipient_id'))
-          .where('m.user_id', '=', user)
-          .where('m.valid_to', 'is', null),
-      ),
-    ]),
-  ]);
-}
+const assignee = { type: 'a.assignee_type', id: 'a.assignee_id' };
+const recipient = { type: 'al.recipient_type', id: 'al.recipient_id' };

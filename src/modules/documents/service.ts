@@ -6,8 +6,9 @@ import type { Database } from '../../db/database.ts';
 import type { DB, DocumentsTable } from '../../db/tables.ts';
 import { notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
+import { logRead } from '../audit/access-log.ts';
 import { type ChangeOrigin, runChange } from '../audit/change.ts';
-import { type Caller, type IncidentService, logRead, mfaRequired } from '../incidents/service.ts';
+import { type Caller, type IncidentService, mfaRequired } from '../incidents/service.ts';
 import { checkUpload } from './content-type.ts';
 import type { EncryptedDocumentStore } from './storage.ts';
 

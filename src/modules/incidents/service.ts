@@ -11,6 +11,7 @@ import type { AssigneeType, DB, IncidentsTable, Sensitivity } from '../../db/tab
 import { conflict, HavenError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
+import { logRead } from '../audit/access-log.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
 import type { IncidentFilter, IncidentInput, IncidentPatch, IncidentView } from './schema.ts';
 
@@ -91,8 +92,8 @@ export class IncidentService {
     };
   }
 
-  #select() {
-    return this.#db
+  #select(db: Kysely<DB> = this.#db) {
+    return db
       .selectFrom('incidents as i')
       .innerJoin('categories as c', 'c.id', 'i.category_id')
       .innerJoin('users as r', 'r.id', 'i.reporter_id')
@@ -465,16 +466,7 @@ export class IncidentService {
 
   /** The incident for a change: visible to the caller (404), with the permission at its school (403). */
   async #forChange(db: Kysely<DB>, caller: Caller, incidentId: string, permission: Permission) {
-    const row = (await db
-      .selectFrom('incidents as i')
-      .innerJoin('categories as c', 'c.id', 'i.category_id')
-      .innerJoin('users as r', 'r.id', 'i.reporter_id')
-      .selectAll('i')
-      .select([
-        'c.name as category_name',
-        'c.school_id as category_school_id',
-        'r.name as reporter_name',
-      ])
+    const row = (await this.#select(db)
       .where('i.id', '=', incidentId)
       .where((eb) =>
         incidentVisibleTo(db, eb, this.#t(caller.principal), {
@@ -825,27 +817,4 @@ export class IncidentService {
       (r) => [r.at, r.id],
     );
   }
-}
-
-/** One read of a sensitive record, or a refused read, in the access log (the audit chain's `access` rows). */
-export async function logRead(
-  database: Database,
-  origin: ChangeOrigin,
-  entry: {
-    action: string;
-    targetType: string;
-    targetId: string;
-    outcome: 'allowed' | 'not_found' | 'mfa_required' | 'forbidden';
-    path?: unknown;
-  },
-): Promise<void> {
-  await runChange(database, origin, async (change) => {
-    change.record({
-      category: 'access',
-      action: entry.action,
-      targetType: entry.targetType,
-      targetId: entry.targetId,
-      after: { outcome: entry.outcome, ...(entry.path === undefined ? {} : { path: entry.path }) },
-    });
-  });
 }

@@ -4,7 +4,7 @@ import { HavenError, validationFailed } from '../../lib/errors.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams } from '../../lib/schemas.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
-import { logRead } from '../incidents/service.ts';
+import { logRead } from '../audit/access-log.ts';
 import { importStudents } from './import.ts';
 import { createStudentBody, studentSchema, updateStudentBody } from './schema.ts';
 import type { StudentService } from './service.ts';
