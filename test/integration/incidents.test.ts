@@ -115,6 +115,7 @@ async function sightings(h: TestHaven, token: string, incidentId: string, studen
   const count = await h.get('/api/v1/incidents/count', token);
   const search = await h.get('/api/v1/incidents', token, { q: 'lunch money' });
   const chronology = await h.get(`/api/v1/students/${studentId}/chronology`, token);
+  const exported = await h.get('/api/v1/incidents/export', token);
   const ids = (reply: any) => (reply.body.items ?? []).map((i: any) => i.id ?? i.incidentId);
   return {
     read: read.status,
@@ -122,12 +123,13 @@ async function sightings(h: TestHaven, token: string, incidentId: string, studen
     list: ids(list).includes(incidentId),
     count: count.body.count as number,
     search: ids(search).includes(incidentId),
+    export: String(exported.body).includes(incidentId),
     chronology: chronology.status === 200 ? ids(chronology).includes(incidentId) : null,
   };
 }
 
-const seen = { read: 200, list: true, count: 1, search: true };
-const unseen = { read: 404, list: false, count: 0, search: false };
+const seen = { read: 200, list: true, count: 1, search: true, export: true };
+const unseen = { read: 404, list: false, count: 0, search: false, export: false };
 
 describe('incidents: who sees a concern (spec section 4)', () => {
   const haven = useHaven();
@@ -178,6 +180,7 @@ describe('incidents: who sees a concern (spec section 4)', () => {
       list: false,
       count: 1,
       search: false,
+      export: false,
       chronology: false,
     });
     // The DSL is in the Safeguarding Team, which holds child_protection.
@@ -186,6 +189,7 @@ describe('incidents: who sees a concern (spec section 4)', () => {
       list: true,
       count: 2,
       search: true,
+      export: true,
       chronology: true,
     });
   });
@@ -320,6 +324,7 @@ describe('incidents: the two-factor step-up', () => {
       list: false,
       count: 1,
       search: false,
+      export: false,
       chronology: false,
     });
     expect((await h.get(`/api/v1/incidents/${standard}`, dsl)).status).toBe(200);
@@ -330,6 +335,7 @@ describe('incidents: the two-factor step-up', () => {
       list: true,
       count: 2,
       search: true,
+      export: true,
       chronology: true,
     });
     // Longer ago than the window: asked again, and a fresh code opens it.

@@ -99,6 +99,23 @@ export function incidentRoutes(
     }),
   });
 
+  app.get('/api/v1/incidents/export', {
+    config: { access: { permission: 'incidents.view' } },
+    schema: {
+      tags: ['incidents'],
+      summary:
+        'CSV of the incidents the caller may see, with the list’s filters (the export is logged)',
+      querystring: incidentListQuery,
+    },
+    handler: async (request, reply) => {
+      const csv = await incidents.exportCsv(callerOf(request), request.query, originOf(request));
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="incidents.csv"')
+        .send(csv);
+    },
+  });
+
   app.get('/api/v1/incidents/:id', {
     config: { access: { permission: 'incidents.view' } },
     schema: {

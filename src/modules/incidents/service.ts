@@ -8,6 +8,7 @@ import { incidentVisibleTo, type RecordViewer, visibleAmong } from '../../access
 import { type AccessTime, accessPaths } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
 import type { AssigneeType, DB, IncidentsTable, Sensitivity } from '../../db/tables.ts';
+import { toCsv } from '../../lib/csv.ts';
 import { conflict, HavenError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
@@ -339,6 +340,51 @@ export class IncidentService {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /** CSV of every incident the caller may see that matches, children redacted as on screen; the export is logged. */
+  async exportCsv(caller: Caller, filter: IncidentFilter, origin: ChangeOrigin): Promise<string> {
+    const lines: unknown[][] = [
+      [
+        'id',
+        'occurredAt',
+        'schoolId',
+        'category',
+        'sensitivity',
+        'status',
+        'students',
+        'location',
+        'description',
+        'reporter',
+      ],
+    ];
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(caller, { ...filter, limit: 200, cursor });
+      for (const i of page.items)
+        lines.push([
+          i.id,
+          i.occurredAt,
+          i.schoolId,
+          i.category.name,
+          i.category.sensitivity,
+          i.status,
+          i.students.map((s) => (s.redacted ? '(not shown)' : s.name)).join('; '),
+          i.location,
+          i.description,
+          i.reporter.name,
+        ]);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    await runChange(this.database, origin, async (change) => {
+      change.record({
+        category: 'access',
+        action: 'incident.export',
+        targetType: 'incident_list',
+        meta: { filter, rows: lines.length - 1 },
+      });
+    });
+    return toCsv(lines);
   }
 
   /** Checks a change's references: the category (the organisation's or the school's), students, subject. */

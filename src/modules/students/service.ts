@@ -1,10 +1,10 @@
-import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { requirePermission, viewerOf } from '../../access/decide.ts';
 import type { Principal } from '../../access/principal.ts';
 import { type AccessTime, accessPaths } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
 import type { StudentsTable } from '../../db/tables.ts';
+import { toCsv } from '../../lib/csv.ts';
 import { conflict, HavenError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
@@ -289,7 +289,7 @@ export class StudentService {
         meta: { filter, rows: lines.length - 1 },
       });
     });
-    return stringify(lines.map((line) => line.map(neutraliseFormula)));
+    return toCsv(lines);
   }
 
   async update(
@@ -387,10 +387,4 @@ export class StudentService {
       });
     });
   }
-}
-
-/** Spreadsheet programs run cells that start with these; an export must never carry a formula. */
-function neutraliseFormula(value: unknown): unknown {
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(value)) return `'${value}`;
-  return value;
 }
