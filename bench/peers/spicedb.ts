@@ -35,6 +35,8 @@ const WRITE_BATCH = 1000;
  * for the trust's safeguarding lead (100,000 students) takes minutes, so streams get an hour.
  */
 const STREAM_DEADLINE_MS = 60 * 60 * 1000;
+/** Results per LookupResources call (SpiceDB's default cap is 1,000). */
+const LOOKUP_PAGE = 1000;
 const streamOptions = () => ({ deadline: Date.now() + STREAM_DEADLINE_MS });
 
 const object = (objectType: string, objectId: string): v1.ObjectReference => ({
@@ -212,21 +214,41 @@ export class SpiceDbPeer implements PeerEngine {
     return response.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION;
   }
 
-  /** LookupResources, read as a stream (the promise form would buffer every response first). */
+  /**
+   * LookupResources, streamed, a page at a time. SpiceDB cancels a stream that sends nothing for
+   * 30 s, and at scale 1 one unlimited lookup for the trust's safeguarding lead went quiet for
+   * longer (it gathers candidates through every path before checking them); pages keep each call
+   * short. Each page repeats the request with the cursor SpiceDB returned, which also carries the
+   * first page's snapshot, so the pages read one revision. A resource reached by two paths may come
+   * back twice (across pages, at least); SpiceDB leaves removing duplicates to the caller
+   * (authzed/spicedb#1358, #3190).
+   */
   async #lookupResources(resourceObjectType: string, permission: string, who: string) {
-    const stream = this.#api.lookupResources(
-      v1.LookupResourcesRequest.create({
-        consistency: this.#consistency(),
-        resourceObjectType,
-        permission,
-        subject: user(who),
-      }),
-      streamOptions(),
-    );
-    const ids: string[] = [];
-    for await (const response of stream)
-      ids.push((response as v1.LookupResourcesResponse).resourceObjectId);
-    return ids;
+    const ids = new Set<string>();
+    const consistency = this.#consistency();
+    let cursor: v1.Cursor | undefined;
+    let pageSize: number;
+    do {
+      const stream = this.#api.lookupResources(
+        v1.LookupResourcesRequest.create({
+          consistency,
+          resourceObjectType,
+          permission,
+          subject: user(who),
+          optionalLimit: LOOKUP_PAGE,
+          optionalCursor: cursor,
+        }),
+        streamOptions(),
+      );
+      pageSize = 0;
+      for await (const item of stream) {
+        const response = item as v1.LookupResourcesResponse;
+        ids.add(response.resourceObjectId);
+        cursor = response.afterResultCursor;
+        pageSize += 1;
+      }
+    } while (pageSize === LOOKUP_PAGE);
+    return [...ids];
   }
 
   async lookupStudents(who: string): Promise<string[]> {
@@ -234,8 +256,10 @@ export class SpiceDbPeer implements PeerEngine {
   }
 
   /**
-   * LookupSubjects, streamed. For a student in the medical-alerts group SpiceDB walks every member
-   * of "All staff" (a million at scale 1) before intersecting with the role holders.
+   * LookupSubjects, streamed (it has no pages: SpiceDB does not implement its limit and cursor),
+   * duplicates removed as for LookupResources. For a student in the medical-alerts group SpiceDB
+   * walks every member of "All staff" (a million at scale 1) before intersecting with the role
+   * holders.
    */
   async lookupUsers(student: string): Promise<string[]> {
     const stream = this.#api.lookupSubjects(
@@ -247,12 +271,12 @@ export class SpiceDbPeer implements PeerEngine {
       }),
       streamOptions(),
     );
-    const users: string[] = [];
+    const users = new Set<string>();
     for await (const response of stream) {
       const subject = (response as v1.LookupSubjectsResponse).subject;
-      if (subject) users.push(subject.subjectObjectId);
+      if (subject) users.add(subject.subjectObjectId);
     }
-    return users;
+    return [...users];
   }
 
   /**
