@@ -216,9 +216,8 @@ export class SpiceDbPeer implements PeerEngine {
 
   /**
    * LookupResources, streamed, a page at a time. SpiceDB cancels a stream that sends nothing for
-   * 30 s, and at scale 1 one unlimited lookup for the trust's safeguarding lead went quiet for
-   * longer (it gathers candidates through every path before checking them); pages keep each call
-   * short. Each page repeats the request with the cursor SpiceDB returned, which also carries the
+   * 30 s, and at scale 1 an unlimited lookup for the trust's safeguarding lead (100,000 students)
+   * went quiet for longer and was cancelled; pages keep each call short. Each page repeats the request with the cursor SpiceDB returned, which also carries the
    * first page's snapshot, so the pages read one revision. A resource reached by two paths may come
    * back twice (across pages, at least); SpiceDB leaves removing duplicates to the caller
    * (authzed/spicedb#1358, #3190).
