@@ -51,6 +51,21 @@ export function mfaRequired(): HavenError {
   );
 }
 
+/** An allegation always names the member of staff it is about (on filing and on every edit). */
+function requireAllegationSubject(
+  sensitivity: Sensitivity | undefined,
+  subjectUserId: string | null | undefined,
+): void {
+  if (sensitivity === 'allegation' && !subjectUserId)
+    throw new HavenError(
+      400,
+      'validation_failed',
+      'Invalid request',
+      'An allegation names the member of staff it is about',
+      { errors: [{ field: 'subjectUserId', message: 'is required for an allegation' }] },
+    );
+}
+
 export class IncidentService {
   constructor(
     private readonly database: Database,
@@ -453,16 +468,7 @@ export class IncidentService {
         });
       requirePermission(principal, 'incidents.create', { type: 'school', id: input.schoolId });
       const { sensitivity } = await this.#validate(change, principal, input.schoolId, input);
-      if (sensitivity === 'allegation' && !input.subjectUserId)
-        throw new HavenError(
-          400,
-          'validation_failed',
-          'Invalid request',
-          'An allegation names the member of staff it is about',
-          {
-            errors: [{ field: 'subjectUserId', message: 'is required for an allegation' }],
-          },
-        );
+      requireAllegationSubject(sensitivity, input.subjectUserId);
       if (input.assignees?.length)
         requirePermission(principal, 'incidents.assign', { type: 'school', id: input.schoolId });
       const id = newId();
@@ -573,16 +579,7 @@ export class IncidentService {
       const { sensitivity } = await this.#validate(change, caller.principal, row.school_id, patch);
       const nextSensitivity = sensitivity ?? row.sensitivity;
       const subject = patch.subjectUserId === undefined ? row.subject_user_id : patch.subjectUserId;
-      if (nextSensitivity === 'allegation' && !subject)
-        throw new HavenError(
-          400,
-          'validation_failed',
-          'Invalid request',
-          'An allegation names the member of staff it is about',
-          {
-            errors: [{ field: 'subjectUserId', message: 'is required for an allegation' }],
-          },
-        );
+      requireAllegationSubject(nextSensitivity, subject);
       await this.#snapshot(change, row);
       await change.db
         .updateTable('incidents')
