@@ -18,6 +18,18 @@ export default defineConfig({
           env: { HAVEN_TEST_ENGINE: engine },
         },
       })),
+      // The web app in Debian's Chromium, against a Haven on a real port (SQLite: the API suite
+      // covers both engines; these tests are about the pages).
+      {
+        extends: true as const,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/browser/global-setup.ts'],
+          env: { HAVEN_TEST_ENGINE: 'sqlite' },
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -24,7 +25,11 @@ const environmentSchema = z.object({
   // No .min(1): an empty value gets loadSecretKey's clearer message.
   HAVEN_SECRET_KEY: z.string().optional(),
   HAVEN_MAX_UPLOAD_BYTES: positiveInt(25 * 1024 * 1024),
+  HAVEN_WEB_DIR: z.string().min(1).optional(),
 });
+
+/** Where `npm run build` puts the web app. */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 export interface Config {
   port: number;
@@ -41,6 +46,8 @@ export interface Config {
   /** The installation key (base64 or hex, 32 bytes); unset: generated into the data directory. */
   secretKey: string | undefined;
   documents: { maxUploadBytes: number };
+  /** The built web app, served at `/`. */
+  webDir: string;
 }
 
 /** Reads Haven's settings from the environment; a bad value stops start-up with a clear message. */
@@ -70,5 +77,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mfaWindowMs: e.HAVEN_MFA_WINDOW_MINUTES * 60_000,
     secretKey: e.HAVEN_SECRET_KEY,
     documents: { maxUploadBytes: e.HAVEN_MAX_UPLOAD_BYTES },
+    webDir: path.resolve(e.HAVEN_WEB_DIR ?? DEFAULT_WEB_DIR),
   };
 }

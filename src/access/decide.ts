@@ -1,6 +1,6 @@
 import { forbidden } from '../lib/errors.ts';
 import type { Clearance } from './clearances.ts';
-import { minimumRoleFor, type Permission } from './permissions.ts';
+import { minimumRoleFor, type Permission, permissions } from './permissions.ts';
 import type { HeldGrant, Principal } from './principal.ts';
 import { type GrantableRole, rankOf, roleLabel } from './roles.ts';
 import { covers, type Scope } from './scopes.ts';
@@ -58,6 +58,14 @@ export function requirePermission(principal: Principal, permission: Permission, 
 
 export function requireSomewhere(principal: Principal, permission: Permission) {
   if (!canSomewhere(principal, permission)) throw permissionDenied(permission);
+}
+
+/**
+ * The permissions the caller holds at some scope, for the web app to decide which controls to
+ * show. Each request is still decided on its own scope; this list only hides what would fail.
+ */
+export function abilitiesOf(principal: Principal): Permission[] {
+  return (Object.keys(permissions) as Permission[]).filter((p) => canSomewhere(principal, p));
 }
 
 /** Anti-escalation rules 1 and 2: which permission granting or revoking `role` at `scope` takes. */

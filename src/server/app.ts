@@ -50,6 +50,7 @@ import { UserService } from '../modules/users/service.ts';
 import { registerAuthentication } from './authenticate.ts';
 import { auditRefusal, sendProblem, toHavenError } from './errors.ts';
 import type { HavenApp } from './http.ts';
+import { registerWebApp } from './web.ts';
 
 export interface Services {
   organisations: OrganisationService;
@@ -173,7 +174,9 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
     return sendProblem(reply, problem);
   });
 
+  const sendPage = await registerWebApp(app, config.webDir);
   app.setNotFoundHandler(async (request, reply) => {
+    if (sendPage(request, reply)) return reply;
     return sendProblem(reply, notFound(`${request.method} ${request.url.split('?')[0]}`));
   });
 

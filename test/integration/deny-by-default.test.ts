@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { useHaven } from '../support/haven.ts';
 
 /** Routes anyone may call: health, first-run setup, sign-in and the API's own description. */
-const PUBLIC = new Set(['GET /api/v1/health', 'POST /api/v1/setup', 'POST /api/v1/auth/login']);
+const PUBLIC = new Set([
+  'GET /api/v1/health',
+  'GET /api/v1/setup',
+  'POST /api/v1/setup',
+  'POST /api/v1/auth/login',
+]);
 
 describe('deny by default', () => {
   const haven = useHaven();

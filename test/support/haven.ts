@@ -81,6 +81,14 @@ export class TestHaven {
 }
 
 export async function startHaven(overrides: Record<string, string> = {}): Promise<TestHaven> {
+  return startHavenWith(() => {}, overrides);
+}
+
+/** Starts a Haven after `customise` may replace services (for instance a controlled clock). */
+export async function startHavenWith(
+  customise: (services: Services, config: Config, database: TestDatabase['database']) => void,
+  overrides: Record<string, string> = {},
+): Promise<TestHaven> {
   const db = await createTestDatabase();
   const config = loadConfig({
     HAVEN_LOG_LEVEL: process.env.HAVEN_TEST_LOG_LEVEL ?? 'silent',
@@ -88,6 +96,7 @@ export async function startHaven(overrides: Record<string, string> = {}): Promis
     ...overrides,
   });
   const services = createServices(db.database, config);
+  customise(services, config, db.database);
   const app = await buildApp({ config, database: db.database, services });
   return new TestHaven(app, db, config, services);
 }
@@ -118,16 +127,7 @@ export function useHavenWith(
 ): () => TestHaven {
   let haven: TestHaven | undefined;
   beforeEach(async () => {
-    const db = await createTestDatabase();
-    const config = loadConfig({
-      HAVEN_LOG_LEVEL: process.env.HAVEN_TEST_LOG_LEVEL ?? 'silent',
-      ...db.env,
-      ...overrides,
-    });
-    const services = createServices(db.database, config);
-    customise(services, config, db.database);
-    const app = await buildApp({ config, database: db.database, services });
-    haven = new TestHaven(app, db, config, services);
+    haven = await startHavenWith(customise, overrides);
   });
   afterEach(async () => {
     await haven?.close();

@@ -8,10 +8,14 @@ import type { AuthService } from './service.ts';
 export const meSchema = userSchema.extend({
   organisation: z.object({ id: z.string(), name: z.string() }),
   roles: z.array(heldGrantSchema),
+  /** The permissions the caller holds at some scope (each request still checks its own scope). */
+  abilities: z.array(z.string()),
   /** `pending` between POST /me/totp and its confirmation; `active`: sign-in needs a code. */
   totpStatus: z.enum(['off', 'pending', 'active']),
   /** When this session last passed TOTP (sign-in with a code, or step-up); null if never. */
   mfaAt: z.string().nullable(),
+  /** For a session signed in by cookie: the token its changes must send in `x-csrf-token`. */
+  csrfToken: z.string().optional(),
 });
 
 const totpCode = z
@@ -82,9 +86,12 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
       summary: 'The caller, with roles per scope',
       response: { 200: meSchema },
     },
-    handler: (request) => {
-      const { principal, session } = authOf(request);
-      return auth.me(principal, session.mfaAt);
+    handler: async (request) => {
+      const { principal, session, viaCookie } = authOf(request);
+      const me = await auth.me(principal, session.mfaAt);
+      // The web app reloads with only its cookie; it reads the token back here. Another site
+      // cannot: the cookie is SameSite=Strict and the answer is same-origin JSON.
+      return viaCookie ? { ...me, csrfToken: session.csrfToken } : me;
     },
   });
 

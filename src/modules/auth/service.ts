@@ -1,4 +1,4 @@
-import { holdsActiveRole } from '../../access/decide.ts';
+import { abilitiesOf, holdsActiveRole } from '../../access/decide.ts';
 import { loadPrincipal, type Principal } from '../../access/principal.ts';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
@@ -174,6 +174,7 @@ export class AuthService {
       ...presentUser(user),
       organisation: { id: organisation.id, name: organisation.name },
       roles: principal.grants.map((g) => presentHeldGrant(g, names)),
+      abilities: abilitiesOf(principal),
       totpStatus,
       mfaAt,
     };

@@ -24,6 +24,17 @@ const setupBody = z.object({
 });
 
 export function organisationRoutes(app: HavenApp, organisations: OrganisationService) {
+  app.get('/api/v1/setup', {
+    config: { access: { public: true } },
+    schema: {
+      tags: ['setup'],
+      summary: 'Whether first-run setup is still open',
+      description: 'The web app shows its setup page while `needed` is true.',
+      response: { 200: z.object({ needed: z.boolean() }) },
+    },
+    handler: async () => ({ needed: await organisations.setupNeeded() }),
+  });
+
   app.post('/api/v1/setup', {
     config: { access: { public: true } },
     schema: {

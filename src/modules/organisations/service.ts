@@ -55,6 +55,11 @@ export class OrganisationService {
     this.#schoolDefaults.push(defaults);
   }
 
+  /** Whether first-run setup is still open (no organisation exists yet). */
+  async setupNeeded(): Promise<boolean> {
+    return !(await repo.anyOrganisationExists(this.database.db));
+  }
+
   /** `POST /setup`: the first organisation, its first school and first Owner; refused once any exists. */
   setup(input: NewOrganisation, origin: ChangeOrigin): Promise<CreatedOrganisation> {
     return this.#create(input, origin, true);

@@ -1,0 +1,75 @@
+import { Route, Routes } from 'react-router';
+import { InspectorPage } from './access/InspectorPage.tsx';
+import { AccessLogPage, AuditLogPage } from './access/LogPages.tsx';
+import { BlocksPage } from './admin/BlocksPage.tsx';
+import { CategoriesPage } from './admin/CategoriesPage.tsx';
+import { SchoolsPage } from './admin/SchoolsPage.tsx';
+import { StudentGroupPage, StudentGroupsPage } from './admin/StudentGroupPages.tsx';
+import { UserGroupPage, UserGroupsPage } from './admin/UserGroupPages.tsx';
+import { UserPage, UsersPage } from './admin/UserPages.tsx';
+import { Layout } from './components/Layout.tsx';
+import { ErrorMessage, Loading } from './components/ui.tsx';
+import { HomePage } from './pages/HomePage.tsx';
+import { MemberOnlyPage } from './pages/MemberOnlyPage.tsx';
+import { NotFoundPage } from './pages/NotFoundPage.tsx';
+import { SetupPage } from './pages/SetupPage.tsx';
+import { SignInPage } from './pages/SignInPage.tsx';
+import { TwoFactorPage } from './pages/TwoFactorPage.tsx';
+import { useSession } from './session.tsx';
+import { IncidentPage } from './work/IncidentPage.tsx';
+import { IncidentsPage } from './work/IncidentsPage.tsx';
+import { LogConcernPage } from './work/LogConcernPage.tsx';
+import { StudentPage } from './work/StudentPage.tsx';
+import { StudentsPage } from './work/StudentsPage.tsx';
+
+export function App() {
+  const { state, refresh } = useSession();
+  switch (state.status) {
+    case 'loading':
+      return (
+        <main className="centred">
+          <Loading label="Opening Haven…" />
+        </main>
+      );
+    case 'unreachable':
+      return (
+        <main className="centred">
+          <h1>Haven cannot be reached</h1>
+          <ErrorMessage error={new Error(state.message)} retry={() => void refresh()} />
+        </main>
+      );
+    case 'setup':
+      return <SetupPage />;
+    case 'signed_out':
+      return <SignInPage reason={state.reason} />;
+    case 'member_only':
+      return <MemberOnlyPage email={state.email} />;
+    case 'signed_in':
+      return (
+        <Routes>
+          <Route element={<Layout />}>
+            <Route index element={<HomePage />} />
+            <Route path="students" element={<StudentsPage />} />
+            <Route path="students/:id" element={<StudentPage />} />
+            <Route path="concerns/new" element={<LogConcernPage />} />
+            <Route path="incidents" element={<IncidentsPage />} />
+            <Route path="incidents/:id" element={<IncidentPage />} />
+            <Route path="account/two-factor" element={<TwoFactorPage />} />
+            <Route path="admin/users" element={<UsersPage />} />
+            <Route path="admin/users/:id" element={<UserPage />} />
+            <Route path="admin/user-groups" element={<UserGroupsPage />} />
+            <Route path="admin/user-groups/:id" element={<UserGroupPage />} />
+            <Route path="admin/student-groups" element={<StudentGroupsPage />} />
+            <Route path="admin/student-groups/:id" element={<StudentGroupPage />} />
+            <Route path="admin/blocks" element={<BlocksPage />} />
+            <Route path="admin/categories" element={<CategoriesPage />} />
+            <Route path="admin/schools" element={<SchoolsPage />} />
+            <Route path="access/inspector" element={<InspectorPage />} />
+            <Route path="access/audit-log" element={<AuditLogPage />} />
+            <Route path="access/access-log" element={<AccessLogPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+        </Routes>
+      );
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The one way the web app talks to Haven: same-origin JSON with the session cookie, and the
+ * session's CSRF token on every change. Errors arrive as problem+json and become `ApiError`.
+ */
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status: number;
+  code: string;
+  detail?: string;
+  /** Validation errors: one entry per bad field. */
+  errors?: { field?: string; path?: string; message: string }[];
+  [key: string]: unknown;
+}
+
+export class ApiError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail ?? problem.title ?? `Request failed (${problem.status})`);
+  }
+  get status() {
+    return this.problem.status;
+  }
+  get code() {
+    return this.problem.code;
+  }
+  /** The message for one field, if the server named it. */
+  fieldMessage(field: string): string | undefined {
+    const hit = this.problem.errors?.find((e) => (e.field ?? e.path) === field);
+    return hit?.message;
+  }
+}
+
+let csrfToken: string | null = null;
+const unauthorisedListeners = new Set<() => void>();
+
+export function setCsrfToken(token: string | null) {
+  csrfToken = token;
+}
+
+/** Called when any request answers 401: the session has ended. */
+export function onUnauthorised(listener: () => void): () => void {
+  unauthorisedListeners.add(listener);
+  return () => unauthorisedListeners.delete(listener);
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  /** Raw bytes (document uploads); sent with its own content type. */
+  raw?: Blob;
+  signal?: AbortSignal;
+}
+
+export async function request<T>(method: string, path: string, options: RequestOptions = {}) {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  let body: BodyInit | undefined;
+  if (options.raw) {
+    body = options.raw;
+    headers['content-type'] = options.raw.type || 'application/octet-stream';
+  } else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] = 'application/json';
+  }
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(withQuery(`/api/v1${path}`, options.query), {
+      method,
+      headers,
+      body,
+      credentials: 'same-origin',
+      signal: options.signal,
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError({
+      status: 0,
+      code: 'network_error',
+      title: 'No connection',
+      detail: 'Haven could not be reached. Check the connection and try again.',
+    });
+  }
+  if (response.status === 204) return undefined as T;
+  const type = response.headers.get('content-type') ?? '';
+  const payload = type.includes('json') ? await response.json() : await response.text();
+  if (!response.ok) {
+    const problem: Problem =
+      typeof payload === 'object' && payload !== null
+        ? (payload as Problem)
+        : { status: response.status, code: 'error', detail: String(payload) };
+    if (response.status === 401 && path !== '/auth/login' && path !== '/me') {
+      for (const listener of unauthorisedListeners) listener();
+    }
+    throw new ApiError({ ...problem, status: response.status });
+  }
+  return payload as T;
+}
+
+export const api = {
+  get: <T>(path: string, query?: Query, signal?: AbortSignal) =>
+    request<T>('GET', path, { query, signal }),
+  post: <T>(path: string, body?: unknown) => request<T>('POST', path, { body: body ?? {} }),
+  patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, { body }),
+  put: <T>(path: string, body: unknown) => request<T>('PUT', path, { body }),
+  delete: <T = void>(path: string) => request<T>('DELETE', path),
+  upload: <T>(path: string, file: Blob, query?: Query) =>
+    request<T>('POST', path, { raw: file, query }),
+};
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

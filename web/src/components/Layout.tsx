@@ -1,0 +1,122 @@
+import { useState } from 'react';
+import { NavLink, Outlet, useLocation } from 'react-router';
+import { useCan, useMe, useSession } from '../session.tsx';
+
+interface NavItem {
+  to: string;
+  label: string;
+  /** Shown only to callers holding this permission somewhere. */
+  permission?: string;
+}
+
+const sections: { label: string; items: NavItem[] }[] = [
+  {
+    label: 'Work',
+    items: [
+      { to: '/', label: 'Home' },
+      { to: '/concerns/new', label: 'Log a concern', permission: 'incidents.create' },
+      { to: '/students', label: 'Students', permission: 'students.view' },
+      { to: '/incidents', label: 'Concerns', permission: 'incidents.view' },
+    ],
+  },
+  {
+    label: 'Administration',
+    items: [
+      { to: '/admin/users', label: 'Users', permission: 'users.manage' },
+      { to: '/admin/user-groups', label: 'User groups', permission: 'user_groups.manage' },
+      { to: '/admin/student-groups', label: 'Student groups', permission: 'student_groups.manage' },
+      { to: '/admin/blocks', label: 'Blocks', permission: 'blocks.manage' },
+      { to: '/admin/categories', label: 'Categories', permission: 'categories.manage' },
+      { to: '/admin/schools', label: 'Schools and settings', permission: 'settings.manage' },
+    ],
+  },
+  {
+    label: 'Access',
+    items: [
+      { to: '/access/inspector', label: 'Access inspector', permission: 'reports.access_audit' },
+      { to: '/access/audit-log', label: 'Audit log', permission: 'audit_log.view' },
+      { to: '/access/access-log', label: 'Access log', permission: 'audit_log.view' },
+    ],
+  },
+];
+
+export function Layout() {
+  const me = useMe();
+  const can = useCan();
+  const { signOut } = useSession();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const location = useLocation();
+  const [lastPath, setLastPath] = useState(location.pathname);
+  if (lastPath !== location.pathname) {
+    setLastPath(location.pathname);
+    setMenuOpen(false);
+  }
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <NavLink to="/" className="brand" aria-label={`Haven home, ${me.organisation.name}`}>
+          <span aria-hidden="true" className="brand-mark" />
+          Haven
+        </NavLink>
+        <span className="org muted">{me.organisation.name}</span>
+        <button
+          type="button"
+          className="menu-button secondary"
+          aria-expanded={menuOpen}
+          aria-controls="main-nav"
+          onClick={() => setMenuOpen((open) => !open)}
+        >
+          Menu
+        </button>
+        <div className="account">
+          <NavLink to="/account/two-factor">{me.name}</NavLink>
+          <button type="button" className="link-button" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <div className="frame">
+        <nav id="main-nav" aria-label="Main" className={menuOpen ? 'open' : undefined}>
+          {sections.map((section) => {
+            const items = section.items.filter((i) => !i.permission || can(i.permission));
+            if (items.length === 0) return null;
+            return (
+              <div key={section.label} className="nav-section">
+                <h2>{section.label}</h2>
+                <ul>
+                  {items.map((item) => (
+                    <li key={item.to}>
+                      <NavLink to={item.to} end={item.to === '/'}>
+                        {item.label}
+                      </NavLink>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            );
+          })}
+          <div className="nav-section nav-account">
+            <h2>Account</h2>
+            <ul>
+              <li>
+                <NavLink to="/account/two-factor">Two-factor sign-in</NavLink>
+              </li>
+              <li>
+                <button type="button" className="link-button" onClick={() => void signOut()}>
+                  Sign out
+                </button>
+              </li>
+            </ul>
+          </div>
+        </nav>
+        <main id="main" tabIndex={-1}>
+          <Outlet />
+        </main>
+      </div>
+    </div>
+  );
+}

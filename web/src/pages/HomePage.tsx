@@ -1,0 +1,142 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link } from 'react-router';
+import { api } from '../api/client.ts';
+import type { Action, Alert } from '../api/types.ts';
+import { Button, Empty, ErrorMessage, PageHeader, QueryState } from '../components/ui.tsx';
+import { formatDate, formatDateTime } from '../format.ts';
+import { useCan, useMe } from '../session.tsx';
+
+const alertText: Record<Alert['kind'], string> = {
+  incident_assigned: 'A concern was assigned to you',
+  action_assigned: 'An action was assigned to you',
+  action_due: 'An action is due',
+};
+
+export function HomePage() {
+  const me = useMe();
+  const can = useCan();
+  return (
+    <>
+      <PageHeader title={`Hello, ${me.name.split(' ')[0]}`} description={me.organisation.name}>
+        {can('incidents.create') ? (
+          <Link className="button" to="/concerns/new">
+            Log a concern
+          </Link>
+        ) : null}
+      </PageHeader>
+      <div className="columns">
+        {can('actions.complete') ? <MyActions /> : null}
+        {can('alerts.manage') ? <MyAlerts /> : null}
+      </div>
+    </>
+  );
+}
+
+function MyActions() {
+  const queryClient = useQueryClient();
+  const query = useQuery({
+    queryKey: ['me', 'actions'],
+    queryFn: ({ signal }) => api.get<{ items: Action[] }>('/me/actions', undefined, signal),
+  });
+  const complete = useMutation({
+    mutationFn: (id: string) => api.post<Action>(`/actions/${id}/complete`),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['me'] }),
+  });
+  return (
+    <section className="panel" aria-labelledby="actions-title">
+      <h2 id="actions-title">My actions</h2>
+      <ErrorMessage error={complete.error} />
+      <QueryState query={query}>
+        {({ items }) =>
+          items.length === 0 ? (
+            <Empty>No open actions. Actions assigned to you or your groups appear here.</Empty>
+          ) : (
+            <ul className="list">
+              {items.map((action) => (
+                <li key={action.id} className={action.overdue ? 'overdue' : undefined}>
+                  <div>
+                    <Link to={`/incidents/${action.incidentId}`}>{action.title}</Link>
+                    <p className="muted">
+                      {action.dueAt ? (
+                        <>
+                          {action.overdue ? (
+                            <strong className="tag tag-danger">Overdue</strong>
+                          ) : null}{' '}
+                          Due {formatDate(action.dueAt)}
+                        </>
+                      ) : (
+                        'No due date'
+                      )}
+                    </p>
+                  </div>
+                  <Button
+                    className="secondary"
+                    busy={complete.isPending && complete.variables === action.id}
+                    onClick={() => complete.mutate(action.id)}
+                    aria-label={`Mark "${action.title}" done`}
+                  >
+                    Mark done
+                  </Button>
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </QueryState>
+    </section>
+  );
+}
+
+function MyAlerts() {
+  const queryClient = useQueryClient();
+  const query = useQuery({
+    queryKey: ['me', 'alerts'],
+    queryFn: ({ signal }) => api.get<{ items: Alert[] }>('/alerts', undefined, signal),
+  });
+  const mark = useMutation({
+    mutationFn: ({ id, to }: { id: string; to: 'read' | 'dismiss' }) =>
+      api.post(`/alerts/${id}/${to}`),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['me', 'alerts'] }),
+  });
+  return (
+    <section className="panel" aria-labelledby="alerts-title">
+      <h2 id="alerts-title">My alerts</h2>
+      <ErrorMessage error={mark.error} />
+      <QueryState query={query}>
+        {({ items }) =>
+          items.length === 0 ? (
+            <Empty>No alerts.</Empty>
+          ) : (
+            <ul className="list">
+              {items.map((alert) => (
+                <li key={alert.id} className={alert.read ? 'read' : 'unread'}>
+                  <div>
+                    <Link
+                      to={`/incidents/${alert.incidentId}`}
+                      onClick={() => !alert.read && mark.mutate({ id: alert.id, to: 'read' })}
+                    >
+                      {alertText[alert.kind]}
+                      {alert.title ? `: ${alert.title}` : ''}
+                    </Link>
+                    <p className="muted">
+                      {alert.read ? '' : <strong className="tag">New</strong>}{' '}
+                      {formatDateTime(alert.createdAt)}
+                    </p>
+                  </div>
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => mark.mutate({ id: alert.id, to: 'dismiss' })}
+                    aria-label={`Dismiss alert: ${alertText[alert.kind]}`}
+                  >
+                    Dismiss
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </QueryState>
+    </section>
+  );
+}

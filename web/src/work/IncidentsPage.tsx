@@ -1,0 +1,5 @@
+import { PageHeader } from '../components/ui.tsx';
+
+export function IncidentsPage() {
+  return <PageHeader title="IncidentsPage" description="Not built yet." />;
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from '../components/ui.tsx';
+
+export function StudentPage() {
+  return <PageHeader title="StudentPage" description="Not built yet." />;
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from '../components/ui.tsx';
+
+export function StudentsPage() {
+  return <PageHeader title="StudentsPage" description="Not built yet." />;
+}
