@@ -10,6 +10,18 @@ import type { DB } from './tables.ts';
 const SENTINEL = '\u0000haven:';
 const cache = new Map<string, CompiledQuery>();
 
+/**
+ * PostgreSQL names the statements of hot queries, so each pooled connection parses and plans a
+ * shape once and then only binds values: for a check, planning the query cost more than running
+ * it. The names are stable for the life of the process (the SQL text decides the name).
+ */
+const statementNames = new Map<string, string>();
+
+/** The name PostgreSQL prepares this SQL text under, if it is a hot query's. */
+export function statementName(sql: string): string | undefined {
+  return statementNames.get(sql);
+}
+
 export interface Placeholders {
   /** A value bound at each call. */
   value(name: string): string;
@@ -55,6 +67,8 @@ export async function runPrepared<Row>(
     compiled = build(placeholders).compile();
     if (cache.size > 2000) cache.clear();
     cache.set(key, compiled);
+    if (engine === 'postgres' && !statementNames.has(compiled.sql) && statementNames.size < 2000)
+      statementNames.set(compiled.sql, `haven_${statementNames.size + 1}`);
   }
   const result = await db.executeQuery<Row>(
     CompiledQuery.raw(compiled.sql, bind(compiled.parameters, args)),
