@@ -267,6 +267,24 @@ export function reachesUnblocked(
   ]);
 }
 
+/**
+ * Some path reaches the student, asked as one EXISTS over the three paths together. PostgreSQL
+ * cannot turn a UNION into a hashed set, so it tests each row as it comes, following the user's
+ * few memberships and links to the row's student: right for a page that stops after 50 children.
+ * The three separate EXISTS of `reachesUnblocked` let it build the set of every (student, path)
+ * the user reaches first, which is right for counts and wrong for a first page: 100,000 rows
+ * for a trust lead before the first child is read.
+ */
+export function reachedRowByRow(
+  db: Kysely<DB>,
+  // biome-ignore lint/suspicious/noExplicitAny: used inside queries over students
+  eb: ExpressionBuilder<any, any>,
+  t: AccessTime,
+  pair: { user: Operand; student: Operand },
+): Expression<SqlBool> {
+  return eb.exists(accessPaths(db, t, pair));
+}
+
 /** The students some path reaches from the user: the short list to start from when it is short. */
 export function reachableStudentIds(db: Kysely<DB>, t: AccessTime, user: Operand) {
   return db.selectFrom(accessPaths(db, t, { user }).as('p')).select('p.student_id');

@@ -1,11 +1,9 @@
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
 import {
   type AccessTime,
-  groupToStudentGroupPaths,
-  groupToStudentPaths,
   reachableStudentIds,
+  reachedRowByRow,
   studentVisibleTo,
-  userToStudentPaths,
   type Viewer,
 } from '../../access/visibility.ts';
 import { type Placeholders, runPrepared } from '../../db/prepared.ts';
@@ -224,13 +222,8 @@ export async function pageOfVisibleStudents(
     if (plan.shape === 'reach') {
       query = query.where('s.id', 'in', reachableStudentIds(db, pt, user));
     } else {
-      query = query.where((eb) =>
-        eb.or([
-          eb.exists(groupToStudentGroupPaths(db, pt, { user, student })),
-          eb.exists(groupToStudentPaths(db, pt, { user, student })),
-          eb.exists(userToStudentPaths(db, pt, { user, student })),
-        ]),
-      );
+      // Row by row: the page stops after `limit` children, so no set of all reached students.
+      query = query.where((eb) => reachedRowByRow(db, eb, pt, { user, student }));
     }
     if (plan.shape === 'search') {
       query = query.where(
