@@ -125,5 +125,6 @@ export async function signIn(
     await page.getByLabel('Code from your authenticator app').fill(options.totp);
     await page.getByRole('button', { name: 'Verify and sign in' }).click();
   }
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  // The signed-in frame (its menu is folded away at phone width, so wait for it in the page).
+  await page.locator('#main-nav').waitFor({ state: 'attached' });
 }
