@@ -59,7 +59,10 @@ export function Layout() {
       </a>
       <header className="topbar">
         <NavLink to="/" className="brand" aria-label={`Haven home, ${me.organisation.name}`}>
-          <span aria-hidden="true" className="brand-mark" />
+          <svg aria-hidden="true" className="brand-mark" viewBox="0 0 32 32">
+            <rect width="32" height="32" rx="6" fill="#fff" />
+            <path d="M8 17 16 9l8 8v7h-5v-5h-6v5H8z" fill="#1d4e89" />
+          </svg>
           Haven
         </NavLink>
         <span className="org muted">{me.organisation.name}</span>
