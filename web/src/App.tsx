@@ -3,6 +3,7 @@ import { InspectorPage } from './access/InspectorPage.tsx';
 import { AccessLogPage, AuditLogPage } from './access/LogPages.tsx';
 import { BlocksPage } from './admin/BlocksPage.tsx';
 import { CategoriesPage } from './admin/CategoriesPage.tsx';
+import { ImportStudentsPage } from './admin/ImportStudentsPage.tsx';
 import { SchoolsPage } from './admin/SchoolsPage.tsx';
 import { StudentGroupPage, StudentGroupsPage } from './admin/StudentGroupPages.tsx';
 import { UserGroupPage, UserGroupsPage } from './admin/UserGroupPages.tsx';
@@ -61,6 +62,7 @@ export function App() {
             <Route path="admin/user-groups/:id" element={<UserGroupPage />} />
             <Route path="admin/student-groups" element={<StudentGroupsPage />} />
             <Route path="admin/student-groups/:id" element={<StudentGroupPage />} />
+            <Route path="admin/import-students" element={<ImportStudentsPage />} />
             <Route path="admin/blocks" element={<BlocksPage />} />
             <Route path="admin/categories" element={<CategoriesPage />} />
             <Route path="admin/schools" element={<SchoolsPage />} />

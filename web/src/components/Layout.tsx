@@ -25,6 +25,7 @@ const sections: { label: string; items: NavItem[] }[] = [
       { to: '/admin/users', label: 'Users', permission: 'users.manage' },
       { to: '/admin/user-groups', label: 'User groups', permission: 'user_groups.manage' },
       { to: '/admin/student-groups', label: 'Student groups', permission: 'student_groups.manage' },
+      { to: '/admin/import-students', label: 'Import students', permission: 'students.create' },
       { to: '/admin/blocks', label: 'Blocks', permission: 'blocks.manage' },
       { to: '/admin/categories', label: 'Categories', permission: 'categories.manage' },
       { to: '/admin/schools', label: 'Schools and settings', permission: 'settings.manage' },
