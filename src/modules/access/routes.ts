@@ -4,7 +4,7 @@ import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams, isoTime } from '../../lib/schemas.ts';
 import { authOf, type HavenApp } from '../../server/http.ts';
 import { heldGrantSchema } from '../users/routes.ts';
-import type { AccessService } from './service.ts';
+import type { AccessService, WideningChange } from './service.ts';
 
 const pathKind = z.enum(['group_to_student_group', 'group_to_student', 'user_to_student']);
 const studentGroupRef = z
@@ -34,6 +34,34 @@ const denialSchema = z.object({
     })
     .optional(),
 });
+const wideningChange = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('incident_assignee'),
+      incidentId: id,
+      assignee: z.object({ type: z.enum(['user', 'user_group']), id }),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('student_link'),
+      userGroupId: id,
+      studentGroupId: id.optional(),
+      studentId: id.optional(),
+    })
+    .strict()
+    .refine((c) => (c.studentId === undefined) !== (c.studentGroupId === undefined), {
+      message: 'name either a student or a student group',
+      path: ['studentId'],
+    }),
+  z
+    .object({
+      kind: z.literal('group_members'),
+      userGroupId: id,
+      userIds: z.array(id).min(1).max(1000),
+    })
+    .strict(),
+]);
 const asOf = isoTime.optional().describe('Answer as of this time (ISO 8601); omitted: now');
 
 export function accessRoutes(app: HavenApp, access: AccessService) {
@@ -139,5 +167,26 @@ export function accessRoutes(app: HavenApp, access: AccessService) {
     },
     handler: (request) =>
       access.effective(authOf(request).principal, request.params.id, request.query.asOf),
+  });
+
+  app.post('/api/v1/access/widening-preview', {
+    config: { access: { permission: 'students.view' } },
+    schema: {
+      tags: ['access'],
+      summary:
+        'How many more people would see child-protection or allegation records after a change',
+      description:
+        "Asks before assigning an incident, linking a user group to children, or adding members. Nothing is changed. Counts only records the caller can see; the caller needs the permission the change itself takes (`incidents.assign` at the incident's school; `user_groups.manage`, or owning the group for new members).",
+      body: wideningChange,
+      response: {
+        200: z.object({
+          sensitiveRecords: z.number(),
+          newViewers: z.number(),
+          examples: z.array(z.object({ id, name: z.string() })),
+        }),
+      },
+    },
+    handler: (request) =>
+      access.wideningPreview(authOf(request).principal, request.body as WideningChange),
   });
 }

@@ -1,17 +1,29 @@
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { requireSomewhere, viewerOf } from '../../access/decide.ts';
+import type { Clearance } from '../../access/clearances.ts';
+import {
+  can,
+  canSomewhere,
+  requirePermission,
+  requireSomewhere,
+  viewerOf,
+} from '../../access/decide.ts';
 import { effectivePermissions, explainStudentAccess, pathsFor } from '../../access/explain.ts';
-import type { Principal } from '../../access/principal.ts';
+import { loadPrincipal, type Principal } from '../../access/principal.ts';
+import { incidentVisibleTo, type RecordViewer } from '../../access/records.ts';
 import {
   type AccessTime,
   planWhoCanSee,
   reachingUserIds,
   roleHolderIds,
+  userLive,
   userSeesStudent,
   type WhoShape,
 } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
+import type { DB } from '../../db/tables.ts';
 import { notFound } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { findSchool, scopeNames } from '../organisations/repository.ts';
 import { findVisibleStudent, visibleStudentIds } from '../students/repository.ts';
@@ -19,6 +31,38 @@ import { findUser } from '../users/repository.ts';
 import { presentHeldGrant } from '../users/service.ts';
 
 const userCursor = z.tuple([z.string(), z.string()]);
+
+/** A change that may let more people see child-protection or allegation records. */
+export type WideningChange =
+  | {
+      kind: 'incident_assignee';
+      incidentId: string;
+      assignee: { type: 'user' | 'user_group'; id: string };
+    }
+  | { kind: 'student_link'; userGroupId: string; studentGroupId?: string; studentId?: string }
+  | { kind: 'group_members'; userGroupId: string; userIds: string[] };
+
+export interface WideningPreview {
+  /** Sensitive records (that the caller can see) someone would newly see. */
+  sensitiveRecords: number;
+  /** People who cannot see those records now and would after the change. */
+  newViewers: number;
+  examples: { id: string; name: string }[];
+}
+
+/** Thrown to undo the trial change: the preview never commits. */
+class TrialOver extends Error {}
+
+/** The caller as the record filter needs anyone: every clearance they hold, step-up assumed. */
+function recordViewer(principal: Principal): RecordViewer {
+  return {
+    ...viewerOf(principal),
+    clearances: [...principal.clearances] as Clearance[],
+    sensitiveSchools: 'all',
+  };
+}
+
+const exampleCount = 5;
 
 export class AccessService {
   constructor(private readonly database: Database) {}
@@ -186,5 +230,251 @@ export class AccessService {
       hiddenBlocks: held.blocks.length - shownBlocks.length,
       visibleStudents: held.visibleStudents,
     };
+  }
+
+  /**
+   * How many more people would see child-protection or allegation records after a change
+   * (`POST /access/widening-preview`). The change is made for real inside a transaction that is
+   * always rolled back, so "after" is answered by the very filter that decides every read
+   * (`incidentVisibleTo`), not by a second reckoning of it. Only records the caller can see
+   * are counted: the preview must not reveal records the caller may not know of.
+   */
+  async wideningPreview(principal: Principal, change: WideningChange): Promise<WideningPreview> {
+    const db = this.database.db;
+    const org = principal.organisationId;
+    const callerViewer = recordViewer(principal);
+    const t: AccessTime = { organisationId: org };
+    const sensitive = () =>
+      db
+        .selectFrom('incidents as i')
+        .select(['i.id', 'i.school_id'])
+        .where('i.sensitivity', '!=', 'standard')
+        .where((eb) => incidentVisibleTo(db, eb, t, callerViewer));
+
+    let records: { id: string; school_id: string }[];
+    let candidates: string[];
+    let apply: (trx: Kysely<DB>, now: string) => Promise<void>;
+
+    if (change.kind === 'incident_assignee') {
+      const incident = await db
+        .selectFrom('incidents as i')
+        .select(['i.id', 'i.school_id', 'i.sensitivity'])
+        .where('i.id', '=', change.incidentId)
+        .where((eb) => incidentVisibleTo(db, eb, t, callerViewer))
+        .executeTakeFirst();
+      if (!incident) throw notFound('Incident');
+      requirePermission(principal, 'incidents.assign', { type: 'school', id: incident.school_id });
+      records = incident.sensitivity === 'standard' ? [] : [incident];
+      const { assignee } = change;
+      if (assignee.type === 'user') {
+        candidates = [assignee.id];
+      } else {
+        await this.#userGroup(org, assignee.id);
+        candidates = await this.#memberIds(assignee.id);
+      }
+      apply = async (trx, now) => {
+        await trx
+          .insertInto('incident_assignees')
+          .values({
+            incident_id: incident.id,
+            assignee_type: assignee.type,
+            assignee_id: assignee.id,
+            assigned_by: principal.userId,
+            assigned_at: now,
+          })
+          .execute();
+      };
+    } else if (change.kind === 'student_link') {
+      requireSomewhere(principal, 'user_groups.manage');
+      await this.#userGroup(org, change.userGroupId);
+      const { studentId, studentGroupId } = change;
+      if (studentId !== undefined) await this.#visibleStudent(principal, studentId);
+      if (studentGroupId !== undefined) {
+        const group = await db
+          .selectFrom('student_groups')
+          .select('id')
+          .where('id', '=', studentGroupId)
+          .where('organisation_id', '=', org)
+          .where('deleted_at', 'is', null)
+          .executeTakeFirst();
+        if (!group) throw notFound('Student group');
+      }
+      const involved = studentId
+        ? [studentId]
+        : (
+            await db
+              .selectFrom('student_group_members as sgm')
+              .select('sgm.student_id')
+              .where('sgm.student_group_id', '=', studentGroupId!)
+              .where('sgm.valid_to', 'is', null)
+              .execute()
+          ).map((r) => r.student_id);
+      records =
+        involved.length === 0
+          ? []
+          : await sensitive()
+              .where('i.id', 'in', (eb) =>
+                eb
+                  .selectFrom('incident_students as is')
+                  .select('is.incident_id')
+                  .where('is.student_id', 'in', involved),
+              )
+              .execute();
+      candidates = await this.#memberIds(change.userGroupId);
+      apply = async (trx, now) => {
+        await trx
+          .insertInto('student_links')
+          .values({
+            id: newId(),
+            organisation_id: org,
+            user_group_id: change.userGroupId,
+            user_id: null,
+            student_group_id: studentGroupId ?? null,
+            student_id: studentId ?? null,
+            created_by: principal.userId,
+            removed_by: null,
+            valid_from: now,
+            valid_to: null,
+          })
+          .execute();
+      };
+    } else {
+      await this.#userGroup(org, change.userGroupId);
+      if (!canSomewhere(principal, 'user_groups.manage')) {
+        const owner = await db
+          .selectFrom('user_group_owners')
+          .select('user_id')
+          .where('user_group_id', '=', change.userGroupId)
+          .where('user_id', '=', principal.userId)
+          .where('valid_to', 'is', null)
+          .executeTakeFirst();
+        if (!owner) requireSomewhere(principal, 'user_groups.manage');
+      }
+      const current = new Set(await this.#memberIds(change.userGroupId));
+      const known =
+        change.userIds.length === 0
+          ? []
+          : await db
+              .selectFrom('users')
+              .select('id')
+              .where('organisation_id', '=', org)
+              .where('id', 'in', change.userIds)
+              .execute();
+      candidates = known.map((u) => u.id).filter((id) => !current.has(id));
+      // A new member reaches what the group reaches, and what its assignments show.
+      records = await sensitive().execute();
+      apply = async (trx, now) => {
+        if (candidates.length === 0) return;
+        await trx
+          .insertInto('user_group_members')
+          .values(
+            candidates.map((userId) => ({
+              organisation_id: org,
+              user_group_id: change.userGroupId,
+              user_id: userId,
+              valid_from: now,
+              valid_to: null,
+            })),
+          )
+          .execute();
+      };
+    }
+
+    if (records.length === 0 || candidates.length === 0)
+      return { sensitiveRecords: 0, newViewers: 0, examples: [] };
+    const before = await this.#readable(db, org, candidates, records);
+    let after = new Map<string, Set<string>>();
+    try {
+      await db.transaction().execute(async (trx) => {
+        await apply(trx, new Date().toISOString());
+        after = await this.#readable(trx, org, candidates, records);
+        throw new TrialOver();
+      });
+    } catch (error) {
+      if (!(error instanceof TrialOver)) throw error;
+    }
+    const gained = new Set<string>();
+    const newViewerIds: string[] = [];
+    for (const userId of candidates) {
+      const had = before.get(userId) ?? new Set<string>();
+      const fresh = [...(after.get(userId) ?? [])].filter((id) => !had.has(id));
+      if (fresh.length === 0) continue;
+      newViewerIds.push(userId);
+      for (const id of fresh) gained.add(id);
+    }
+    const examples =
+      newViewerIds.length === 0
+        ? []
+        : await db
+            .selectFrom('users')
+            .select(['id', 'name'])
+            .where('id', 'in', newViewerIds)
+            .orderBy('name')
+            .limit(exampleCount)
+            .execute();
+    return { sensitiveRecords: gained.size, newViewers: newViewerIds.length, examples };
+  }
+
+  async #userGroup(organisationId: string, groupId: string) {
+    const group = await this.database.db
+      .selectFrom('user_groups')
+      .select('id')
+      .where('id', '=', groupId)
+      .where('organisation_id', '=', organisationId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (!group) throw notFound('User group');
+  }
+
+  async #memberIds(groupId: string): Promise<string[]> {
+    const rows = await this.database.db
+      .selectFrom('user_group_members')
+      .select('user_id')
+      .where('user_group_id', '=', groupId)
+      .where('valid_to', 'is', null)
+      .execute();
+    return rows.map((r) => r.user_id);
+  }
+
+  /**
+   * Of the given records, those each live user can read: the record filter with their own
+   * roles and clearances, and the permission to view incidents at the record's school.
+   */
+  async #readable(
+    db: Kysely<DB>,
+    organisationId: string,
+    userIds: readonly string[],
+    records: readonly { id: string; school_id: string }[],
+  ): Promise<Map<string, Set<string>>> {
+    const t: AccessTime = { organisationId };
+    const schoolOf = new Map(records.map((r) => [r.id, r.school_id]));
+    const live = await db
+      .selectFrom('users as u')
+      .select('u.id')
+      .where('u.organisation_id', '=', organisationId)
+      .where('u.id', 'in', [...userIds])
+      .where((eb) => userLive(eb, undefined))
+      .execute();
+    const readable = new Map<string, Set<string>>();
+    for (const { id: userId } of live) {
+      const principal = await loadPrincipal(db, organisationId, userId);
+      const rows = await db
+        .selectFrom('incidents as i')
+        .select('i.id')
+        .where('i.id', 'in', [...schoolOf.keys()])
+        .where((eb) => incidentVisibleTo(db, eb, t, recordViewer(principal)))
+        .execute();
+      readable.set(
+        userId,
+        new Set(
+          rows
+            .map((r) => r.id)
+            .filter((id) =>
+              can(principal, 'incidents.view', { type: 'school', id: schoolOf.get(id)! }),
+            ),
+        ),
+      );
+    }
+    return readable;
   }
 }

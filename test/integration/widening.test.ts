@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import {
+  addMembers,
+  blockStudent,
+  createStudent,
+  createStudentGroup,
+  createUser,
+  createUserGroup,
+  linkGroup,
+  schoolDefaults,
+  setupOrganisation,
+} from '../support/factories.ts';
+import { type TestHaven, useHaven } from '../support/haven.ts';
+
+/**
+ * A school with a Year 9 team (two Viewers linked to Year 9, no clearance), a DSL in the
+ * Safeguarding Team (child_protection), a Viewer outside every group, and one child-protection
+ * concern about a Year 9 child and one about a Year 10 child.
+ */
+async function school(h: TestHaven) {
+  const org = await setupOrganisation(h);
+  const t = org.ownerToken;
+  const atSchool = { type: 'school' as const, id: org.schoolId };
+  await h.patch(`/api/v1/schools/${org.schoolId}/settings`, t, { requireMfaForSensitive: false });
+  const adams = await createStudent(h, t, {
+    schoolId: org.schoolId,
+    yearGroup: 9,
+    familyName: 'Adams',
+  });
+  const clark = await createStudent(h, t, {
+    schoolId: org.schoolId,
+    yearGroup: 10,
+    familyName: 'Clark',
+  });
+  const year9 = await createStudentGroup(h, t, {
+    name: 'Year 9',
+    schoolId: org.schoolId,
+    kind: 'rule',
+    rule: { field: 'yearGroup', op: 'eq', value: 9 },
+  });
+  const team = await createUserGroup(h, t, 'Year 9 team');
+  await linkGroup(h, t, team, { studentGroupId: year9 });
+  const viewer = await createUser(h, t, { name: 'Vera Viewer', role: 'viewer', scope: atSchool });
+  const colleague = await createUser(h, t, {
+    name: 'Colin Colleague',
+    role: 'viewer',
+    scope: atSchool,
+  });
+  const outsider = await createUser(h, t, {
+    name: 'Olga Outsider',
+    role: 'viewer',
+    scope: atSchool,
+  });
+  await addMembers(h, t, team, [viewer.id, colleague.id]);
+  const dsl = await createUser(h, t, { name: 'Dina DSL', role: 'dsl', scope: atSchool });
+  const { safeguardingTeamId } = await schoolDefaults(h, t, org.schoolId);
+  await addMembers(h, t, safeguardingTeamId, [dsl.id]);
+  const categories = (await h.get('/api/v1/categories', t, { schoolId: org.schoolId })).body.items;
+  const category = (sensitivity: string) =>
+    categories.find((x: any) => x.sensitivity === sensitivity).id as string;
+  const concern = async (studentId: string, sensitivity: string) => {
+    const reply = await h.post('/api/v1/incidents', dsl.token, {
+      schoolId: org.schoolId,
+      studentIds: [studentId],
+      categoryId: category(sensitivity),
+      occurredAt: '2026-11-20T10:15:00Z',
+      description: 'Disclosure at break.',
+    });
+    expect(reply.status).toBe(201);
+    return reply.body.id as string;
+  };
+  return {
+    org,
+    t,
+    atSchool,
+    students: { adams, clark },
+    year9,
+    team,
+    safeguardingTeamId,
+    users: { viewer, colleague, outsider, dsl },
+    incidents: {
+      adamsCp: await concern(adams, 'child_protection'),
+      adamsStandard: await concern(adams, 'standard'),
+      clarkCp: await concern(clark, 'child_protection'),
+    },
+  };
+}
+
+const preview = (h: TestHaven, token: string | undefined, change: object) =>
+  h.post('/api/v1/access/widening-preview', token, change);
+
+describe('widening preview: how many more people would see sensitive records', () => {
+  const haven = useHaven();
+
+  it('assigning a child-protection concern to a group counts the members who cannot see it yet, and changes nothing', async () => {
+    const h = haven();
+    const s = await school(h);
+    const change = {
+      kind: 'incident_assignee',
+      incidentId: s.incidents.adamsCp,
+      assignee: { type: 'user_group', id: s.team },
+    };
+    const reply = await preview(h, s.users.dsl.token, change);
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({
+      sensitiveRecords: 1,
+      newViewers: 2,
+      examples: [
+        { id: s.users.colleague.id, name: 'Colin Colleague' },
+        { id: s.users.viewer.id, name: 'Vera Viewer' },
+      ],
+    });
+    // Nothing was assigned: the team still cannot read it.
+    expect(
+      (await h.get(`/api/v1/incidents/${s.incidents.adamsCp}`, s.users.viewer.token)).status,
+    ).toBe(404);
+    const incident = await h.get(`/api/v1/incidents/${s.incidents.adamsCp}`, s.users.dsl.token);
+    expect(incident.body.assignees).toEqual([]);
+  });
+
+  it('a block still wins after the change: a member blocked from the only child is not counted', async () => {
+    const h = haven();
+    const s = await school(h);
+    await blockStudent(h, s.t, s.users.colleague.id, s.students.adams);
+    const reply = await preview(h, s.users.dsl.token, {
+      kind: 'incident_assignee',
+      incidentId: s.incidents.adamsCp,
+      assignee: { type: 'user_group', id: s.team },
+    });
+    expect(reply.body).toMatchObject({ newViewers: 1, examples: [{ name: 'Vera Viewer' }] });
+  });
+
+  it('nothing widens: someone who already sees it, or a standard concern', async () => {
+    const h = haven();
+    const s = await school(h);
+    const toDsl = await preview(h, s.users.dsl.token, {
+      kind: 'incident_assignee',
+      incidentId: s.incidents.adamsCp,
+      assignee: { type: 'user', id: s.users.dsl.id },
+    });
+    expect(toDsl.body).toEqual({ sensitiveRecords: 0, newViewers: 0, examples: [] });
+    const standard = await preview(h, s.users.dsl.token, {
+      kind: 'incident_assignee',
+      incidentId: s.incidents.adamsStandard,
+      assignee: { type: 'user_group', id: s.team },
+    });
+    expect(standard.body).toEqual({ sensitiveRecords: 0, newViewers: 0, examples: [] });
+  });
+
+  it('linking a cleared group to a child, and adding members to the Safeguarding Team', async () => {
+    const h = haven();
+    const s = await school(h);
+    const pastoral = await createUserGroup(h, s.t, 'Pastoral leads');
+    const cleared = await h.put(`/api/v1/user-groups/${pastoral}/clearances`, s.t, {
+      clearances: ['child_protection'],
+    });
+    expect(cleared.status).toBe(200);
+    await addMembers(h, s.t, pastoral, [s.users.outsider.id]);
+    const link = await preview(h, s.t, {
+      kind: 'student_link',
+      userGroupId: pastoral,
+      studentId: s.students.clark,
+    });
+    expect(link.body).toEqual({
+      sensitiveRecords: 1,
+      newViewers: 1,
+      examples: [{ id: s.users.outsider.id, name: 'Olga Outsider' }],
+    });
+    // The Year 9 team holds no clearance: linking it to Year 10 shows no sensitive record.
+    const uncleared = await preview(h, s.t, {
+      kind: 'student_link',
+      userGroupId: s.team,
+      studentId: s.students.clark,
+    });
+    expect(uncleared.body).toMatchObject({ newViewers: 0 });
+
+    const members = await preview(h, s.t, {
+      kind: 'group_members',
+      userGroupId: s.safeguardingTeamId,
+      userIds: [s.users.outsider.id, s.users.dsl.id],
+    });
+    expect(members.body).toEqual({
+      sensitiveRecords: 2,
+      newViewers: 1,
+      examples: [{ id: s.users.outsider.id, name: 'Olga Outsider' }],
+    });
+    // Still not a member.
+    const team = await h.get(`/api/v1/user-groups/${s.safeguardingTeamId}/members`, s.t);
+    expect(team.body.items.map((m: any) => m.id)).not.toContain(s.users.outsider.id);
+  });
+
+  it('a caller who cannot see the record gets 404, not a count; one who sees it but may not assign gets 403', async () => {
+    const h = haven();
+    const s = await school(h);
+    const otherDsl = await createUser(h, s.t, { name: 'Dan DSL', role: 'dsl', scope: s.atSchool });
+    const change = {
+      kind: 'incident_assignee',
+      incidentId: s.incidents.adamsCp,
+      assignee: { type: 'user_group', id: s.team },
+    };
+    const hidden = await preview(h, otherDsl.token, change);
+    expect(hidden.status).toBe(404);
+    expect(hidden.body).not.toHaveProperty('newViewers');
+    expect((await preview(h, s.users.viewer.token, change)).status).toBe(404);
+    const seenNotAssignable = await preview(h, s.users.viewer.token, {
+      ...change,
+      incidentId: s.incidents.adamsStandard,
+    });
+    expect(seenNotAssignable.status).toBe(403);
+    // A child the caller cannot see.
+    const admin = await createUser(h, s.t, { name: 'Ada Admin', role: 'admin', scope: s.atSchool });
+    const link = await preview(h, admin.token, {
+      kind: 'student_link',
+      userGroupId: s.team,
+      studentId: s.students.clark,
+    });
+    expect(link.status).toBe(404);
+    expect((await preview(h, s.users.viewer.token, { ...change, kind: 'x' })).status).toBe(400);
+    const both = await preview(h, s.t, {
+      kind: 'student_link',
+      userGroupId: s.team,
+      studentId: s.students.clark,
+      studentGroupId: s.year9,
+    });
+    expect(both.status).toBe(400);
+    const members = await preview(h, s.users.viewer.token, {
+      kind: 'group_members',
+      userGroupId: s.team,
+      userIds: [s.users.outsider.id],
+    });
+    expect(members.status).toBe(403);
+    expect((await preview(h, undefined, change)).status).toBe(401);
+  });
+});
