@@ -103,6 +103,14 @@ describe('two-factor sign-in', () => {
     expect(restarted.body.secret).not.toBe(first.body.secret);
     const secret: string = restarted.body.secret;
     expect((await h.get('/api/v1/me', org.ownerToken)).body.totpStatus).toBe('pending');
+    // At rest the secret is sealed under the installation key: the row does not hold it.
+    const sealedRow = await h.database.db
+      .selectFrom('user_totp')
+      .select('secret')
+      .where('user_id', '=', org.ownerId)
+      .executeTakeFirstOrThrow();
+    expect(sealedRow.secret).toMatch(/^v1\./);
+    expect(sealedRow.secret).not.toContain(secret);
     // Still pending, sign-in needs no code.
     expect((await loginReply(h, org.ownerEmail)).status).toBe(200);
 
@@ -136,7 +144,8 @@ describe('two-factor sign-in', () => {
       expect(storedText).not.toContain(code.replaceAll('-', ''));
     }
     const row = await h.database.db.selectFrom('user_totp').selectAll().executeTakeFirstOrThrow();
-    expect(row.secret).toBe(secret);
+    expect(row.secret).toMatch(/^v1\./);
+    expect(row.secret).not.toContain(secret);
     expect(row.confirmed_at).not.toBeNull();
 
     expect((await h.post('/api/v1/me/totp', org.ownerToken)).body.code).toBe('conflict');

@@ -6,8 +6,10 @@ import { conflict, HavenError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { nowIso } from '../../lib/time.ts';
 import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import { deriveKey, loadSecretKey } from '../documents/keys.ts';
 import { normaliseEmail } from '../users/repository.ts';
 import { recordAttempt, refuseIfThrottled } from './attempts.ts';
+import { openSecret, sealSecret } from './secret-seal.ts';
 import type { ActiveSession } from './sessions.ts';
 import {
   hashRecoveryCode,
@@ -58,6 +60,8 @@ export interface TwoFactorOptions {
 /** TOTP enrolment, one-time recovery codes and step-up (spec access-model section 4). */
 export class TwoFactorService {
   readonly #clock: () => number;
+  /** The installation's subkey for sealing TOTP secrets at rest. */
+  readonly #key: Buffer;
 
   constructor(
     private readonly database: Database,
@@ -65,6 +69,14 @@ export class TwoFactorService {
     options: TwoFactorOptions = {},
   ) {
     this.#clock = options.clock ?? Date.now;
+    this.#key = deriveKey(
+      loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir }),
+      'totp',
+    );
+  }
+
+  #secretOf(enrolment: Pick<UserTotpTable, 'user_id' | 'secret'>): string {
+    return openSecret(this.#key, enrolment.user_id, enrolment.secret);
   }
 
   async status(userId: string): Promise<TotpStatus> {
@@ -94,7 +106,12 @@ export class TwoFactorService {
   async identify(enrolment: UserTotpTable, typed: string): Promise<SecondFactor | null> {
     const code = typed.replace(/\s/g, '');
     if (looksLikeTotp(code)) {
-      const step = await matchTotp(enrolment.secret, code, this.#clock(), enrolment.last_time_step);
+      const step = await matchTotp(
+        this.#secretOf(enrolment),
+        code,
+        this.#clock(),
+        enrolment.last_time_step,
+      );
       return step === null ? null : { kind: 'totp', timeStep: step };
     }
     const recovery = normaliseRecoveryCode(code);
@@ -143,6 +160,7 @@ export class TwoFactorService {
   /** Starts, or restarts, a pending enrolment with a new secret. 409 once TOTP is active. */
   async startEnrolment(session: ActiveSession, origin: ChangeOrigin) {
     const secret = newTotpSecret();
+    const sealed = sealSecret(this.#key, session.userId, secret);
     await runChange(this.database, origin, async (change) => {
       const existing = await change.db
         .selectFrom('user_totp')
@@ -155,7 +173,7 @@ export class TwoFactorService {
       if (existing) {
         await change.db
           .updateTable('user_totp')
-          .set({ secret, created_at: change.now, last_time_step: null })
+          .set({ secret: sealed, created_at: change.now, last_time_step: null })
           .where('user_id', '=', session.userId)
           .execute();
       } else {
@@ -164,7 +182,7 @@ export class TwoFactorService {
           .values({
             user_id: session.userId,
             organisation_id: session.organisationId,
-            secret,
+            secret: sealed,
             created_at: change.now,
             confirmed_at: null,
             last_time_step: null,
@@ -201,7 +219,7 @@ export class TwoFactorService {
       if (enrolment.confirmed_at) {
         throw conflict('Two-factor sign-in is already on for your account');
       }
-      const step = await matchTotp(enrolment.secret, code, this.#clock(), null);
+      const step = await matchTotp(this.#secretOf(enrolment), code, this.#clock(), null);
       if (step === null) throw invalidCode(400);
 
       await change.db
