@@ -1,5 +1,312 @@
-import { PageHeader } from '../components/ui.tsx';
+import { useQuery } from '@tanstack/react-query';
+import { Link, useSearchParams } from 'react-router';
+import { api } from '../api/client.ts';
+import { type HeldGrant, roleLabels } from '../api/types.ts';
+import { Empty, PageHeader, QueryState } from '../components/ui.tsx';
+import { formatDate, plural } from '../format.ts';
+import {
+  type AccessPath,
+  AsOfField,
+  asOfQuery,
+  ChildPicker,
+  type Denial,
+  denialInWords,
+  PersonPicker,
+  pathInWords,
+} from './common.tsx';
 
+interface EffectivePermissions {
+  asOf: string | null;
+  user: { id: string; name: string; email: string; status: string };
+  roles: HeldGrant[];
+  clearances: {
+    clearance: 'child_protection' | 'allegations';
+    source: { type: 'user_group'; userGroupId: string; userGroupName: string };
+    since: string;
+  }[];
+  memberships: { userGroupId: string; name: string; since: string }[];
+  paths: {
+    kind: AccessPath['kind'];
+    linkId: string;
+    userGroup: { id: string; name: string } | null;
+    studentGroup: { id: string; name: string; kind: string } | null;
+    student: { id: string; name: string } | null;
+    redacted: boolean;
+    students: number;
+    since: string;
+  }[];
+  blocks: { id: string; student: { id: string; name: string }; reason: string; since: string }[];
+  hiddenBlocks: number;
+  visibleStudents: number;
+}
+
+interface Explanation {
+  allowed: boolean;
+  asOf: string | null;
+  user: { id: string; name: string };
+  student: { id: string; name: string };
+  paths: AccessPath[];
+  denials: Denial[];
+}
+
+const clearanceNames = {
+  child_protection: 'Child protection records',
+  allegations: 'Allegations against staff',
+};
+
+const groupKinds: Record<string, string> = {
+  all: 'all students',
+  manual: 'chosen students',
+  rule: 'students by a rule',
+};
+
+/** The access inspector: what one person holds, and why they can or cannot see one child. */
 export function InspectorPage() {
-  return <PageHeader title="InspectorPage" description="Not built yet." />;
+  const [params, setParams] = useSearchParams();
+  const userId = params.get('userId') ?? '';
+  const studentId = params.get('studentId') ?? '';
+  const day = params.get('asOf') ?? '';
+  const asOf = asOfQuery(day);
+
+  const update = (changes: Record<string, string>) => {
+    const next = new URLSearchParams(params);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
+    setParams(next);
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Access inspector"
+        description="What a member of staff can see, through which groups, and why — now or on a past date."
+      />
+      <section className="panel" aria-labelledby="inspector-person">
+        <h2 id="inspector-person">Member of staff</h2>
+        <PersonPicker onPick={(person) => update({ userId: person.id })} />
+        <AsOfField value={day} onChange={(date) => update({ asOf: date })} />
+      </section>
+      {userId ? (
+        <>
+          <Effective userId={userId} asOf={asOf} />
+          <section className="panel" aria-labelledby="inspector-explain">
+            <h2 id="inspector-explain">Can they see a child?</h2>
+            <ChildPicker onPick={(child) => update({ studentId: child.id })} />
+            {studentId ? <Explain userId={userId} studentId={studentId} asOf={asOf} /> : null}
+          </section>
+        </>
+      ) : (
+        <Empty>Choose a member of staff to see their access.</Empty>
+      )}
+    </>
+  );
+}
+
+function Effective({ userId, asOf }: { userId: string; asOf: string | undefined }) {
+  const query = useQuery({
+    queryKey: ['effective-permissions', userId, asOf],
+    queryFn: ({ signal }) =>
+      api.get<EffectivePermissions>(`/users/${userId}/effective-permissions`, { asOf }, signal),
+  });
+  return (
+    <QueryState query={query} loading="Loading their access…">
+      {(held) => (
+        <>
+          <section className="panel" aria-labelledby="inspector-summary">
+            <h2 id="inspector-summary">
+              {held.user.name}
+              {held.user.status === 'disabled' ? ' (disabled)' : ''}
+            </h2>
+            <p className="muted">
+              {held.user.email} · {held.asOf ? `as of ${formatDate(held.asOf)}` : 'now'}
+            </p>
+            <dl className="stats">
+              <div>
+                <dt>Children they can see</dt>
+                <dd>{held.visibleStudents.toLocaleString('en-GB')}</dd>
+              </div>
+              <div>
+                <dt>User groups</dt>
+                <dd>{held.memberships.length}</dd>
+              </div>
+              <div>
+                <dt>Blocks</dt>
+                <dd>{held.blocks.length + held.hiddenBlocks}</dd>
+              </div>
+            </dl>
+          </section>
+          <div className="columns">
+            <section className="panel" aria-labelledby="inspector-roles">
+              <h2 id="inspector-roles">Roles</h2>
+              {held.roles.length === 0 ? (
+                <Empty>No role: they cannot see any child.</Empty>
+              ) : (
+                <ul className="list">
+                  {held.roles.map((grant) => (
+                    <li key={grant.grantId}>
+                      <div>
+                        <strong>{roleLabels[grant.role]}</strong> at {grant.scope.name}
+                        <p className="muted">
+                          {grant.source.type === 'direct'
+                            ? 'Given to them directly'
+                            : `Through ${grant.source.userGroupName}`}
+                          {` since ${formatDate(grant.since)}`}
+                        </p>
+                      </div>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </section>
+            <section className="panel" aria-labelledby="inspector-clearances">
+              <h2 id="inspector-clearances">Clearances</h2>
+              {held.clearances.length === 0 ? (
+                <Empty>No clearance: they see no child-protection or allegation records.</Empty>
+              ) : (
+                <ul className="list">
+                  {held.clearances.map((c) => (
+                    <li key={`${c.clearance}-${c.source.userGroupId}`}>
+                      <div>
+                        <strong>{clearanceNames[c.clearance]}</strong>
+                        <p className="muted">
+                          Through {c.source.userGroupName} since {formatDate(c.since)}
+                        </p>
+                      </div>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </section>
+          </div>
+          <section className="panel" aria-labelledby="inspector-paths">
+            <h2 id="inspector-paths">Ways to children</h2>
+            {held.paths.length === 0 ? (
+              <Empty>No user group or link reaches any child.</Empty>
+            ) : (
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Through</th>
+                      <th scope="col">To</th>
+                      <th scope="col">Children reached</th>
+                      <th scope="col">Since</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {held.paths.map((path) => (
+                      <tr key={path.linkId}>
+                        <td>
+                          {path.userGroup ? (
+                            <Link to={`/admin/user-groups/${path.userGroup.id}`}>
+                              {path.userGroup.name}
+                            </Link>
+                          ) : (
+                            'A direct link'
+                          )}
+                        </td>
+                        <td>
+                          {path.studentGroup ? (
+                            <>
+                              {path.studentGroup.name}{' '}
+                              <span className="muted">
+                                ({groupKinds[path.studentGroup.kind] ?? path.studentGroup.kind})
+                              </span>
+                            </>
+                          ) : path.student ? (
+                            <Link to={`/students/${path.student.id}`}>{path.student.name}</Link>
+                          ) : (
+                            <span className="muted">A child you cannot see</span>
+                          )}
+                        </td>
+                        <td>{plural(path.students, 'child', 'children')}</td>
+                        <td>{formatDate(path.since)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+          <section className="panel" aria-labelledby="inspector-blocks">
+            <h2 id="inspector-blocks">Blocks</h2>
+            {held.blocks.length === 0 && held.hiddenBlocks === 0 ? (
+              <Empty>Not blocked from any child.</Empty>
+            ) : (
+              <ul className="list">
+                {held.blocks.map((block) => (
+                  <li key={block.id}>
+                    <div>
+                      Blocked from{' '}
+                      <Link to={`/students/${block.student.id}`}>{block.student.name}</Link>
+                      <p className="muted">
+                        Since {formatDate(block.since)}: {block.reason}
+                      </p>
+                    </div>
+                  </li>
+                ))}
+                {held.hiddenBlocks > 0 ? (
+                  <li>{plural(held.hiddenBlocks, 'more block')} about children you cannot see.</li>
+                ) : null}
+              </ul>
+            )}
+          </section>
+        </>
+      )}
+    </QueryState>
+  );
+}
+
+function Explain({
+  userId,
+  studentId,
+  asOf,
+}: {
+  userId: string;
+  studentId: string;
+  asOf: string | undefined;
+}) {
+  const query = useQuery({
+    queryKey: ['explain', userId, studentId, asOf],
+    queryFn: ({ signal }) =>
+      api.get<Explanation>('/access/explain', { userId, studentId, asOf }, signal),
+  });
+  return (
+    <QueryState query={query} loading="Working it out…">
+      {(answer) => (
+        <div aria-live="polite">
+          <div className={`verdict${answer.allowed ? '' : ' verdict-denied'}`}>
+            <p>
+              {answer.allowed
+                ? `Allowed: ${answer.user.name} can see ${answer.student.name}`
+                : `Not allowed: ${answer.user.name} cannot see ${answer.student.name}`}
+              {answer.asOf ? ` (as of ${formatDate(answer.asOf)})` : ''}
+            </p>
+          </div>
+          <h3>Ways in</h3>
+          {answer.paths.length === 0 ? (
+            <Empty>No user group or link reaches this child.</Empty>
+          ) : (
+            <ul className="paths">
+              {answer.paths.map((path) => (
+                <li key={path.linkId}>{pathInWords(path, answer.student.name)}</li>
+              ))}
+            </ul>
+          )}
+          <h3>What stops them</h3>
+          {answer.denials.length === 0 ? (
+            <Empty>Nothing.</Empty>
+          ) : (
+            <ul className="paths">
+              {answer.denials.map((denial) => (
+                <li key={denial.block?.id ?? denial.kind}>{denialInWords(denial)}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+    </QueryState>
+  );
 }

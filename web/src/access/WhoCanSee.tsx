@@ -1,9 +1,91 @@
-/** "Who can see this child", with an "as of" date: shown on each student page. */
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { api, type Page } from '../api/client.ts';
+import { Button, Empty, ErrorMessage, Loading } from '../components/ui.tsx';
+import { formatDate, plural } from '../format.ts';
+import { useCan } from '../session.tsx';
+import { type AccessPath, AsOfField, asOfQuery, pathInWords } from './common.tsx';
+
+interface Viewer {
+  user: { id: string; name: string; email: string };
+  paths: AccessPath[];
+}
+
+/**
+ * "Who can see this child", with an "as of" date: shown on each student page. Listing people
+ * by name is an access-audit task (Admin); others see nothing here.
+ */
 export function WhoCanSee({ studentId }: { studentId: string }) {
+  const can = useCan();
+  if (!can('reports.access_audit')) return null;
+  return <WhoCanSeeList studentId={studentId} />;
+}
+
+function WhoCanSeeList({ studentId }: { studentId: string }) {
+  const [day, setDay] = useState('');
+  const asOf = asOfQuery(day);
+  const query = useInfiniteQuery({
+    queryKey: ['who-can-see', studentId, asOf],
+    queryFn: ({ pageParam, signal }) =>
+      api.get<Page<Viewer> & { asOf: string | null }>(
+        `/students/${studentId}/access`,
+        { asOf, limit: 25, cursor: pageParam },
+        signal,
+      ),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  const people = query.data?.pages.flatMap((p) => p.items) ?? [];
+  const headingId = `who-${studentId}`;
   return (
-    <section className="panel" aria-labelledby={`who-${studentId}`}>
-      <h2 id={`who-${studentId}`}>Who can see this child</h2>
-      <p className="muted">Not built yet.</p>
+    <section className="panel" aria-labelledby={headingId}>
+      <h2 id={headingId}>Who can see this child</h2>
+      <AsOfField value={day} onChange={setDay} />
+      {query.isPending ? (
+        <Loading label="Finding who can see this child…" />
+      ) : query.isError ? (
+        <ErrorMessage error={query.error} retry={() => void query.refetch()} />
+      ) : people.length === 0 ? (
+        <Empty>No one{asOf ? ` on ${formatDate(asOf)}` : ''}.</Empty>
+      ) : (
+        <>
+          <p role="status">
+            {plural(people.length, 'person', 'people')}
+            {query.hasNextPage ? ' so far' : ''}
+            {asOf ? ` on ${formatDate(asOf)}` : ''}
+          </p>
+          <ul className="list" aria-label="People who can see this child">
+            {people.map(({ user, paths }) => (
+              <li key={user.id}>
+                <div>
+                  <Link to={`/access/inspector?userId=${user.id}&studentId=${studentId}`}>
+                    {user.name}
+                  </Link>
+                  {paths.length === 0 ? (
+                    <p className="muted">Through their role</p>
+                  ) : (
+                    <ul className="paths">
+                      {paths.map((path) => (
+                        <li key={path.linkId}>{pathInWords(path, 'this child')}</li>
+                      ))}
+                    </ul>
+                  )}
+                </div>
+              </li>
+            ))}
+          </ul>
+          {query.hasNextPage ? (
+            <Button
+              className="secondary more"
+              busy={query.isFetchingNextPage}
+              onClick={() => void query.fetchNextPage()}
+            >
+              Show more people
+            </Button>
+          ) : null}
+        </>
+      )}
     </section>
   );
 }
