@@ -201,4 +201,50 @@ describeInBrowser('seeing access', () => {
     await page.locator('tbody tr', { hasText: 'Opened a child’s record' }).first().waitFor();
     expect(await seriousViolations(page)).toEqual([]);
   });
+
+  it('asks before assigning a child-protection concern to a group whose members cannot see it yet', async () => {
+    const { url, haven } = world();
+    const s = await school(haven);
+    const categories = (await haven.get('/api/v1/categories', s.t, { schoolId: s.org.schoolId }))
+      .body.items;
+    const concern = await haven.post('/api/v1/incidents', s.t, {
+      schoolId: s.org.schoolId,
+      studentIds: [s.students.aisha],
+      categoryId: categories.find((c: any) => c.sensitivity === 'child_protection').id,
+      occurredAt: '2026-11-20T10:15:00Z',
+      description: 'Aisha disclosed something at break that worried her form tutor.',
+    });
+    expect(concern.status).toBe(201);
+    const page = await world().newPage();
+    await signIn(page, url, s.org.ownerEmail);
+    await page.goto(`${url}/incidents/${concern.body.id}`);
+    const assigned = page.locator('section', {
+      has: page.getByRole('heading', { name: 'Assigned to' }),
+    });
+    const assignTo = async (search: string, option: string) => {
+      await assigned.getByLabel('Search staff and groups').fill(search);
+      await assigned.getByRole('option', { name: option }).waitFor({ state: 'attached' });
+      await assigned.getByLabel('Choose', { exact: true }).selectOption({ label: option });
+      await assigned.getByRole('button', { name: 'Assign' }).click();
+    };
+
+    await assignTo('Year 9', 'Year 9 team');
+    const dialog = page.getByRole('dialog', {
+      name: '1 more person will be able to see child-protection records about these children',
+    });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('Vera Viewer');
+    expect(await seriousViolations(page)).toEqual([]);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await assigned.getByText('Not assigned to anyone yet.').waitFor();
+    const assignees = () =>
+      haven.database.db.selectFrom('incident_assignees').select('assignee_id').execute();
+    expect(await assignees()).toEqual([]);
+
+    await assigned.getByRole('button', { name: 'Assign' }).click();
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await assigned.getByText('Year 9 team (group)').waitFor();
+    expect(await assignees()).toEqual([{ assignee_id: s.team }]);
+  });
 });
