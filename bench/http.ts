@@ -4,6 +4,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import type { Database } from '../src/db/database.ts';
 import { createSession } from '../src/modules/auth/sessions.ts';
+import { peakRssMb } from './stats.ts';
 
 export interface HttpResult {
   persona: string;
@@ -56,13 +57,13 @@ async function startServer(
   throw new Error('Haven did not start');
 }
 
-/** `GET /api/v1/students?limit=50` per persona, under load from autocannon. */
+/** `GET /api/v1/students?limit=50` per persona, under load from autocannon; and the server's peak memory. */
 export async function runHttp(
   database: Database,
   serverEnv: Record<string, string>,
   personas: { name: string; userId: string; organisationId: string }[],
   length: { seconds: number } | { amount: number },
-): Promise<HttpResult[]> {
+): Promise<{ rows: HttpResult[]; serverPeakMb: number }> {
   const tokens = new Map<string, string>();
   for (const p of personas) {
     const session = await createSession(database.db, {
@@ -94,7 +95,8 @@ export async function runHttp(
         errors: result.errors + result.non2xx,
       });
     }
-    return results;
+    // The server's own peak resident memory, read before it stops.
+    return { rows: results, serverPeakMb: peakRssMb(child.pid!) };
   } finally {
     child.kill('SIGTERM');
   }

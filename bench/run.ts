@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { type Database, openDatabase } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { type Fixture, generateFixture } from './fixture.ts';
+import type { AloneTask } from './haven-alone.ts';
 import { HavenOperations } from './haven-ops.ts';
 import { runHttp } from './http.ts';
 import { StudentIndex } from './listing.ts';
@@ -106,6 +107,9 @@ interface EngineResult {
   /** Peak resident memory of the process while the engine loaded and ran, and what it added. */
   peakMb: number;
   addedMb: number;
+  /** Haven only: peak memory of Haven's operations run in a process of their own, and of `haven serve`. */
+  ownPeakMb: number;
+  servePeakMb: number;
   ops: Map<Operation, Map<string, Summary | string>>;
 }
 
@@ -119,6 +123,8 @@ function newResult(name: string): EngineResult {
     loadMs: Number.NaN,
     peakMb: Number.NaN,
     addedMb: Number.NaN,
+    ownPeakMb: Number.NaN,
+    servePeakMb: Number.NaN,
     ops: new Map(OPERATIONS.map((op) => [op, new Map()])),
   };
   results.push(result);
@@ -392,7 +398,36 @@ const httpTargets: {
   loaded: Loaded;
 }[] = [];
 
-async function runHaven(label: string, database: Database) {
+/**
+ * Haven's own peak memory: every persona's operations (check, every page, search, count, who can
+ * see, explain, effective permissions) on the loaded database, in a child process that holds no
+ * fixture, reference model or peer.
+ */
+function havenAlonePeak(connection: Pick<AloneTask, 'databaseUrl' | 'dataDir'>, loaded: Loaded) {
+  const lead = fixture.personas.find((p) => p.name === 'trust safeguarding lead')!;
+  const task: AloneTask = {
+    ...connection,
+    organisationId: loaded.organisationId,
+    auditorId: loaded.user.get(lead.user)!,
+    personas: plans.map(({ persona }) => ({
+      userId: loaded.user.get(persona.user)!,
+      studentId: loaded.student.get(persona.student)!,
+      search: persona.search,
+    })),
+  };
+  const output = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(here, 'haven-alone.ts')],
+    { input: JSON.stringify(task), cwd: root, maxBuffer: 1 << 20 },
+  );
+  return (JSON.parse(output.toString().trim().split('\n').pop()!) as { peakMb: number }).peakMb;
+}
+
+async function runHaven(
+  label: string,
+  database: Database,
+  connection: Pick<AloneTask, 'databaseUrl' | 'dataDir'>,
+) {
   const result = newResult(label);
   const memory = new MemoryWatch().start();
   const baseline = process.memoryUsage().rss / 1e6;
@@ -417,6 +452,8 @@ async function runHaven(label: string, database: Database) {
     // Haven's cross-check pages through every child; that is no first page, so nothing is reused.
     await timeSubject(subject, result, new Map());
     progress(`${label}: timed`);
+    result.ownPeakMb = havenAlonePeak(connection, loaded);
+    progress(`${label}: on its own, peaks at ${result.ownPeakMb.toFixed(0)} MB`);
     return loaded;
   } finally {
     result.peakMb = memory.stop();
@@ -426,7 +463,7 @@ async function runHaven(label: string, database: Database) {
 
 {
   const database = openDatabase({ dataDir: sqliteDir });
-  const loaded = await runHaven('Haven (SQLite)', database);
+  const loaded = await runHaven('Haven (SQLite)', database, { dataDir: sqliteDir });
   httpTargets.push({ label: 'SQLite', env: { HAVEN_DATA_DIR: sqliteDir }, database, loaded });
 }
 
@@ -453,7 +490,7 @@ if (args['no-pg']) {
   (await pgAdmin('create database haven_bench'))
 ) {
   const database = openDatabase({ databaseUrl: pgBenchUrl });
-  const loaded = await runHaven('Haven (PostgreSQL)', database);
+  const loaded = await runHaven('Haven (PostgreSQL)', database, { databaseUrl: pgBenchUrl });
   httpTargets.push({ label: 'PostgreSQL', env: { DATABASE_URL: pgBenchUrl }, database, loaded });
 } else {
   Object.assign(newResult('Haven (PostgreSQL)'), {
@@ -523,10 +560,10 @@ for (const name of peerNames) {
 // ---------------------------------------------------------------------------------------------
 // HTTP: GET /api/v1/students per persona against a running `haven serve`
 
-const http: { label: string; rows: Awaited<ReturnType<typeof runHttp>> }[] = [];
+const http: { label: string; rows: Awaited<ReturnType<typeof runHttp>>['rows'] }[] = [];
 if (!args['no-http']) {
   for (const target of httpTargets) {
-    const rows = await runHttp(
+    const { rows, serverPeakMb } = await runHttp(
       target.database,
       target.env,
       plans.map((p) => ({
@@ -537,6 +574,7 @@ if (!args['no-http']) {
       effort.http,
     );
     http.push({ label: target.label, rows });
+    results.find((r) => r.name === `Haven (${target.label})`)!.servePeakMb = serverPeakMb;
     progress(`HTTP on ${target.label}: done`);
   }
 }
@@ -580,21 +618,34 @@ out();
 out(
   'Every engine answers for the same fixture inside one Node process. Figures are median (p95, p99) ' +
     'per call; **×N** is the engine’s median over Haven on SQLite (higher is slower). Haven runs ' +
-    'through the functions its routes call: "check" loads the caller’s grants and groups as each ' +
-    'request does, then asks for the one student; lists are one query per page. Peers answer ' +
+    'through the functions its routes call: "check" is the query behind `GET /students/:id` for a ' +
+    'caller already loaded, and "load the caller" is what each request does first (grants, groups, ' +
+    'clearances); lists are one query per page. Peers answer ' +
     'lists with their own lookup, then sort, search and page the result the way Haven does ' +
     '(`bench/listing.ts`). See `docs/decisions.md` for how each peer models Haven’s rule.',
 );
 out();
 out('## Engines');
 out();
-out('| Engine | Status | Load | Peak memory (process) | Added by the engine |');
-out('| --- | --- | --- | --- | --- |');
+const mb = (value: number) => (Number.isNaN(value) ? '–' : `${value.toFixed(0)} MB`);
+out(
+  '| Engine | Status | Load | Peak memory (benchmark process) | Added by the engine | Haven on its own: operations | Haven on its own: `haven serve` |',
+);
+out('| --- | --- | --- | --- | --- | --- | --- |');
 for (const r of results) {
   out(
-    `| ${r.name} | ${r.status}${r.note ? `: ${r.note}` : ''} | ${Number.isNaN(r.loadMs) ? '–' : formatMs(r.loadMs)} | ${Number.isNaN(r.peakMb) ? '–' : `${r.peakMb.toFixed(0)} MB`} | ${Number.isNaN(r.addedMb) ? '–' : `${r.addedMb.toFixed(0)} MB`} |`,
+    `| ${r.name} | ${r.status}${r.note ? `: ${r.note}` : ''} | ${Number.isNaN(r.loadMs) ? '–' : formatMs(r.loadMs)} | ${mb(r.peakMb)} | ${mb(r.addedMb)} | ${mb(r.ownPeakMb)} | ${mb(r.servePeakMb)} |`,
   );
 }
+out();
+out(
+  'The benchmark process also holds the fixture (a million users as objects), the reference ' +
+    'model, the peers’ list index and the loader’s key maps. Haven’s own memory is measured in ' +
+    'processes of its own: "operations" runs every persona’s check, every page of their list, a ' +
+    'search, a count, who can see, explain and effective permissions on the loaded database ' +
+    '(`bench/haven-alone.ts`); "`haven serve`" is the server’s peak during the HTTP run below. ' +
+    'Both are the kernel’s high-water mark (VmHWM).',
+);
 for (const op of OPERATIONS) {
   out();
   out(`## ${op[0]!.toUpperCase()}${op.slice(1)}`);
@@ -681,10 +732,15 @@ for (const op of ['check', 'first page'] as const) {
     Number.isNaN(r) ? 'no peer timed' : `least margin ×${ratio(r)}`,
   );
 }
+const havenOwn = results
+  .filter((r) => r.name.startsWith('Haven'))
+  .flatMap((r) => [r.ownPeakMb, r.servePeakMb])
+  .filter((v) => !Number.isNaN(v));
+const havenOwnPeak = havenOwn.length === 0 ? Number.NaN : Math.max(...havenOwn);
 goal(
   'Peak memory of Haven with the full fixture < 1.5 GB',
-  haven.peakMb < 1500,
-  `${haven.peakMb.toFixed(0)} MB (process, fixture included)${scale < 1 ? `; at scale ${scale}` : ''}`,
+  havenOwnPeak < 1500,
+  `${mb(havenOwnPeak)} (Haven’s own processes, worst engine; the benchmark process: ${mb(haven.peakMb)})${scale < 1 ? `; at scale ${scale}` : ''}`,
 );
 out();
 out('## Goals');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /** Timing and memory helpers for the benchmark. Times are in milliseconds. */
 
 export interface Summary {
@@ -57,6 +58,13 @@ export async function measure(
 }
 
 /** Samples the process's resident memory while work runs, and gives the peak. */
+/** Peak resident memory of a process (this one by default), in megabytes: Linux's VmHWM. */
+export function peakRssMb(pid: number | 'self' = 'self'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return (kb * 1024) / 1e6;
+}
+
 export class MemoryWatch {
   #peak = 0;
   #timer: NodeJS.Timeout | undefined;
