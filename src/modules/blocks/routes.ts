@@ -39,7 +39,10 @@ export function blockRoutes(app: HavenApp, blocks: BlockService) {
       summary: 'Current blocks on children the caller can see',
       querystring: pageQuery.extend({ userId: id.optional(), studentId: id.optional() }),
       response: {
-        200: z.object({ items: z.array(blockSchema), nextCursor: z.string().nullable() }),
+        200: z.object({
+          items: z.array(blockSchema.extend({ userName: z.string(), studentName: z.string() })),
+          nextCursor: z.string().nullable(),
+        }),
       },
     },
     handler: (request) => blocks.list(authOf(request).principal, request.query),

@@ -139,7 +139,10 @@ export class BlockService {
     const after = decodeCursor(query.cursor, blockCursor);
     let select = db
       .selectFrom('blocks as b')
+      .innerJoin('users as u', 'u.id', 'b.user_id')
+      .innerJoin('students as st', 'st.id', 'b.student_id')
       .selectAll('b')
+      .select(['u.name as user_name', 'st.given_name', 'st.family_name'])
       .where('b.organisation_id', '=', principal.organisationId)
       .where('b.valid_to', 'is', null)
       .where((eb) =>
@@ -165,6 +168,12 @@ export class BlockService {
       .orderBy('b.id')
       .limit(query.limit + 1)
       .execute();
-    return toPage(rows, query.limit, presentBlock, (row) => [row.id]);
+    // The names are for the list only; the child is one the caller can see (checked above).
+    const present = (row: (typeof rows)[number]) => ({
+      ...presentBlock(row),
+      userName: row.user_name,
+      studentName: `${row.given_name} ${row.family_name}`,
+    });
+    return toPage(rows, query.limit, present, (row) => [row.id]);
   }
 }

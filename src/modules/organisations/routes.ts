@@ -9,7 +9,13 @@ const organisation = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
-const school = z.object({ id, name: z.string(), createdAt: z.string(), updatedAt: z.string() });
+const school = z.object({
+  id,
+  name: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  settings: z.object({ requireMfaForSensitive: z.boolean() }),
+});
 const schoolGroup = z.object({
   id,
   name: z.string(),

@@ -28,7 +28,15 @@ type SchoolRow = NonNullable<Awaited<ReturnType<typeof repo.findSchool>>>;
 type SchoolGroupRow = NonNullable<Awaited<ReturnType<typeof repo.findSchoolGroup>>>;
 
 export function presentSchool(row: SchoolRow) {
-  return { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at };
+  const settings = JSON.parse(row.settings) as { requireMfaForSensitive?: boolean };
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    // Sensitive records need the step-up unless a school turned it off (as incidents read it).
+    settings: { requireMfaForSensitive: settings.requireMfaForSensitive !== false },
+  };
 }
 
 export function presentSchoolGroup(row: SchoolGroupRow, schoolIds: string[]) {

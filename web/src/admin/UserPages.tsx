@@ -1,9 +1,349 @@
-import { PageHeader } from '../components/ui.tsx';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router';
+import { ApiError, api, type Page } from '../api/client.ts';
+import { type HeldGrant, type Role, roleLabels, type Scope } from '../api/types.ts';
+import {
+  Button,
+  Dialog,
+  Empty,
+  ErrorMessage,
+  InputField,
+  Notice,
+  PageHeader,
+  QueryState,
+  SelectField,
+} from '../components/ui.tsx';
+import { formatDate } from '../format.ts';
+import { useCan } from '../session.tsx';
+import { Pager, RoleGrantForm, useCursorPages, useDebounced } from './common.tsx';
+import type { User, UserDetail } from './types.ts';
 
 export function UsersPage() {
-  return <PageHeader title="UsersPage" description="Not built yet." />;
+  const [params, setParams] = useSearchParams();
+  const q = params.get('q') ?? '';
+  const status = params.get('status') ?? 'all';
+  const orphaned = params.get('inGroup') === 'none';
+  const [text, setText] = useState(q);
+  const search = useDebounced(text.trim());
+  if (search !== q) {
+    const next = new URLSearchParams(params);
+    if (search) next.set('q', search);
+    else next.delete('q');
+    setParams(next, { replace: true });
+  }
+  const setParam = (key: string, value: string | null) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setParams(next, { replace: true });
+  };
+  const pages = useCursorPages(`${q}|${status}|${orphaned}`);
+  const query = useQuery({
+    queryKey: ['users', 'list', q, status, orphaned, pages.cursor],
+    queryFn: ({ signal }) =>
+      api.get<Page<User>>(
+        '/users',
+        { q, status, inGroup: orphaned ? 'none' : undefined, cursor: pages.cursor, limit: 50 },
+        signal,
+      ),
+  });
+  return (
+    <>
+      <PageHeader title="Users" description="Everyone with an account in your organisation." />
+      <AddUser />
+      <section aria-labelledby="users-list-title">
+        <h2 id="users-list-title">People</h2>
+        <div className="filters">
+          <InputField
+            label="Search by name or email"
+            type="search"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+          />
+          <SelectField
+            label="Status"
+            value={status}
+            onChange={(e) => setParam('status', e.target.value === 'all' ? null : e.target.value)}
+          >
+            <option value="all">Any</option>
+            <option value="active">Active</option>
+            <option value="disabled">Disabled</option>
+          </SelectField>
+          <div className="checks">
+            <label>
+              <input
+                type="checkbox"
+                checked={orphaned}
+                onChange={(e) => setParam('inGroup', e.target.checked ? 'none' : null)}
+              />{' '}
+              Only people in no user group
+            </label>
+          </div>
+        </div>
+        <QueryState query={query} loading="Loading users…">
+          {(data) =>
+            data.items.length === 0 ? (
+              <Empty>No users match.</Empty>
+            ) : (
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Name</th>
+                      <th scope="col">Email</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">Added</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.items.map((user) => (
+                      <tr key={user.id}>
+                        <td>
+                          <Link to={`/admin/users/${user.id}`}>{user.name}</Link>
+                        </td>
+                        <td>{user.email}</td>
+                        <td>{user.status === 'active' ? 'Active' : 'Disabled'}</td>
+                        <td>{formatDate(user.createdAt)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )
+          }
+        </QueryState>
+        <Pager pages={pages} nextCursor={query.data?.nextCursor} label="Pages of users" />
+      </section>
+    </>
+  );
+}
+
+function AddUser() {
+  const queryClient = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [added, setAdded] = useState<User | null>(null);
+  const create = useMutation({
+    mutationFn: () => api.post<User>('/users', { name, email, ...(password ? { password } : {}) }),
+    onSuccess: (user) => {
+      setAdded(user);
+      setOpen(false);
+      setName('');
+      setEmail('');
+      setPassword('');
+      void queryClient.invalidateQueries({ queryKey: ['users'] });
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create.mutate();
+  };
+  const fieldError = (field: string) =>
+    create.error instanceof ApiError ? create.error.fieldMessage(field) : undefined;
+  return (
+    <section className="panel" aria-labelledby="add-user-title">
+      <h2 id="add-user-title">Add a user</h2>
+      {added ? (
+        <Notice tone="success">
+          Added <Link to={`/admin/users/${added.id}`}>{added.name}</Link>. They hold no role until
+          you grant one.
+        </Notice>
+      ) : null}
+      {open ? (
+        <form onSubmit={submit}>
+          <InputField
+            label="Name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            required
+            error={fieldError('name')}
+          />
+          <InputField
+            label="Email"
+            type="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            required
+            error={fieldError('email')}
+          />
+          <InputField
+            label="Password (optional)"
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            hint="Give them a long password to start with; they can change it after signing in."
+            error={fieldError('password')}
+          />
+          <ErrorMessage error={create.error} />
+          <div className="pending-actions">
+            <Button type="submit" busy={create.isPending}>
+              Add user
+            </Button>
+            <button type="button" className="secondary" onClick={() => setOpen(false)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      ) : (
+        <button type="button" onClick={() => setOpen(true)}>
+          Add a user
+        </button>
+      )}
+    </section>
+  );
 }
 
 export function UserPage() {
-  return <PageHeader title="UserPage" description="Not built yet." />;
+  const { id = '' } = useParams();
+  const query = useQuery({
+    queryKey: ['users', 'one', id],
+    queryFn: ({ signal }) => api.get<UserDetail>(`/users/${id}`, undefined, signal),
+  });
+  return (
+    <QueryState query={query} loading="Loading the user…">
+      {(user) => <UserDetails user={user} />}
+    </QueryState>
+  );
+}
+
+function UserDetails({ user }: { user: UserDetail }) {
+  const queryClient = useQueryClient();
+  const can = useCan();
+  const [confirming, setConfirming] = useState(false);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['users'] });
+  const setDisabled = useMutation({
+    mutationFn: (disabled: boolean) => api.patch<User>(`/users/${user.id}`, { disabled }),
+    onSuccess: () => {
+      setConfirming(false);
+      void refresh();
+    },
+  });
+  const grant = useMutation({
+    mutationFn: ({ role, scope }: { role: Role; scope: Scope }) =>
+      api.post('/role-grants', { subject: { type: 'user', id: user.id }, role, scope }),
+    onSuccess: () => void refresh(),
+  });
+  const revoke = useMutation({
+    mutationFn: (grantId: string) => api.delete(`/role-grants/${grantId}`),
+    onSuccess: () => void refresh(),
+  });
+  const disabled = user.status === 'disabled';
+  const mayRevoke = (held: HeldGrant) =>
+    held.source.type === 'direct' &&
+    (held.role === 'owner' ? can('roles.assign.owner') : can('roles.assign'));
+  return (
+    <>
+      <PageHeader title={user.name} description={user.email}>
+        {can('reports.access_audit') ? (
+          <Link className="button secondary" to={`/access/inspector?userId=${user.id}`}>
+            What can they see?
+          </Link>
+        ) : null}
+      </PageHeader>
+      <section className="panel" aria-labelledby="status-title">
+        <h2 id="status-title">Account</h2>
+        <p>
+          Status: <strong>{disabled ? 'Disabled' : 'Active'}</strong>
+          {disabled && user.disabledAt ? ` since ${formatDate(user.disabledAt)}` : ''}
+        </p>
+        <button
+          type="button"
+          className={disabled ? 'secondary' : 'danger'}
+          onClick={() => setConfirming(true)}
+        >
+          {disabled ? 'Enable account' : 'Disable account'}
+        </button>
+        <Dialog
+          open={confirming}
+          title={disabled ? `Enable ${user.name}?` : `Disable ${user.name}?`}
+          onClose={() => setConfirming(false)}
+        >
+          <p>
+            {disabled
+              ? 'They will be able to sign in again, with the roles and groups they still hold.'
+              : 'They will be signed out everywhere at once and cannot sign in until enabled again. Their roles and groups are kept.'}
+          </p>
+          <ErrorMessage error={setDisabled.error} />
+          <div className="dialog-actions">
+            <Button
+              className={disabled ? undefined : 'danger'}
+              busy={setDisabled.isPending}
+              onClick={() => setDisabled.mutate(!disabled)}
+            >
+              {disabled ? 'Yes, enable' : 'Yes, disable'}
+            </Button>
+            <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+        </Dialog>
+      </section>
+      <section className="panel" aria-labelledby="roles-title">
+        <h2 id="roles-title">Roles</h2>
+        {user.roles.length === 0 ? (
+          <Empty>No roles: they are a Member only and see no records.</Empty>
+        ) : (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Role</th>
+                  <th scope="col">Where</th>
+                  <th scope="col">From</th>
+                  <th scope="col">Since</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {user.roles.map((held) => (
+                  <tr key={`${held.grantId}`}>
+                    <td>{roleLabels[held.role]}</td>
+                    <td>{held.scope.name}</td>
+                    <td>
+                      {held.source.type === 'direct' ? (
+                        'Granted directly'
+                      ) : (
+                        <>
+                          Group{' '}
+                          <Link to={`/admin/user-groups/${held.source.userGroupId}`}>
+                            {held.source.userGroupName}
+                          </Link>
+                        </>
+                      )}
+                    </td>
+                    <td>{formatDate(held.since)}</td>
+                    <td>
+                      {mayRevoke(held) ? (
+                        <Button
+                          className="link-button"
+                          busy={revoke.isPending && revoke.variables === held.grantId}
+                          onClick={() => revoke.mutate(held.grantId)}
+                          aria-label={`Revoke ${roleLabels[held.role]} at ${held.scope.name}`}
+                        >
+                          Revoke
+                        </Button>
+                      ) : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <ErrorMessage error={revoke.error} />
+        <h3>Grant a role</h3>
+        <RoleGrantForm
+          busy={grant.isPending}
+          error={grant.error}
+          onGrant={(role, scope) => grant.mutate({ role, scope })}
+        />
+      </section>
+    </>
+  );
 }

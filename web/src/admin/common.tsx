@@ -1,0 +1,314 @@
+import { useQuery } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useState } from 'react';
+import { api, type Page } from '../api/client.ts';
+import { type Role, roleLabels, type School, type Scope, type ScopeType } from '../api/types.ts';
+import { Button, Empty, ErrorMessage, InputField, SelectField } from '../components/ui.tsx';
+import { useCan, useMe } from '../session.tsx';
+import type { SchoolGroup, Student, User } from './types.ts';
+import { studentName } from './types.ts';
+import './admin.css';
+
+/** The value after it has stopped changing for `ms` (search boxes ask once typing pauses). */
+export function useDebounced<T>(value: T, ms = 300): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
+
+/**
+ * Cursor paging: the cursors of the pages already passed, so "Previous" goes back without the
+ * server counting anything. Starts again at page 1 whenever `resetKey` changes.
+ */
+export function useCursorPages(resetKey: string) {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [key, setKey] = useState(resetKey);
+  if (key !== resetKey) {
+    setKey(resetKey);
+    setCursors([undefined]);
+  }
+  return {
+    cursor: cursors[cursors.length - 1],
+    page: cursors.length,
+    next: (cursor: string) => setCursors((list) => [...list, cursor]),
+    previous: () => setCursors((list) => (list.length > 1 ? list.slice(0, -1) : list)),
+  };
+}
+
+export function Pager({
+  pages,
+  nextCursor,
+  label,
+}: {
+  pages: ReturnType<typeof useCursorPages>;
+  nextCursor: string | null | undefined;
+  label: string;
+}) {
+  if (pages.page === 1 && !nextCursor) return null;
+  return (
+    <nav className="pager" aria-label={label}>
+      <button
+        type="button"
+        className="secondary"
+        disabled={pages.page === 1}
+        onClick={pages.previous}
+      >
+        Previous page
+      </button>
+      <span>Page {pages.page}</span>
+      <button
+        type="button"
+        className="secondary"
+        disabled={!nextCursor}
+        onClick={() => nextCursor && pages.next(nextCursor)}
+      >
+        Next page
+      </button>
+    </nav>
+  );
+}
+
+export function useSchools() {
+  return useQuery({
+    queryKey: ['schools'],
+    queryFn: ({ signal }) => api.get<Page<School>>('/schools', undefined, signal),
+  });
+}
+
+export function useSchoolGroups() {
+  return useQuery({
+    queryKey: ['school-groups'],
+    queryFn: ({ signal }) => api.get<Page<SchoolGroup>>('/school-groups', undefined, signal),
+  });
+}
+
+/** A school's name from the list, or "Whole organisation" for organisation-wide records. */
+export function useSchoolName(): (schoolId: string | null) => string {
+  const schools = useSchools();
+  return (schoolId) =>
+    schoolId === null
+      ? 'Whole organisation'
+      : (schools.data?.items.find((s) => s.id === schoolId)?.name ?? 'School');
+}
+
+/**
+ * The roles the caller may hand out: Owner only to those who may assign it, the others to
+ * anyone who may assign roles at all. The server checks the scope of every grant.
+ */
+export function useGrantableRoles(): Exclude<Role, 'member'>[] {
+  const can = useCan();
+  const roles: Exclude<Role, 'member'>[] = [];
+  if (can('roles.assign.owner')) roles.push('owner');
+  if (can('roles.assign')) roles.push('dsl', 'deputy_dsl', 'admin', 'viewer');
+  return roles;
+}
+
+/** Grant a role at a scope: the role list holds only what the caller may grant. */
+export function RoleGrantForm({
+  onGrant,
+  busy,
+  error,
+}: {
+  onGrant: (role: Exclude<Role, 'member'>, scope: Scope) => void;
+  busy: boolean;
+  error: unknown;
+}) {
+  const me = useMe();
+  const roles = useGrantableRoles();
+  const schools = useSchools();
+  const schoolGroups = useSchoolGroups();
+  const [role, setRole] = useState('');
+  const [scope, setScope] = useState('');
+  if (roles.length === 0) return null;
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const [type, id] = scope.split(':') as [ScopeType, string];
+    if (!role || !type || !id) return;
+    onGrant(role as Exclude<Role, 'member'>, { type, id });
+  };
+  return (
+    <form className="inline-form" onSubmit={submit} aria-label="Grant a role">
+      <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value)} required>
+        <option value="">Choose a role</option>
+        {roles.map((r) => (
+          <option key={r} value={r}>
+            {roleLabels[r]}
+          </option>
+        ))}
+      </SelectField>
+      <SelectField label="Where" value={scope} onChange={(e) => setScope(e.target.value)} required>
+        <option value="">Choose where the role applies</option>
+        <option value={`organisation:${me.organisation.id}`}>
+          Whole organisation ({me.organisation.name})
+        </option>
+        {schoolGroups.data?.items.length ? (
+          <optgroup label="School groups">
+            {schoolGroups.data.items.map((g) => (
+              <option key={g.id} value={`school_group:${g.id}`}>
+                {g.name}
+              </option>
+            ))}
+          </optgroup>
+        ) : null}
+        {schools.data?.items.length ? (
+          <optgroup label="Schools">
+            {schools.data.items.map((s) => (
+              <option key={s.id} value={`school:${s.id}`}>
+                {s.name}
+              </option>
+            ))}
+          </optgroup>
+        ) : null}
+      </SelectField>
+      <Button type="submit" busy={busy}>
+        Grant role
+      </Button>
+      <ErrorMessage error={error} />
+    </form>
+  );
+}
+
+/** Find staff by name or email and pick one; the server searches, nothing is loaded in bulk. */
+export function UserSearch({
+  label,
+  actionLabel,
+  onPick,
+  isPicked,
+}: {
+  label: string;
+  actionLabel: string;
+  onPick: (user: User) => void;
+  isPicked?: (userId: string) => boolean;
+}) {
+  const [text, setText] = useState('');
+  const q = useDebounced(text.trim());
+  const query = useQuery({
+    queryKey: ['users', 'search', q],
+    queryFn: ({ signal }) =>
+      api.get<Page<User>>('/users', { q, limit: 10, status: 'active' }, signal),
+    enabled: q.length > 0,
+  });
+  return (
+    <div className="search-picker">
+      <InputField
+        label={label}
+        type="search"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        hint="Type part of a name or email."
+        autoComplete="off"
+      />
+      {q.length > 0 ? (
+        query.isError ? (
+          <ErrorMessage error={query.error} />
+        ) : query.data ? (
+          query.data.items.length === 0 ? (
+            <Empty>No one matches "{q}".</Empty>
+          ) : (
+            <ul className="list compact" aria-label={`${label}: results`}>
+              {query.data.items.map((user) => (
+                <li key={user.id}>
+                  <div>
+                    {user.name} <span className="muted">{user.email}</span>
+                  </div>
+                  <button
+                    type="button"
+                    className="secondary"
+                    disabled={isPicked?.(user.id)}
+                    onClick={() => onPick(user)}
+                    aria-label={`${actionLabel}: ${user.name}`}
+                  >
+                    {isPicked?.(user.id) ? 'Added' : actionLabel}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )
+        ) : null
+      ) : null}
+    </div>
+  );
+}
+
+/** Find a child by name or UPN among those the caller can see. */
+export function StudentSearch({
+  label,
+  actionLabel,
+  onPick,
+  isPicked,
+  schoolId,
+}: {
+  label: string;
+  actionLabel: string;
+  onPick: (student: Student) => void;
+  isPicked?: (studentId: string) => boolean;
+  schoolId?: string | null;
+}) {
+  const [text, setText] = useState('');
+  const q = useDebounced(text.trim());
+  const query = useQuery({
+    queryKey: ['students', 'search', q, schoolId ?? null],
+    queryFn: ({ signal }) =>
+      api.get<Page<Student>>('/students', { q, limit: 10, schoolId }, signal),
+    enabled: q.length > 0,
+  });
+  return (
+    <div className="search-picker">
+      <InputField
+        label={label}
+        type="search"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        hint="Type part of a name, or a UPN."
+        autoComplete="off"
+      />
+      {q.length > 0 ? (
+        query.isError ? (
+          <ErrorMessage error={query.error} />
+        ) : query.data ? (
+          query.data.items.length === 0 ? (
+            <Empty>No child matches "{q}".</Empty>
+          ) : (
+            <ul className="list compact" aria-label={`${label}: results`}>
+              {query.data.items.map((student) => (
+                <li key={student.id}>
+                  <div>
+                    {studentName(student)}
+                    {student.yearGroup !== null ? (
+                      <span className="muted"> Year {student.yearGroup}</span>
+                    ) : null}
+                  </div>
+                  <button
+                    type="button"
+                    className="secondary"
+                    disabled={isPicked?.(student.id)}
+                    onClick={() => onPick(student)}
+                    aria-label={`${actionLabel}: ${studentName(student)}`}
+                  >
+                    {isPicked?.(student.id) ? 'Added' : actionLabel}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )
+        ) : null
+      ) : null}
+    </div>
+  );
+}
+
+/** "Whole organisation", a school group's or a school's name, for a grant's scope. */
+export function useScopeName(): (scope: Scope) => string {
+  const me = useMe();
+  const schools = useSchools();
+  const schoolGroups = useSchoolGroups();
+  return (scope) => {
+    if (scope.name) return scope.name;
+    if (scope.type === 'organisation') return `Whole organisation (${me.organisation.name})`;
+    if (scope.type === 'school_group')
+      return schoolGroups.data?.items.find((g) => g.id === scope.id)?.name ?? 'School group';
+    return schools.data?.items.find((s) => s.id === scope.id)?.name ?? 'School';
+  };
+}

@@ -1,0 +1,114 @@
+/** The shapes the administration pages read (the OpenAPI document has every field). */
+import type { HeldGrant, Role, Scope } from '../api/types.ts';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  status: 'active' | 'disabled';
+  createdAt: string;
+  updatedAt: string;
+  disabledAt: string | null;
+}
+
+export interface UserDetail extends User {
+  roles: HeldGrant[];
+}
+
+export type Clearance = 'child_protection' | 'allegations';
+
+export const clearanceLabels: Record<Clearance, string> = {
+  child_protection: 'Child protection records',
+  allegations: 'Allegations against staff',
+};
+
+export interface UserGroupSummary {
+  id: string;
+  name: string;
+  description: string;
+  memberCount: number;
+  system: boolean;
+}
+
+export interface StudentLink {
+  id: string;
+  since: string;
+  studentGroup: { id: string; name: string; kind: string; size: number } | null;
+  student: { id: string; name: string } | null;
+  redacted: boolean;
+}
+
+export interface UserGroup extends UserGroupSummary {
+  rationale: string;
+  createdAt: string;
+  updatedAt: string;
+  owners: { id: string; name: string; email: string }[];
+  clearances: Clearance[];
+  roleGrants: { id: string; role: Role; scope: Scope }[];
+  studentLinks: StudentLink[];
+  abilities: {
+    edit: boolean;
+    delete: boolean;
+    manageMembers: boolean;
+    manageOwners: boolean;
+    manageLinks: boolean;
+    manageClearances: boolean;
+  };
+}
+
+export interface GroupMember {
+  id: string;
+  name: string;
+  email: string;
+  status: string;
+}
+
+export type StudentGroupKind = 'all' | 'manual' | 'rule';
+
+export interface StudentGroup {
+  id: string;
+  name: string;
+  description: string;
+  schoolId: string | null;
+  kind: StudentGroupKind;
+  rule: unknown;
+  memberCount: number;
+  system: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Student {
+  id: string;
+  schoolId: string;
+  upn: string | null;
+  givenName: string;
+  familyName: string;
+  preferredName: string | null;
+  yearGroup: number | null;
+  keyStage: number | null;
+  house: string | null;
+  senStatus: 'none' | 'K' | 'E';
+  flags: string[];
+  tags: string[];
+}
+
+export interface SchoolGroup {
+  id: string;
+  name: string;
+  schoolIds: string[];
+}
+
+export interface Block {
+  id: string;
+  userId: string;
+  studentId: string;
+  reason: string;
+  createdBy: string | null;
+  since: string;
+  until: string | null;
+}
+
+export function studentName(student: Pick<Student, 'givenName' | 'familyName'>): string {
+  return `${student.givenName} ${student.familyName}`;
+}
