@@ -11,7 +11,7 @@ import {
 } from '../support/factories.ts';
 import type { TestHaven } from '../support/haven.ts';
 import { seriousViolations } from './support/axe.ts';
-import { describeInBrowser, signIn, useBrowserHaven } from './support/browser.ts';
+import { describeInBrowser, PHONE, signIn, useBrowserHaven } from './support/browser.ts';
 
 /** A user through the API without a password (fast: nothing to hash). */
 async function addUser(h: TestHaven, token: string, name: string): Promise<string> {
@@ -130,6 +130,57 @@ describeInBrowser('administration', () => {
     expect(await pending.getByRole('listitem').count()).toBe(2);
     await page.getByRole('button', { name: 'Discard' }).click();
     expect(await pending.count()).toBe(0);
+  });
+
+  it('asks before adding members to a group that can see child-protection records', async () => {
+    const { url, haven } = world();
+    const org = await setupOrganisation(haven);
+    const token = org.ownerToken;
+    await haven.patch(`/api/v1/schools/${org.schoolId}/settings`, token, {
+      requireMfaForSensitive: false,
+    });
+    const studentId = await createStudent(haven, token, { schoolId: org.schoolId, yearGroup: 9 });
+    const categories = (await haven.get('/api/v1/categories', token, { schoolId: org.schoolId }))
+      .body.items;
+    const concern = await haven.post('/api/v1/incidents', token, {
+      schoolId: org.schoolId,
+      studentIds: [studentId],
+      categoryId: categories.find((c: any) => c.sensitivity === 'child_protection').id,
+      occurredAt: '2026-11-20T10:15:00Z',
+      description: 'A disclosure at break.',
+    });
+    expect(concern.status).toBe(201);
+    const groupId = await createUserGroup(haven, token, 'Child protection team');
+    await haven.put(`/api/v1/user-groups/${groupId}/clearances`, token, {
+      clearances: ['child_protection'],
+    });
+    await haven.post('/api/v1/role-grants', token, {
+      subject: { type: 'user_group', id: groupId },
+      role: 'viewer',
+      scope: { type: 'school', id: org.schoolId },
+    });
+    await haven.post(`/api/v1/user-groups/${groupId}/student-links`, token, { studentId });
+    await addUser(haven, token, 'Nina Newcomer');
+    const members = async () =>
+      (await haven.get(`/api/v1/user-groups/${groupId}/members`, token)).body.items.length;
+
+    const page = await world().newPage();
+    await signIn(page, url, org.ownerEmail);
+    await open(page, url, `/admin/user-groups/${groupId}`, 'Child protection team');
+    await page.getByLabel('Find staff to add', { exact: true }).fill('Nina');
+    await page.getByRole('button', { name: 'Add: Nina Newcomer' }).click();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const dialog = page.getByRole('dialog', { name: /1 more person will be able to see/ });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    // Cancelled: nothing saved, and the edit is still pending.
+    expect(await members()).toBe(0);
+    await page.getByText('Add 1 member: Nina Newcomer').waitFor();
+
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Saved 1 change.').waitFor();
+    expect(await members()).toBe(1);
   });
 
   it('lists users in no group, and disables a user after confirming', async () => {
@@ -283,5 +334,17 @@ describeInBrowser('administration', () => {
     // The blocks list names the member of staff and the child.
     await open(page, url, '/admin/blocks', 'Blocks');
     await page.getByRole('cell', { name: 'Vic Viewer', exact: true }).waitFor();
+
+    // On a phone nothing runs off the side of the page (wide tables scroll in their own box).
+    const phone = await world().newPage(PHONE);
+    await signIn(phone, url, org.ownerEmail);
+    for (const [path, heading, shown] of pages) {
+      await open(phone, url, path, heading);
+      await phone.getByText(shown).first().waitFor();
+      const overflow = await phone.evaluate(
+        () => (globalThis as any).document.documentElement.scrollWidth,
+      );
+      expect({ path, width: overflow }).toEqual({ path, width: PHONE.width });
+    }
   });
 });

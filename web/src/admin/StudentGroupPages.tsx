@@ -116,7 +116,7 @@ export function StudentGroupPage() {
     <QueryState query={query} loading="Loading the student group…">
       {(group) => (
         <>
-          <StudentGroupForm key={group.updatedAt} group={group} />
+          <StudentGroupForm key={group.id} group={group} />
           {group.kind === 'manual' ? <ManualMembers group={group} /> : null}
           <GroupMembers group={group} />
         </>

@@ -442,6 +442,7 @@ interface SectionProps {
 const without = (list: Person[], id: string) => list.filter((p) => p.id !== id);
 
 function Members({ group, pending, edit }: SectionProps) {
+  const can = useCan();
   const [text, setText] = useState('');
   const q = useDebounced(text.trim());
   const pages = useCursorPages(q);
@@ -533,7 +534,10 @@ function Members({ group, pending, edit }: SectionProps) {
         }
       </QueryState>
       <Pager pages={pages} nextCursor={query.data?.nextCursor} label="Pages of members" />
-      {group.abilities.manageMembers ? (
+      {group.abilities.manageMembers && !can('users.manage') ? (
+        <p className="muted">Adding members means searching all staff, which needs an Admin.</p>
+      ) : null}
+      {group.abilities.manageMembers && can('users.manage') ? (
         <>
           <h3>Add members</h3>
           {pending.addMembers.length > 0 ? (
@@ -638,6 +642,7 @@ function PasteEmails({ onFound }: { onFound: (people: Person[]) => void }) {
 const MAX_OWNERS = 10;
 
 function Owners({ group, pending, edit }: SectionProps) {
+  const can = useCan();
   const removing = new Set(pending.removeOwners.map((p) => p.id));
   const adding = new Set(pending.addOwners.map((p) => p.id));
   const ownerCount = group.owners.length + pending.addOwners.length - pending.removeOwners.length;
@@ -688,7 +693,7 @@ function Owners({ group, pending, edit }: SectionProps) {
           ))}
         </ul>
       )}
-      {group.abilities.manageOwners ? (
+      {group.abilities.manageOwners && can('users.manage') ? (
         ownerCount >= MAX_OWNERS ? (
           <p>The group has {MAX_OWNERS} owners, the most it can have.</p>
         ) : (

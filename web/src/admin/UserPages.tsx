@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { ApiError, api, type Page } from '../api/client.ts';
 import { type HeldGrant, type Role, roleLabels, type Scope } from '../api/types.ts';
@@ -26,12 +26,18 @@ export function UsersPage() {
   const orphaned = params.get('inGroup') === 'none';
   const [text, setText] = useState(q);
   const search = useDebounced(text.trim());
-  if (search !== q) {
-    const next = new URLSearchParams(params);
-    if (search) next.set('q', search);
-    else next.delete('q');
-    setParams(next, { replace: true });
-  }
+  useEffect(() => {
+    setParams(
+      (current) => {
+        if ((current.get('q') ?? '') === search) return current;
+        const next = new URLSearchParams(current);
+        if (search) next.set('q', search);
+        else next.delete('q');
+        return next;
+      },
+      { replace: true },
+    );
+  }, [search, setParams]);
   const setParam = (key: string, value: string | null) => {
     const next = new URLSearchParams(params);
     if (value) next.set(key, value);
