@@ -532,6 +532,21 @@ describe('actions and alerts', () => {
     expect(overdue.body.overdue).toBe(true);
     const mine = await h.get('/api/v1/me/actions', s.users.viewer.token);
     expect(mine.body.items.map((a: any) => a.id)).toEqual([overdue.body.id, later.body.id]);
+    // The incident's list names whom each action is for, people and groups alike.
+    const forTeam = await h.post(`/api/v1/incidents/${id}/actions`, s.users.dsl.token, {
+      title: 'Team to watch at break',
+      assignee: { type: 'user_group', id: s.team },
+    });
+    const listed = await h.get(`/api/v1/incidents/${id}/actions`, s.users.viewer.token);
+    const byTitle = Object.fromEntries(listed.body.items.map((a: any) => [a.title, a.assignee]));
+    expect(byTitle).toEqual({
+      'Review next week': { type: 'user', id: s.users.viewer.id, name: 'Vera Viewer' },
+      'Phone parent': { type: 'user', id: s.users.viewer.id, name: 'Vera Viewer' },
+      'Team to watch at break': { type: 'user_group', id: s.team, name: 'Year 9 team' },
+    });
+    expect((await h.delete(`/api/v1/actions/${forTeam.body.id}`, s.users.dsl.token)).status).toBe(
+      204,
+    );
 
     const notMine = await h.post(
       `/api/v1/actions/${overdue.body.id}/complete`,

@@ -14,7 +14,8 @@ export interface ActionView {
   title: string;
   dueAt: string | null;
   overdue: boolean;
-  assignee: { type: AssigneeType; id: string };
+  /** `name` only where the list names assignees (an incident's actions). */
+  assignee: { type: AssigneeType; id: string; name?: string };
   completedAt: string | null;
   completedBy: string | null;
   createdAt: string;
@@ -104,7 +105,38 @@ export class ActionService {
       .orderBy('created_at')
       .execute();
     const now = new Date().toISOString();
-    return { items: rows.map((r) => present(r, now)) };
+    const names = await this.#assigneeNames(caller.principal.organisationId, rows);
+    return {
+      items: rows.map((r) => {
+        const view = present(r, now);
+        const name = names.get(`${r.assignee_type}:${r.assignee_id}`);
+        return name === undefined ? view : { ...view, assignee: { ...view.assignee, name } };
+      }),
+    };
+  }
+
+  /** Who the actions are assigned to, by name: people and groups of the caller's organisation. */
+  async #assigneeNames(organisationId: string, rows: ActionsTable[]) {
+    const idsOf = (type: AssigneeType) => [
+      ...new Set(rows.filter((r) => r.assignee_type === type).map((r) => r.assignee_id)),
+    ];
+    const named = async (table: 'users' | 'user_groups', ids: string[]) =>
+      ids.length === 0
+        ? []
+        : this.#db
+            .selectFrom(table)
+            .select(['id', 'name'])
+            .where('organisation_id', '=', organisationId)
+            .where('id', 'in', ids)
+            .execute();
+    const [users, groups] = await Promise.all([
+      named('users', idsOf('user')),
+      named('user_groups', idsOf('user_group')),
+    ]);
+    return new Map([
+      ...users.map((u) => [`user:${u.id}`, u.name] as const),
+      ...groups.map((g) => [`user_group:${g.id}`, g.name] as const),
+    ]);
   }
 
   async create(

@@ -111,7 +111,11 @@ export const actionSchema = z.object({
   title: z.string(),
   dueAt: z.string().nullable(),
   overdue: z.boolean(),
-  assignee: z.object({ type: z.enum(assigneeTypes), id: z.string() }),
+  assignee: z.object({
+    type: z.enum(assigneeTypes),
+    id: z.string(),
+    name: z.string().optional().describe("The person's or group's name (an incident's list)"),
+  }),
   completedAt: z.string().nullable(),
   completedBy: z.string().nullable(),
   createdAt: z.string(),
