@@ -177,7 +177,7 @@ describeInBrowser('seeing access', () => {
     await page
       .getByLabel('What happened')
       .selectOption({ label: 'Blocked a member of staff from a child' });
-    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+    await expect.poll(() => rows.count()).toBe(1);
     expect(await rows.first().textContent()).toContain('Blocked a member of staff from a child');
     expect(await rows.first().textContent()).toContain('Olive Owner');
     expect(await page.locator('tbody').textContent()).not.toContain('Added a child');
@@ -187,9 +187,9 @@ describeInBrowser('seeing access', () => {
     await page.getByLabel('Done by').fill('Vera');
     await page.getByRole('button', { name: 'Choose Vera Viewer' }).click();
     await page.getByText('Done by: Vera Viewer').waitFor();
-    await page.waitForFunction(
-      () => !document.querySelector('tbody')?.textContent?.includes('Olive Owner'),
-    );
+    await expect
+      .poll(async () => (await page.locator('tbody').textContent()) ?? '')
+      .not.toContain('Olive Owner');
     expect(await rows.count()).toBeGreaterThan(0);
     for (const row of await rows.all()) expect(await row.textContent()).toContain('Signed in');
 
