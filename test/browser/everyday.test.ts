@@ -347,4 +347,58 @@ describeInBrowser('everyday work', () => {
       expect(await seriousViolations(page)).toEqual([]);
     }
   });
+  it('the DSL works a case: a stale edit is refused and reloaded, a group assigned, a file added', async () => {
+    const { url, haven } = world();
+    const s = await school(haven);
+    const id = await logConcern(haven, s, s.viewer.token!, { studentIds: [s.students.ava] });
+    const page = await open(DESKTOP);
+    await signIn(page, url, s.dsl.email);
+    await page.goto(`${url}/incidents/${id}`);
+    await page.getByRole('heading', { name: 'Bullying' }).waitFor();
+
+    // Someone else moves it on while the page is open: this page's change is refused.
+    const elsewhere = await haven.patch(`/api/v1/incidents/${id}`, s.dsl.token, {
+      revision: 1,
+      status: 'in_progress',
+    });
+    expect(elsewhere.status).toBe(200);
+    await page.getByLabel('Change status').selectOption({ label: 'Closed' });
+    await page.getByRole('button', { name: 'Save status' }).click();
+    await page.getByText(/Someone else changed this concern/).waitFor();
+    expect((await haven.get(`/api/v1/incidents/${id}`, s.dsl.token)).body.status).toBe(
+      'in_progress',
+    );
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await page.getByText(/Someone else changed this concern/).waitFor({ state: 'detached' });
+    expect(await page.getByLabel('Change status').inputValue()).toBe('in_progress');
+    await page.getByLabel('Change status').selectOption({ label: 'Closed' });
+    await page.getByRole('button', { name: 'Save status' }).click();
+    await page.getByText(/^Revision 2, replaced/).waitFor();
+    expect((await haven.get(`/api/v1/incidents/${id}`, s.dsl.token)).body).toMatchObject({
+      status: 'closed',
+      revision: 3,
+    });
+
+    const assigned = page.getByRole('region', { name: 'Assigned to' });
+    await assigned.getByLabel('Search staff and groups').fill('Year 9');
+    await assigned.getByRole('option', { name: 'Year 9 team' }).waitFor({ state: 'attached' });
+    await assigned.getByLabel('Choose').selectOption({ label: 'Year 9 team' });
+    await assigned.getByRole('button', { name: 'Assign' }).click();
+    await assigned.getByText('Year 9 team (group)').waitFor();
+
+    await page.getByLabel('Add a document').setInputFiles({
+      name: 'meeting-notes.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('Notes of the meeting with the family.\n'),
+    });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const link = page.getByRole('link', { name: 'meeting-notes.txt' });
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toMatch(/^\/api\/v1\/documents\//);
+    const assignees = await haven.database.db
+      .selectFrom('incident_assignees')
+      .select(['assignee_type', 'assignee_id'])
+      .execute();
+    expect(assignees).toEqual([{ assignee_type: 'user_group', assignee_id: s.team }]);
+  });
 });
