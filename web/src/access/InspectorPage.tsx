@@ -136,6 +136,20 @@ function Effective({ userId, asOf }: { userId: string; asOf: string | undefined 
                 <dd>{held.blocks.length + held.hiddenBlocks}</dd>
               </div>
             </dl>
+            {held.memberships.length > 0 ? (
+              <p>
+                Member of{' '}
+                {held.memberships.map((m, index) => (
+                  <span key={m.userGroupId}>
+                    {index > 0 ? ', ' : ''}
+                    <Link to={`/admin/user-groups/${m.userGroupId}`}>{m.name}</Link>
+                    <span className="muted"> (since {formatDate(m.since)})</span>
+                  </span>
+                ))}
+              </p>
+            ) : (
+              <p className="muted">Not a member of any user group.</p>
+            )}
           </section>
           <div className="columns">
             <section className="panel" aria-labelledby="inspector-roles">
