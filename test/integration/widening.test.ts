@@ -166,6 +166,12 @@ describe('widening preview: how many more people would see sensitive records', (
       newViewers: 1,
       examples: [{ id: s.users.outsider.id, name: 'Olga Outsider' }],
     });
+    const toYear9 = await preview(h, s.t, {
+      kind: 'student_link',
+      userGroupId: pastoral,
+      studentGroupId: s.year9,
+    });
+    expect(toYear9.body).toMatchObject({ sensitiveRecords: 1, newViewers: 1 });
     // The Year 9 team holds no clearance: linking it to Year 10 shows no sensitive record.
     const uncleared = await preview(h, s.t, {
       kind: 'student_link',
