@@ -196,7 +196,7 @@ describeInBrowser('administration', () => {
     await signIn(page, url, org.ownerEmail);
     await open(page, url, '/admin/users', 'Users');
     await page.getByRole('link', { name: 'Greta Grouped' }).waitFor();
-    await page.getByLabel('Only people in no user group').check();
+    await page.getByLabel('Only people in no user group').click();
     await page.waitForURL(/inGroup=none/);
     await page.getByRole('link', { name: 'Greta Grouped' }).waitFor({ state: 'detached' });
     await page.getByRole('link', { name: 'Oscar Orphan' }).waitFor();

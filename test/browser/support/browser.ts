@@ -90,7 +90,8 @@ export function useBrowserHaven(overrides: Record<string, string> = {}): () => B
           timezoneId: 'Europe/London',
         });
         contexts.push(context);
-        context.setDefaultTimeout(10_000);
+        // Generous: CI machines are small and run the suite beside other work.
+        context.setDefaultTimeout(20_000);
         const page = await context.newPage();
         page.on('pageerror', (error) => pageErrors.push(error.message));
         return page;
