@@ -26,10 +26,16 @@ export const describeInBrowser = browserAvailable ? describe : describe.skip;
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
+/**
+ * Chromium as a UK school's browser: its own language decides how date inputs are shown, so it
+ * runs in British English (Debian's `chromium-l10n` carries the en-GB resources).
+ */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
+    env: { ...process.env, LANG: 'en_GB.UTF-8', LANGUAGE: 'en_GB' },
     args: [
+      '--lang=en-GB',
       '--headless',
       '--no-sandbox',
       '--disable-gpu',
