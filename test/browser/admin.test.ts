@@ -183,6 +183,57 @@ describeInBrowser('administration', () => {
     expect(await members()).toBe(1);
   });
 
+  it('asks before giving a linked group the clearance that opens child-protection records', async () => {
+    const { url, haven } = world();
+    const org = await setupOrganisation(haven);
+    const token = org.ownerToken;
+    await haven.patch(`/api/v1/schools/${org.schoolId}/settings`, token, {
+      requireMfaForSensitive: false,
+    });
+    const studentId = await createStudent(haven, token, { schoolId: org.schoolId, yearGroup: 9 });
+    const categories = (await haven.get('/api/v1/categories', token, { schoolId: org.schoolId }))
+      .body.items;
+    const concern = await haven.post('/api/v1/incidents', token, {
+      schoolId: org.schoolId,
+      studentIds: [studentId],
+      categoryId: categories.find((c: any) => c.sensitivity === 'child_protection').id,
+      occurredAt: '2026-11-20T10:15:00Z',
+      description: 'A disclosure at break.',
+    });
+    expect(concern.status).toBe(201);
+    // A pastoral team already linked to the child, holding no clearance: two Viewers in it.
+    const groupId = await createUserGroup(haven, token, 'Pastoral team');
+    await haven.post('/api/v1/role-grants', token, {
+      subject: { type: 'user_group', id: groupId },
+      role: 'viewer',
+      scope: { type: 'school', id: org.schoolId },
+    });
+    await haven.post(`/api/v1/user-groups/${groupId}/student-links`, token, { studentId });
+    const ids = [
+      await addUser(haven, token, 'Abe Adams'),
+      await addUser(haven, token, 'Bea Brown'),
+    ];
+    await haven.post(`/api/v1/user-groups/${groupId}/members`, token, { userIds: ids });
+    const clearances = async () =>
+      (await haven.get(`/api/v1/user-groups/${groupId}`, token)).body.clearances;
+
+    const page = await world().newPage();
+    await signIn(page, url, org.ownerEmail);
+    await open(page, url, `/admin/user-groups/${groupId}`, 'Pastoral team');
+    await page.getByLabel('Child protection records').check();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const dialog = page.getByRole('dialog', { name: /2 more people will be able to see/ });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('Abe Adams, Bea Brown');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await clearances()).toEqual([]);
+
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Saved 1 change.').waitFor();
+    expect(await clearances()).toEqual(['child_protection']);
+  });
+
   it('lists users in no group, and disables a user after confirming', async () => {
     const { url, haven } = world();
     const org = await setupOrganisation(haven);

@@ -109,6 +109,7 @@ describe('widening preview: how many more people would see sensitive records', (
         { id: s.users.colleague.id, name: 'Colin Colleague' },
         { id: s.users.viewer.id, name: 'Vera Viewer' },
       ],
+      partial: false,
     });
     // Nothing was assigned: the team still cannot read it.
     expect(
@@ -138,13 +139,23 @@ describe('widening preview: how many more people would see sensitive records', (
       incidentId: s.incidents.adamsCp,
       assignee: { type: 'user', id: s.users.dsl.id },
     });
-    expect(toDsl.body).toEqual({ sensitiveRecords: 0, newViewers: 0, examples: [] });
+    expect(toDsl.body).toEqual({
+      sensitiveRecords: 0,
+      newViewers: 0,
+      examples: [],
+      partial: false,
+    });
     const standard = await preview(h, s.users.dsl.token, {
       kind: 'incident_assignee',
       incidentId: s.incidents.adamsStandard,
       assignee: { type: 'user_group', id: s.team },
     });
-    expect(standard.body).toEqual({ sensitiveRecords: 0, newViewers: 0, examples: [] });
+    expect(standard.body).toEqual({
+      sensitiveRecords: 0,
+      newViewers: 0,
+      examples: [],
+      partial: false,
+    });
   });
 
   it('linking a cleared group to a child, and adding members to the Safeguarding Team', async () => {
@@ -165,6 +176,7 @@ describe('widening preview: how many more people would see sensitive records', (
       sensitiveRecords: 1,
       newViewers: 1,
       examples: [{ id: s.users.outsider.id, name: 'Olga Outsider' }],
+      partial: false,
     });
     const toYear9 = await preview(h, s.t, {
       kind: 'student_link',
@@ -189,10 +201,57 @@ describe('widening preview: how many more people would see sensitive records', (
       sensitiveRecords: 2,
       newViewers: 1,
       examples: [{ id: s.users.outsider.id, name: 'Olga Outsider' }],
+      partial: false,
     });
     // Still not a member.
     const team = await h.get(`/api/v1/user-groups/${s.safeguardingTeamId}/members`, s.t);
     expect(team.body.items.map((m: any) => m.id)).not.toContain(s.users.outsider.id);
+  });
+
+  it('a whole user-group batch is tried together: a clearance and a link that widen only together', async () => {
+    const h = haven();
+    const s = await school(h);
+    // A new team holding nothing yet, with the outsider in it.
+    const pastoral = await createUserGroup(h, s.t, 'Pastoral');
+    await addMembers(h, s.t, pastoral, [s.users.outsider.id]);
+    const link = { op: 'addStudentLink', studentGroupId: s.year9 };
+    const clearance = { op: 'setClearances', clearances: ['child_protection'] };
+    const batch = (operations: object[]) =>
+      preview(h, s.t, { kind: 'user_group_batch', userGroupId: pastoral, operations });
+
+    // Either alone lets no one new read a child-protection record.
+    expect((await batch([link])).body).toMatchObject({ newViewers: 0, sensitiveRecords: 0 });
+    expect((await batch([clearance])).body).toMatchObject({ newViewers: 0, sensitiveRecords: 0 });
+    // Together they open Adams's child-protection concern to the outsider.
+    const both = await batch([link, clearance]);
+    expect(both.status).toBe(200);
+    expect(both.body).toEqual({
+      sensitiveRecords: 1,
+      newViewers: 1,
+      examples: [{ id: s.users.outsider.id, name: 'Olga Outsider' }],
+      partial: false,
+    });
+    // Members added in the same batch are counted too.
+    const withMember = await batch([
+      { op: 'addMembers', userIds: [s.users.viewer.id] },
+      link,
+      clearance,
+    ]);
+    expect(withMember.body).toMatchObject({ newViewers: 2, sensitiveRecords: 1 });
+    // Nothing was saved.
+    const group = await h.get(`/api/v1/user-groups/${pastoral}`, s.t);
+    expect(group.body.clearances).toEqual([]);
+    expect(group.body.studentLinks).toEqual([]);
+    expect(
+      (await h.get(`/api/v1/incidents/${s.incidents.adamsCp}`, s.users.outsider.token)).status,
+    ).toBe(404);
+    // A batch the caller could not save is refused as the save would be.
+    const asViewer = await preview(h, s.users.viewer.token, {
+      kind: 'user_group_batch',
+      userGroupId: pastoral,
+      operations: [link],
+    });
+    expect(asViewer.status).toBe(403);
   });
 
   it('a caller who cannot see the record gets 404, not a count; one who sees it but may not assign gets 403', async () => {

@@ -3,6 +3,7 @@ import { clearances } from '../../access/clearances.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams, isoTime } from '../../lib/schemas.ts';
 import { authOf, type HavenApp } from '../../server/http.ts';
+import { batchOperation } from '../user-groups/routes.ts';
 import { heldGrantSchema } from '../users/routes.ts';
 import type { AccessService, WideningChange } from './service.ts';
 
@@ -59,6 +60,13 @@ const wideningChange = z.discriminatedUnion('kind', [
       kind: z.literal('group_members'),
       userGroupId: id,
       userIds: z.array(id).min(1).max(1000),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('user_group_batch'),
+      userGroupId: id,
+      operations: z.array(batchOperation).min(1).max(100),
     })
     .strict(),
 ]);
@@ -176,12 +184,13 @@ export function accessRoutes(app: HavenApp, access: AccessService) {
       summary:
         'How many more people would see child-protection or allegation records after a change',
       description:
-        "Asks before assigning an incident, linking a user group to children, or adding members. Nothing is changed. Counts only records the caller can see; the caller needs the permission the change itself takes (`incidents.assign` at the incident's school; `user_groups.manage`, or owning the group for new members).",
+        "Asks before assigning an incident, linking a user group to children, adding members, or saving a whole user-group batch (`user_group_batch`: the operations of `POST /user-groups/:id/batch`, tried together, so a link and a clearance added at once are counted together). Nothing is changed. Counts only records the caller can see; the caller needs the permission the change itself takes (`incidents.assign` at the incident's school; `user_groups.manage`, or owning the group for new members).",
       body: wideningChange,
       response: {
         200: z.object({
           sensitiveRecords: z.number(),
           newViewers: z.number(),
+          partial: z.boolean(),
           examples: z.array(z.object({ id, name: z.string() })),
         }),
       },

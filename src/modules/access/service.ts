@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Clearance } from '../../access/clearances.ts';
 import {
@@ -25,8 +25,12 @@ import type { DB } from '../../db/tables.ts';
 import { notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
+import { Change } from '../audit/change.ts';
 import { findSchool, scopeNames } from '../organisations/repository.ts';
 import { findVisibleStudent, visibleStudentIds } from '../students/repository.ts';
+import { UserGroupEditor } from '../user-groups/editor.ts';
+import { findUserGroup } from '../user-groups/repository.ts';
+import { applyOperation, type BatchOperation } from '../user-groups/service.ts';
 import { findUser } from '../users/repository.ts';
 import { presentHeldGrant } from '../users/service.ts';
 
@@ -40,7 +44,8 @@ export type WideningChange =
       assignee: { type: 'user' | 'user_group'; id: string };
     }
   | { kind: 'student_link'; userGroupId: string; studentGroupId?: string; studentId?: string }
-  | { kind: 'group_members'; userGroupId: string; userIds: string[] };
+  | { kind: 'group_members'; userGroupId: string; userIds: string[] }
+  | { kind: 'user_group_batch'; userGroupId: string; operations: BatchOperation[] };
 
 export interface WideningPreview {
   /** Sensitive records (that the caller can see) someone would newly see. */
@@ -48,6 +53,8 @@ export interface WideningPreview {
   /** People who cannot see those records now and would after the change. */
   newViewers: number;
   examples: { id: string; name: string }[];
+  /** True when only the first `candidateLimit` people were tried: the counts are "at least". */
+  partial: boolean;
 }
 
 /** Thrown to undo the trial change: the preview never commits. */
@@ -63,6 +70,12 @@ function recordViewer(principal: Principal): RecordViewer {
 }
 
 const exampleCount = 5;
+/**
+ * People tried one by one in a preview. A group of thousands (a trust's "All staff") is judged
+ * on its first members by id and the answer says it is partial ("at least N"), so a preview
+ * never takes longer than the change it asks about.
+ */
+const candidateLimit = 1000;
 
 export class AccessService {
   constructor(private readonly database: Database) {}
@@ -253,7 +266,7 @@ export class AccessService {
 
     let records: { id: string; school_id: string }[];
     let candidates: string[];
-    let apply: (trx: Kysely<DB>, now: string) => Promise<void>;
+    let apply: (trx: Transaction<DB>, now: string) => Promise<void>;
 
     if (change.kind === 'incident_assignee') {
       const incident = await db
@@ -338,18 +351,38 @@ export class AccessService {
           })
           .execute();
       };
+    } else if (change.kind === 'user_group_batch') {
+      const group = await findUserGroup(db, org, change.userGroupId);
+      if (!group) throw notFound('User group');
+      // Asked before trying anything: with no record to count, the batch is never tried.
+      await this.#requireAdministers(principal, group.id);
+      const adding = change.operations.flatMap((op) => (op.op === 'addMembers' ? op.userIds : []));
+      const known =
+        adding.length === 0
+          ? []
+          : await db
+              .selectFrom('users')
+              .select('id')
+              .where('organisation_id', '=', org)
+              .where('id', 'in', adding)
+              .execute();
+      candidates = [
+        ...new Set([...(await this.#memberIds(change.userGroupId)), ...known.map((u) => u.id)]),
+      ];
+      records = await sensitive().execute();
+      // The batch itself, through the same editor and checks as POST /user-groups/:id/batch: a
+      // refused operation fails the preview with the error the save would give.
+      apply = async (trx, now) => {
+        const trial = new Change(trx, this.database.engine, now, {
+          organisationId: org,
+          userId: principal.userId,
+        });
+        const editor = new UserGroupEditor(trial, principal, group);
+        for (const operation of change.operations) await applyOperation(editor, operation);
+      };
     } else {
       await this.#userGroup(org, change.userGroupId);
-      if (!canSomewhere(principal, 'user_groups.manage')) {
-        const owner = await db
-          .selectFrom('user_group_owners')
-          .select('user_id')
-          .where('user_group_id', '=', change.userGroupId)
-          .where('user_id', '=', principal.userId)
-          .where('valid_to', 'is', null)
-          .executeTakeFirst();
-        if (!owner) requireSomewhere(principal, 'user_groups.manage');
-      }
+      await this.#requireAdministers(principal, change.userGroupId);
       const current = new Set(await this.#memberIds(change.userGroupId));
       const known =
         change.userIds.length === 0
@@ -381,7 +414,9 @@ export class AccessService {
     }
 
     if (records.length === 0 || candidates.length === 0)
-      return { sensitiveRecords: 0, newViewers: 0, examples: [] };
+      return { sensitiveRecords: 0, newViewers: 0, examples: [], partial: false };
+    const partial = candidates.length > candidateLimit;
+    if (partial) candidates = [...candidates].sort().slice(0, candidateLimit);
     const before = await this.#readable(db, org, candidates, records);
     let after = new Map<string, Set<string>>();
     try {
@@ -412,7 +447,7 @@ export class AccessService {
             .orderBy('name')
             .limit(exampleCount)
             .execute();
-    return { sensitiveRecords: gained.size, newViewers: newViewerIds.length, examples };
+    return { sensitiveRecords: gained.size, newViewers: newViewerIds.length, examples, partial };
   }
 
   async #userGroup(organisationId: string, groupId: string) {
@@ -424,6 +459,19 @@ export class AccessService {
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (!group) throw notFound('User group');
+  }
+
+  /** Admin or higher, or an owner of the group: who may change its members (spec section 5). */
+  async #requireAdministers(principal: Principal, groupId: string): Promise<void> {
+    if (canSomewhere(principal, 'user_groups.manage')) return;
+    const owner = await this.database.db
+      .selectFrom('user_group_owners')
+      .select('user_id')
+      .where('user_group_id', '=', groupId)
+      .where('user_id', '=', principal.userId)
+      .where('valid_to', 'is', null)
+      .executeTakeFirst();
+    if (!owner) requireSomewhere(principal, 'user_groups.manage');
   }
 
   async #memberIds(groupId: string): Promise<string[]> {

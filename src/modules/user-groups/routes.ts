@@ -48,7 +48,7 @@ const groupSchema = z.object({
   }),
 });
 
-const batchOperation = z.discriminatedUnion('op', [
+export const batchOperation = z.discriminatedUnion('op', [
   z.object({ op: z.literal('addMembers'), userIds }).strict(),
   z.object({ op: z.literal('removeMembers'), userIds }).strict(),
   z

@@ -388,7 +388,8 @@ export class UserGroupService {
   }
 }
 
-async function applyOperation(
+/** One batch operation through the editor (also used by the widening preview's trial). */
+export async function applyOperation(
   editor: UserGroupEditor,
   operation: BatchOperation,
 ): Promise<unknown> {

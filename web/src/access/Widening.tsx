@@ -12,12 +12,16 @@ export type WideningChange =
       assignee: { type: 'user' | 'user_group'; id: string };
     }
   | { kind: 'student_link'; userGroupId: string; studentGroupId?: string; studentId?: string }
-  | { kind: 'group_members'; userGroupId: string; userIds: string[] };
+  | { kind: 'group_members'; userGroupId: string; userIds: string[] }
+  /** A whole user-group batch, tried together (a link and a clearance added at once). */
+  | { kind: 'user_group_batch'; userGroupId: string; operations: unknown[] };
 
 interface WideningPreview {
   sensitiveRecords: number;
   newViewers: number;
   examples: { id: string; name: string }[];
+  /** Only part of a very large group was tried: the counts are a floor. */
+  partial: boolean;
 }
 
 type Asking =
@@ -50,8 +54,8 @@ export function useWideningConfirm(): {
       if (preview.newViewers === 0) return true;
       next = { state: 'widens', preview };
     } catch (error) {
-      // Refused or unknown here means the change itself will be refused, with its own message.
-      if (error instanceof ApiError && (error.status === 403 || error.status === 404)) return true;
+      // A refused or invalid change will be refused again when made, with its own message.
+      if (error instanceof ApiError && error.status >= 400 && error.status < 500) return true;
       next = { state: 'unknown', error };
     }
     settle.current?.(false);
@@ -63,7 +67,7 @@ export function useWideningConfirm(): {
 
   const title =
     asking.state === 'widens'
-      ? `${plural(asking.preview.newViewers, 'more person', 'more people')} will be able to see child-protection records about these children`
+      ? `${asking.preview.partial ? 'At least ' : ''}${plural(asking.preview.newViewers, 'more person', 'more people')} will be able to see child-protection records about these children`
       : 'Haven could not check who else would see these records';
 
   const dialog = (

@@ -305,24 +305,18 @@ function UserGroupEditor({ group }: { group: UserGroup }) {
 
   const save = useMutation({
     mutationFn: async () => {
-      const widening: WideningChange[] = [];
-      if (pending.addMembers.length > 0) {
-        widening.push({
-          kind: 'group_members',
-          userGroupId: group.id,
-          userIds: pending.addMembers.map((p) => p.id),
-        });
-      }
-      for (const link of pending.addLinks) {
-        widening.push(
-          'studentGroupId' in link
-            ? { kind: 'student_link', userGroupId: group.id, studentGroupId: link.studentGroupId }
-            : { kind: 'student_link', userGroupId: group.id, studentId: link.studentId },
-        );
-      }
-      for (const change of widening) {
-        if (!(await confirm(change))) return false;
-      }
+      // The whole batch is previewed at once: a link and a clearance added together widen
+      // together, though neither would alone.
+      const widens =
+        pending.addMembers.length > 0 ||
+        pending.addLinks.length > 0 ||
+        (pending.clearances ?? []).some((c) => !group.clearances.includes(c));
+      const change: WideningChange = {
+        kind: 'user_group_batch',
+        userGroupId: group.id,
+        operations,
+      };
+      if (widens && !(await confirm(change))) return false;
       await api.post(`/user-groups/${group.id}/batch`, { operations });
       return true;
     },
