@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runHaven } from '../support/cli.ts';
 import {
   addMembers,
   countRows,
@@ -338,5 +342,55 @@ describe('user groups', () => {
     expect(second.body.items.map((m: any) => m.name)).toEqual(['Cat Carter', 'Dan Dyer']);
     const search = await h.get(`/api/v1/user-groups/${team}/members`, t, { q: 'eva' });
     expect(search.body.items.map((m: any) => m.name)).toEqual(['Eve Evans']);
+  });
+
+  it('lists a group of thousands in name order without sorting all of it, and searches it', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'haven-members-'));
+    // 6,000 staff, of whom every one but "Aaron Outside" joins the group: a large group is
+    // read by walking staff in name order, so non-members and removed staff must be skipped.
+    const rows = Array.from({ length: 6000 }, (_, i) => {
+      const n = String(i).padStart(4, '0');
+      return `staff${n}@school.test,Staff ${n}`;
+    });
+    fs.writeFileSync(
+      `${dir}/users.csv`,
+      `email,name\n${rows.join('\n')}\naaron@school.test,Aaron Outside\n`,
+    );
+    fs.writeFileSync(
+      `${dir}/members.csv`,
+      `email\n${rows.map((r) => r.split(',')[0]).join('\n')}\n`,
+    );
+    const cli = (args: string[]) => runHaven(h, [...args, '--org', org.organisationId]);
+    expect((await cli(['users', 'import', '--file', `${dir}/users.csv`])).code).toBe(0);
+    const group = (await cli(['user-groups', 'create', '--name', 'All staff'])).out.trim();
+    const added = await cli([
+      'user-groups',
+      'add-members',
+      '--group',
+      group,
+      '--file',
+      `${dir}/members.csv`,
+    ]);
+    expect(added.code).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const removed = (await h.get('/api/v1/users', t, { q: 'staff0001@' })).body.items[0];
+    expect((await h.delete(`/api/v1/users/${removed.id}`, t)).status).toBe(204);
+
+    const names = (reply: { body: { items: { name: string }[] } }) =>
+      reply.body.items.map((m) => m.name);
+    const first = await h.get(`/api/v1/user-groups/${group}/members`, t, { limit: 3 });
+    expect(names(first)).toEqual(['Staff 0000', 'Staff 0002', 'Staff 0003']);
+    const next = await h.get(`/api/v1/user-groups/${group}/members`, t, {
+      limit: 3,
+      cursor: first.body.nextCursor,
+    });
+    expect(names(next)).toEqual(['Staff 0004', 'Staff 0005', 'Staff 0006']);
+    const search = await h.get(`/api/v1/user-groups/${group}/members`, t, { q: '5999' });
+    expect(names(search)).toEqual(['Staff 5999']);
+    const outsider = await h.get(`/api/v1/user-groups/${group}/members`, t, { q: 'aaron' });
+    expect(names(outsider)).toEqual([]);
   });
 });

@@ -91,6 +91,9 @@ export async function addUserGroup(
 
 const nameCursor = z.tuple([z.string(), z.string()]);
 
+/** Groups at least this large list members by walking users in name order. */
+const denseGroupSize = 5_000;
+
 export class UserGroupService {
   constructor(private readonly database: Database) {}
 
@@ -289,12 +292,10 @@ export class UserGroupService {
     const group = await this.#visibleGroup(principal, groupId);
     const db = this.database.db;
     const after = decodeCursor(query.cursor, nameCursor);
-    const organisationUsers = await db
-      .selectFrom('users')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('organisation_id', '=', principal.organisationId)
-      .executeTakeFirstOrThrow();
-    const dense = group.member_count * 20 >= Number(organisationUsers.n);
+    // Past a few thousand members, sorting them all costs more than walking staff in name order
+    // and checking each; below it, the memberships are read and sorted. (Counting the
+    // organisation's users to decide took 100 ms on a million.)
+    const dense = group.member_count >= denseGroupSize;
     let select = db
       .selectFrom('users as u')
       .select(['u.id', 'u.name', 'u.email', 'u.disabled_at'])
