@@ -208,6 +208,45 @@ describeInBrowser('everyday work', () => {
     expect(await page.getByLabel('What happened').inputValue()).toBe('');
     expect(await page.getByText(/has been restored/).count()).toBe(0);
   });
+  it('a concern draft leaves the device at sign-out, and a day-old one is not offered', async () => {
+    const { url, haven } = world();
+    const s = await school(haven);
+    const page = await open(PHONE);
+    await signIn(page, url, s.viewer.email);
+    await page.goto(`${url}/concerns/new`);
+    await page.getByLabel('What happened').fill('Said she is scared to go home.');
+    // Evaluated in the page, whose globals Node's types do not know.
+    const stored = () =>
+      page.evaluate(() =>
+        Object.keys((globalThis as any).localStorage).filter((k) =>
+          k.startsWith('haven:concern-draft:'),
+        ),
+      );
+    expect(await stored()).toHaveLength(1);
+
+    // A shared computer: signing out removes the account from the device.
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).last().click();
+    await page.getByText('You have signed out.').waitFor();
+    expect(await stored()).toEqual([]);
+
+    // A draft left for more than a day (the browser closed without signing out) is dropped.
+    await signIn(page, url, s.viewer.email);
+    await page.goto(`${url}/concerns/new`);
+    await page.getByLabel('What happened').fill('Old words.');
+    await page.evaluate(() => {
+      const storage = (globalThis as any).localStorage;
+      const key = Object.keys(storage).find((k) => k.startsWith('haven:concern-draft:'))!;
+      const draft = JSON.parse(storage.getItem(key));
+      draft.savedAt = new Date(Date.now() - 25 * 60 * 60 * 1000).toISOString();
+      storage.setItem(key, JSON.stringify(draft));
+    });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Log a concern' }).waitFor();
+    expect(await page.getByLabel('What happened').inputValue()).toBe('');
+    expect(await stored()).toEqual([]);
+  });
+
   it('a member of staff blocked from a child finds no trace of them', async () => {
     const { url, haven } = world();
     const s = await school(haven);

@@ -10,6 +10,7 @@ import {
 } from 'react';
 import { ApiError, api, onUnauthorised, setCsrfToken } from './api/client.ts';
 import type { Me } from './api/types.ts';
+import { clearConcernDrafts } from './drafts.ts';
 
 /**
  * Where the browser stands with Haven: still asking, first-run setup open, signed out, signed in
@@ -108,6 +109,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
           // Already signed out on the server: nothing more to end.
         }
         setCsrfToken(null);
+        clearConcernDrafts();
         queryClient.clear();
         setState({ status: 'signed_out', reason: 'signed_out' });
       },

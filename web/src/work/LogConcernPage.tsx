@@ -14,6 +14,7 @@ import {
   SelectField,
   TextAreaField,
 } from '../components/ui.tsx';
+import { concernDraftKey, readStoredDraft } from '../drafts.ts';
 import { formatDateTime, fromLocalInput, toLocalInput } from '../format.ts';
 import { useMe } from '../session.tsx';
 import { type StudentDetail, studentName, useDebounced, useSchools, yearLabel } from './common.tsx';
@@ -44,19 +45,9 @@ function emptyDraft(): Draft {
   };
 }
 
-function draftKey(userId: string) {
-  return `haven:concern-draft:${userId}`;
-}
-
 function readDraft(key: string): Draft | null {
-  try {
-    const text = localStorage.getItem(key);
-    if (!text) return null;
-    const draft = JSON.parse(text) as Draft;
-    return Array.isArray(draft.students) ? { ...emptyDraft(), ...draft } : null;
-  } catch {
-    return null;
-  }
+  const draft = readStoredDraft(key) as Draft | null;
+  return draft && Array.isArray(draft.students) ? { ...emptyDraft(), ...draft } : null;
 }
 
 function writeDraft(key: string, draft: Draft) {
@@ -71,7 +62,7 @@ type Errors = Partial<Record<'students' | 'categoryId' | 'description' | 'occurr
 
 export function LogConcernPage() {
   const me = useMe();
-  const key = draftKey(me.id);
+  const key = concernDraftKey(me.id);
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [params] = useSearchParams();
