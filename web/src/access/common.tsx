@@ -1,9 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, type Page } from '../api/client.ts';
 import type { StudentSummary } from '../api/types.ts';
 import { Empty, ErrorMessage, InputField, Loading } from '../components/ui.tsx';
 import { endOfDayIso, formatDate } from '../format.ts';
+import { useDebounced } from '../hooks.ts';
 import './access.css';
 
 /** The shapes of the access answers (src/modules/access/routes.ts). */
@@ -20,16 +21,6 @@ export interface Denial {
   kind: 'block' | 'no_role' | 'user_inactive' | 'student_inactive';
   summary: string;
   block?: { id: string; reason: string; by: { id: string; name: string } | null; since: string };
-}
-
-/** The value after it has stopped changing for `ms` (search boxes ask once typing pauses). */
-function useSettled<T>(value: T, ms = 300): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
 }
 
 const since = (iso: string | null | undefined) => (iso ? ` since ${formatDate(iso)}` : '');
@@ -133,7 +124,7 @@ function SearchPicker({
   onPick: (option: Option) => void;
 }) {
   const [text, setText] = useState('');
-  const q = useSettled(text.trim());
+  const q = useDebounced(text.trim());
   const results = useQuery({
     queryKey: [queryKey, q],
     queryFn: ({ signal }) => search(q, signal),

@@ -13,7 +13,8 @@ import {
   QueryState,
   SelectField,
 } from '../components/ui.tsx';
-import { useSchoolName, useSchools } from './common.tsx';
+import { useSchools } from '../hooks.ts';
+import { useSchoolName } from './common.tsx';
 
 export function CategoriesPage() {
   const [params, setParams] = useSearchParams();

@@ -11,8 +11,8 @@ import {
   PageHeader,
   QueryState,
 } from '../components/ui.tsx';
+import { useSchools } from '../hooks.ts';
 import { useCan } from '../session.tsx';
-import { useSchools } from './common.tsx';
 
 export function SchoolsPage() {
   const can = useCan();

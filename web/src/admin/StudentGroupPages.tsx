@@ -14,15 +14,9 @@ import {
   TextAreaField,
 } from '../components/ui.tsx';
 import { plural } from '../format.ts';
+import { useDebounced, useSchools } from '../hooks.ts';
 import { useCan } from '../session.tsx';
-import {
-  Pager,
-  StudentSearch,
-  useCursorPages,
-  useDebounced,
-  useSchoolName,
-  useSchools,
-} from './common.tsx';
+import { Pager, StudentSearch, useCursorPages, useSchoolName } from './common.tsx';
 import { fromRule, type GroupDraft, newGroup, RuleGroupEditor, toRule } from './RuleBuilder.tsx';
 import { type Student, type StudentGroup, type StudentGroupKind, studentName } from './types.ts';
 

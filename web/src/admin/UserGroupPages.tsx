@@ -18,6 +18,7 @@ import {
   TextAreaField,
 } from '../components/ui.tsx';
 import { formatDate, plural } from '../format.ts';
+import { useDebounced } from '../hooks.ts';
 import { useCan } from '../session.tsx';
 import {
   Pager,
@@ -25,7 +26,6 @@ import {
   StudentSearch,
   UserSearch,
   useCursorPages,
-  useDebounced,
   useGrantableRoles,
   useScopeName,
 } from './common.tsx';

@@ -15,8 +15,9 @@ import {
   SelectField,
 } from '../components/ui.tsx';
 import { formatDate } from '../format.ts';
+import { useDebounced } from '../hooks.ts';
 import { useCan } from '../session.tsx';
-import { Pager, RoleGrantForm, useCursorPages, useDebounced } from './common.tsx';
+import { Pager, RoleGrantForm, useCursorPages } from './common.tsx';
 import type { User, UserDetail } from './types.ts';
 
 export function UsersPage() {

@@ -1,22 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { api, type Page } from '../api/client.ts';
-import { type Role, roleLabels, type School, type Scope, type ScopeType } from '../api/types.ts';
+import { type Role, roleLabels, type Scope, type ScopeType } from '../api/types.ts';
 import { Button, Empty, ErrorMessage, InputField, SelectField } from '../components/ui.tsx';
+import { useDebounced, useSchools } from '../hooks.ts';
 import { useCan, useMe } from '../session.tsx';
 import type { SchoolGroup, Student, User } from './types.ts';
 import { studentName } from './types.ts';
 import './admin.css';
-
-/** The value after it has stopped changing for `ms` (search boxes ask once typing pauses). */
-export function useDebounced<T>(value: T, ms = 300): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
-}
 
 /**
  * Cursor paging: the cursors of the pages already passed, so "Previous" goes back without the
@@ -68,13 +59,6 @@ export function Pager({
       </button>
     </nav>
   );
-}
-
-export function useSchools() {
-  return useQuery({
-    queryKey: ['schools'],
-    queryFn: ({ signal }) => api.get<Page<School>>('/schools', undefined, signal),
-  });
 }
 
 export function useSchoolGroups() {

@@ -13,8 +13,9 @@ import {
   SelectField,
 } from '../components/ui.tsx';
 import { formatDateTime, plural } from '../format.ts';
+import { useDebounced } from '../hooks.ts';
 import { useCan } from '../session.tsx';
-import { IncidentChildren, SensitivityTag, statusLabels, useDebounced } from './common.tsx';
+import { IncidentChildren, SensitivityTag, statusLabels } from './common.tsx';
 
 const PAGE_SIZE = 50;
 

@@ -16,8 +16,9 @@ import {
 } from '../components/ui.tsx';
 import { concernDraftKey, readStoredDraft } from '../drafts.ts';
 import { formatDateTime, fromLocalInput, toLocalInput } from '../format.ts';
+import { useDebounced, useSchools } from '../hooks.ts';
 import { useMe } from '../session.tsx';
-import { type StudentDetail, studentName, useDebounced, useSchools, yearLabel } from './common.tsx';
+import { type StudentDetail, studentName, yearLabel } from './common.tsx';
 
 interface PickedStudent {
   id: string;

@@ -13,7 +13,8 @@ import {
   SelectField,
 } from '../components/ui.tsx';
 import { plural } from '../format.ts';
-import { studentName, useDebounced, useSchools, yearGroups, yearLabel } from './common.tsx';
+import { useDebounced, useSchools } from '../hooks.ts';
+import { studentName, yearGroups, yearLabel } from './common.tsx';
 
 const PAGE_SIZE = 50;
 

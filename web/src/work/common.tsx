@@ -1,10 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { ApiError, api } from '../api/client.ts';
-import type { Incident, School, Sensitivity } from '../api/types.ts';
+import type { Incident, Sensitivity } from '../api/types.ts';
 import { sensitivityLabels } from '../api/types.ts';
 import { Field } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
+import { useDebounced } from '../hooks.ts';
 import { useMe } from '../session.tsx';
 import './work.css';
 
@@ -65,24 +66,6 @@ export function fileSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-}
-
-/** The value after it has stopped changing for `ms` (search boxes ask once per pause). */
-export function useDebounced<T>(value: T, ms = 300): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
-}
-
-export function useSchools() {
-  return useQuery({
-    queryKey: ['schools'],
-    queryFn: ({ signal }) => api.get<{ items: School[] }>('/schools', undefined, signal),
-    staleTime: 60_000,
-  });
 }
 
 export type AssigneeKind = 'user' | 'user_group';
