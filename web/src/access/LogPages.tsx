@@ -1,7 +1,5 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { api, type Page } from '../api/client.ts';
 import {
   Button,
   Empty,
@@ -12,6 +10,7 @@ import {
   SelectField,
 } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
+import { useCursorList } from '../hooks.ts';
 import { PersonPicker } from './common.tsx';
 
 interface AuditEvent {
@@ -160,13 +159,7 @@ function readPath(path: unknown): string {
 }
 
 function useLog(path: string, query: Record<string, string | undefined>) {
-  return useInfiniteQuery({
-    queryKey: ['log', path, query],
-    queryFn: ({ pageParam, signal }) =>
-      api.get<Page<AuditEvent>>(path, { ...query, limit: 50, cursor: pageParam }, signal),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
+  return useCursorList<AuditEvent>(['log', path, query], path, query, 50);
 }
 
 /** Filters kept in the address, so a filtered log can be shared and reloaded. */
@@ -222,7 +215,7 @@ function LogList({
 }) {
   if (log.isPending) return <Loading label="Loading the log…" />;
   if (log.isError) return <ErrorMessage error={log.error} retry={() => void log.refetch()} />;
-  const events = log.data.pages.flatMap((p) => p.items);
+  const events = log.items;
   if (events.length === 0) return <Empty>{empty}</Empty>;
   return (
     <>

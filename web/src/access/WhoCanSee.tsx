@@ -1,9 +1,8 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, type Page } from '../api/client.ts';
 import { Button, Empty, ErrorMessage, Loading } from '../components/ui.tsx';
 import { formatDate, plural } from '../format.ts';
+import { useCursorList } from '../hooks.ts';
 import { useCan } from '../session.tsx';
 import { type AccessPath, AsOfField, asOfQuery, pathInWords } from './common.tsx';
 
@@ -25,18 +24,13 @@ export function WhoCanSee({ studentId }: { studentId: string }) {
 function WhoCanSeeList({ studentId }: { studentId: string }) {
   const [day, setDay] = useState('');
   const asOf = asOfQuery(day);
-  const query = useInfiniteQuery({
-    queryKey: ['who-can-see', studentId, asOf],
-    queryFn: ({ pageParam, signal }) =>
-      api.get<Page<Viewer> & { asOf: string | null }>(
-        `/students/${studentId}/access`,
-        { asOf, limit: 25, cursor: pageParam },
-        signal,
-      ),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
-  const people = query.data?.pages.flatMap((p) => p.items) ?? [];
+  const query = useCursorList<Viewer>(
+    ['who-can-see', studentId, asOf],
+    `/students/${studentId}/access`,
+    { asOf },
+    25,
+  );
+  const people = query.items;
   const headingId = `who-${studentId}`;
   return (
     <section className="panel" aria-labelledby={headingId}>

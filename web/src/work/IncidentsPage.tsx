@@ -1,7 +1,7 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { api, type Page } from '../api/client.ts';
+import { api } from '../api/client.ts';
 import type { Category, Incident } from '../api/types.ts';
 import {
   Button,
@@ -13,7 +13,7 @@ import {
   SelectField,
 } from '../components/ui.tsx';
 import { formatDateTime, plural } from '../format.ts';
-import { useDebounced } from '../hooks.ts';
+import { useCursorList, useDebounced } from '../hooks.ts';
 import { useCan } from '../session.tsx';
 import { IncidentChildren, SensitivityTag, statusLabels } from './common.tsx';
 
@@ -35,22 +35,17 @@ export function IncidentsPage() {
     queryFn: ({ signal }) => api.get<{ items: Category[] }>('/categories', undefined, signal),
     staleTime: 60_000,
   });
-  const list = useInfiniteQuery({
-    queryKey: ['incidents', 'list', filters],
-    queryFn: ({ pageParam, signal }) =>
-      api.get<Page<Incident>>(
-        '/incidents',
-        { ...filters, limit: PAGE_SIZE, cursor: pageParam },
-        signal,
-      ),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
+  const list = useCursorList<Incident>(
+    ['incidents', 'list', filters],
+    '/incidents',
+    filters,
+    PAGE_SIZE,
+  );
   const count = useQuery({
     queryKey: ['incidents', 'count', filters],
     queryFn: ({ signal }) => api.get<{ count: number }>('/incidents/count', filters, signal),
   });
-  const incidents = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const incidents = list.items;
   const filtered = Boolean(q || status || categoryId || studentId);
 
   return (

@@ -1,10 +1,11 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { WhoCanSee } from '../access/WhoCanSee.tsx';
 import { api, type Page } from '../api/client.ts';
 import type { Incident } from '../api/types.ts';
 import { Button, Empty, PageHeader, QueryState } from '../components/ui.tsx';
 import { formatDate, formatDateTime } from '../format.ts';
+import { useCursorList } from '../hooks.ts';
 import { useCan } from '../session.tsx';
 import {
   type DocumentInfo,
@@ -98,18 +99,13 @@ export function StudentPage() {
 }
 
 function Chronology({ studentId }: { studentId: string }) {
-  const query = useInfiniteQuery({
-    queryKey: ['students', 'chronology', studentId],
-    queryFn: ({ pageParam, signal }) =>
-      api.get<Page<ChronologyEntry>>(
-        `/students/${studentId}/chronology`,
-        { limit: 25, cursor: pageParam },
-        signal,
-      ),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
-  const entries = query.data?.pages.flatMap((p) => p.items) ?? [];
+  const query = useCursorList<ChronologyEntry>(
+    ['students', 'chronology', studentId],
+    `/students/${studentId}/chronology`,
+    {},
+    25,
+  );
+  const entries = query.items;
   return (
     <section className="panel" aria-labelledby="chronology-title">
       <h2 id="chronology-title">Chronology</h2>

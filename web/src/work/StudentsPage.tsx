@@ -1,7 +1,7 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, type Page } from '../api/client.ts';
+import { api } from '../api/client.ts';
 import type { StudentSummary } from '../api/types.ts';
 import {
   Button,
@@ -13,7 +13,7 @@ import {
   SelectField,
 } from '../components/ui.tsx';
 import { plural } from '../format.ts';
-import { useDebounced, useSchools } from '../hooks.ts';
+import { useCursorList, useDebounced, useSchools } from '../hooks.ts';
 import { studentName, yearGroups, yearLabel } from './common.tsx';
 
 const PAGE_SIZE = 50;
@@ -27,22 +27,17 @@ export function StudentsPage() {
   const filters = { q, schoolId, yearGroup };
   const schools = useSchools();
 
-  const list = useInfiniteQuery({
-    queryKey: ['students', 'list', filters],
-    queryFn: ({ pageParam, signal }) =>
-      api.get<Page<StudentSummary>>(
-        '/students',
-        { ...filters, limit: PAGE_SIZE, cursor: pageParam },
-        signal,
-      ),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
+  const list = useCursorList<StudentSummary>(
+    ['students', 'list', filters],
+    '/students',
+    filters,
+    PAGE_SIZE,
+  );
   const count = useQuery({
     queryKey: ['students', 'count', filters],
     queryFn: ({ signal }) => api.get<{ count: number }>('/students/count', filters, signal),
   });
-  const students = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const students = list.items;
   const schoolNames = new Map((schools.data?.items ?? []).map((s) => [s.id, s.name]));
   const manySchools = schoolNames.size > 1;
 
