@@ -4,7 +4,10 @@ import { HavenOperations } from './haven-ops.ts';
 import { findLoaded } from './load-haven.ts';
 
 const scale = Number(process.argv[2] ?? 1);
-const database = openDatabase({ dataDir: `/tmp/haven-bench-${scale}` });
+const pgUrl = process.env.BENCH_PG;
+const database = pgUrl
+  ? openDatabase({ databaseUrl: pgUrl.replace(/\/[^/]*$/, '/haven_bench') })
+  : openDatabase({ dataDir: `/tmp/haven-bench-${scale}` });
 const fixture = generateFixture({ scale });
 const loaded = await findLoaded(database, fixture);
 const ops = new HavenOperations(database, loaded);
@@ -19,8 +22,10 @@ const time = async (fn: () => Promise<unknown>, n = 10) => {
 };
 for (const p of fixture.personas) {
   const principal = await ops.principal(p.user);
+  // The middle of the caller's list, as the benchmark's deep page.
+  const middle = Math.floor((await ops.students.count(principal, {})) / 50 / 2);
   let cursor: string | undefined;
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < middle; i++) {
     const page = await ops.page(principal, { limit: 50, cursor });
     cursor = page.nextCursor ?? undefined;
     if (!cursor) break;
