@@ -39,6 +39,7 @@ await pageOfVisibleStudents(db, { organisationId: loaded.organisationId }, viewe
   q,
 });
 if (!last) throw new Error('The page ran no query');
+if (process.env.SHOW_SQL) console.log(last.sql, JSON.stringify(last.parameters));
 const explain = pgUrl ? 'explain (analyze, buffers)' : 'explain query plan';
 const plan = await execute(CompiledQuery.raw(`${explain} ${last.sql}`, [...last.parameters]));
 for (const row of plan.rows as Record<string, unknown>[])

@@ -219,6 +219,9 @@ export interface StudentNameTokensTable {
   organisation_id: string;
   student_id: string;
   token: string;
+  /** The student's sort keys, copied so a search reads its matches in name order. */
+  family_key: string;
+  given_key: string;
 }
 
 export interface StudentGroupsTable {

@@ -267,6 +267,49 @@ describe('students', () => {
     expect(dup.body.code).toBe('upn_taken');
   });
 
+  it('lists a search in name order, by the names as they are now', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const zara = await createStudent(h, t, {
+      schoolId: org.schoolId,
+      givenName: 'Zara',
+      familyName: 'Smith',
+    });
+    const amy = await createStudent(h, t, {
+      schoolId: org.schoolId,
+      givenName: 'Amy',
+      familyName: 'Smith',
+    });
+    await createStudent(h, t, { schoolId: org.schoolId, givenName: 'Sam', familyName: 'Jones' });
+    const names = async (q: string) =>
+      (await h.get('/api/v1/students', t, { q })).body.items.map(
+        (s: any) => `${s.givenName} ${s.familyName}`,
+      );
+    expect(await names('smith')).toEqual(['Amy Smith', 'Zara Smith']);
+    await h.patch(`/api/v1/students/${amy}`, t, { familyName: 'Smithson' });
+    await h.patch(`/api/v1/students/${zara}`, t, { givenName: 'Ava' });
+    expect(await names('smith')).toEqual(['Ava Smith', 'Amy Smithson']);
+    // A search pages one child at a time, in the same order.
+    const first = await h.get('/api/v1/students', t, { q: 's', limit: 1 });
+    const second = await h.get('/api/v1/students', t, {
+      q: 's',
+      limit: 1,
+      cursor: first.body.nextCursor,
+    });
+    const third = await h.get('/api/v1/students', t, {
+      q: 's',
+      limit: 1,
+      cursor: second.body.nextCursor,
+    });
+    expect([first, second, third].map((r) => r.body.items[0].familyName)).toEqual([
+      'Jones',
+      'Smith',
+      'Smithson',
+    ]);
+    expect(third.body.nextCursor).toBeNull();
+  });
+
   it('refuses bad student input, naming each field, and writes nothing', async () => {
     const h = haven();
     const org = await setupOrganisation(h);

@@ -579,17 +579,20 @@ async function checkAgreement(
       for (const shape of ['scan', 'school', 'reach', 'search'] as const) {
         const all = await pageOfVisibleStudents(db, t, viewer, { limit: 500, shape });
         expect(new Set(all.map((s) => s.id)), `shape ${shape}`).toEqual(new Set(engine));
-        // Page by page through the cursor, in the list's order, whichever way it is read.
-        const paged: string[] = [];
-        let after: readonly [string, string, string] | undefined;
-        for (;;) {
-          const page = await pageOfVisibleStudents(db, t, viewer, { limit: 2, shape, after });
-          paged.push(...page.map((s) => s.id));
-          const last = page.at(-1);
-          if (page.length < 2 || !last) break;
-          after = [last.family_key, last.given_key, last.id];
+        // Page by page through the cursor, in the list's order, whichever way it is read; "k"
+        // starts two of every child's words ("Kid K7"), and each child is listed once.
+        for (const q of [undefined, 'k']) {
+          const paged: string[] = [];
+          let after: readonly [string, string, string] | undefined;
+          for (;;) {
+            const page = await pageOfVisibleStudents(db, t, viewer, { limit: 2, shape, q, after });
+            paged.push(...page.map((s) => s.id));
+            const last = page.at(-1);
+            if (page.length < 2 || !last) break;
+            after = [last.family_key, last.given_key, last.id];
+          }
+          expect(paged, `shape ${shape}, paged, searched for ${q}`).toEqual(engine);
         }
-        expect(paged, `shape ${shape}, paged`).toEqual(engine);
         const kid = await pageOfVisibleStudents(db, t, viewer, { limit: 500, shape, q: 'ki' });
         expect(new Set(kid.map((s) => s.id)), `shape ${shape} searched`).toEqual(new Set(engine));
         const none = await pageOfVisibleStudents(db, t, viewer, { limit: 500, shape, q: 'zz' });

@@ -18,8 +18,14 @@ export function testEngine(): Engine {
   return process.env.HAVEN_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
 }
 
-/** A fresh, migrated database for one test: a new SQLite file, or a new PostgreSQL schema. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh database for one test: a new SQLite file, or a new PostgreSQL schema; migrated to the
+ * latest schema unless `migrate` is false.
+ */
+export async function createTestDatabase(
+  options: { migrate?: boolean } = {},
+): Promise<TestDatabase> {
+  const migrate = options.migrate ?? true;
   if (testEngine() === 'postgres') {
     const url = process.env.HAVEN_TEST_DATABASE_URL;
     if (!url) throw new Error('HAVEN_TEST_DATABASE_URL must be set for the postgres project');
@@ -29,7 +35,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await admin.query(`create schema "${schema}"`);
     await admin.end();
     const database = openDatabase({ databaseUrl: url, searchPath: schema, poolSize: 4 });
-    await migrateToLatest(database.db);
+    if (migrate) await migrateToLatest(database.db);
     const searchPathUrl = new URL(url);
     searchPathUrl.searchParams.set('options', `-c search_path=${schema}`);
     // Documents and the installation key still live in a data directory.
@@ -50,7 +56,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'haven-test-'));
   const database = openDatabase({ dataDir: dir });
-  await migrateToLatest(database.db);
+  if (migrate) await migrateToLatest(database.db);
   return {
     database,
     engine: 'sqlite',

@@ -1,4 +1,11 @@
-import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+} from 'kysely';
 import {
   type AccessTime,
   reachableStudentIds,
@@ -22,6 +29,8 @@ export interface StudentFilter {
 }
 
 type StudentsEb = ExpressionBuilder<DB & { s: DB['students'] }, 's'>;
+// biome-ignore lint/complexity/noBannedTypes: Kysely's type of a query that selects nothing yet
+type StudentsFrom = SelectQueryBuilder<DB & { s: DB['students'] }, 's', {}>;
 
 /** Students the viewer can see at T: the one visibility filter (src/access/visibility.ts). */
 export function visibleStudents(db: Kysely<DB>, t: AccessTime, viewer: Viewer) {
@@ -105,6 +114,21 @@ const WALKED_SCHOOLS = 4;
  * quarter as many rows.
  */
 const WALK_ADVANTAGE = 4;
+
+/** More token rows than any organisation has: see `from` in `pageOfVisibleStudents`. */
+const EVERY_MATCH = 2_000_000_000;
+
+/** The list's order, on the students or on a search's matches. */
+const studentOrder = [sql.ref('s.family_key'), sql.ref('s.given_key'), sql.ref('s.id')] as const;
+const matchOrder = [
+  sql.ref('c.family_key'),
+  sql.ref('c.given_key'),
+  sql.ref('c.student_id'),
+] as const;
+
+function tuple3(a: string, b: string, c: string) {
+  return sql<[string, string, string]>`(${a}, ${b}, ${c})`;
+}
 
 export interface PagePlan {
   shape: PageShape;
@@ -221,6 +245,7 @@ export async function pageOfVisibleStudents(
   if (shape === 'search' && words.length === 0) shape = 'scan';
   if (shape === 'school' && walk === null) shape = 'scan';
   const rarest = [...words].sort((a, b) => b.length - a.length)[0];
+  const rarestAt = rarest === undefined ? -1 : words.indexOf(rarest);
   const schools = viewer.schools === 'all' ? 'all' : viewer.schools.length;
   const key = [
     'students.page',
@@ -231,15 +256,46 @@ export async function pageOfVisibleStudents(
     narrowingShape(request),
     request.after ? 'after' : 'first',
   ].join('|');
+  /**
+   * Where a page's rows come from: the students, or for `search` the rarest word's matches in
+   * name order (from the token index alone) joined to their students, so the filters run only
+   * on the rows the page reaches. A LIMIT no organisation reaches keeps those matches a
+   * subquery of their own: without it SQLite flattens it and PostgreSQL pushes the filters into
+   * it, and every match is tested before any is sorted.
+   */
+  const from = (p: Placeholders, after: () => ReturnType<typeof tuple3>) => {
+    if (shape !== 'search') return db.selectFrom('students as s');
+    let matches = db
+      .selectFrom('student_name_tokens as st')
+      .select(['st.family_key', 'st.given_key', 'st.student_id'])
+      .distinct()
+      .where('st.organisation_id', '=', p.value('org'))
+      .where('st.token', '>=', p.value('rarestFrom'))
+      .where('st.token', '<', p.value('rarestTo'));
+    if (request.after) {
+      matches = matches.where(({ eb, refTuple }) =>
+        eb(refTuple('st.family_key', 'st.given_key', 'st.student_id'), '>', after()),
+      );
+    }
+    const ordered = matches
+      .orderBy('st.family_key')
+      .orderBy('st.given_key')
+      .orderBy('st.student_id')
+      .limit(EVERY_MATCH);
+    // Typed as the students alone: `c` is named only by `matchOrder`.
+    return db
+      .selectFrom([ordered.as('c'), 'students as s'])
+      .whereRef('s.id', '=', 'c.student_id') as unknown as StudentsFrom;
+  };
   const build = (p: Placeholders) => {
     const pt: AccessTime = { organisationId: p.value('org') };
     const user = p.value('user');
     const student = sql.ref<string>('s.id');
     /** The page, read from the whole organisation or from one walked school. */
+    const after = () => tuple3(p.value('afterFamily'), p.value('afterGiven'), p.value('afterId'));
     const read = (walked?: string) => {
-      let query = db
-        .selectFrom('students as s')
-        .selectAll('s')
+      let query = from(p, after).selectAll('s');
+      query = query
         .where('s.organisation_id', '=', pt.organisationId)
         .where('s.deleted_at', 'is', null);
       if (walked !== undefined) query = query.where('s.school_id', '=', walked);
@@ -276,38 +332,29 @@ export async function pageOfVisibleStudents(
         // Row by row: the page stops after `limit` children, so no set of all reached students.
         query = query.where((eb) => reachedRowByRow(db, eb, pt, { user, student }));
       }
-      if (shape === 'search') {
-        query = query.where(
-          's.id',
-          'in',
-          db
-            .selectFrom('student_name_tokens as st')
-            .select('st.student_id')
-            .where('st.organisation_id', '=', pt.organisationId)
-            .where('st.token', '>=', p.value('rarestFrom'))
-            .where('st.token', '<', p.value('rarestTo')),
-        );
-      }
       query = query.where((eb) =>
         eb.and([
-          ...words.map((_, i) => matchesWord(eb, p.value(`from${i}`), p.value(`to${i}`))),
+          // A search's matches already start a word with the rarest one: asking again would
+          // only make PostgreSQL expect too few rows to stop early.
+          ...words.flatMap((_, i) =>
+            shape === 'search' && i === rarestAt
+              ? []
+              : [matchesWord(eb, p.value(`from${i}`), p.value(`to${i}`))],
+          ),
           ...narrow(eb, p, request),
         ]),
       );
-      if (request.after) {
+      if (request.after && shape !== 'search') {
         // One row comparison, which both engines seek to in the name-ordered indexes.
-        query = query.where(({ eb, refTuple, tuple }) =>
-          eb(
-            refTuple('s.family_key', 's.given_key', 's.id'),
-            '>',
-            tuple(p.value('afterFamily'), p.value('afterGiven'), p.value('afterId')),
-          ),
+        query = query.where(({ eb, refTuple }) =>
+          eb(refTuple('s.family_key', 's.given_key', 's.id'), '>', after()),
         );
       }
+      const order = shape === 'search' ? matchOrder : studentOrder;
       return query
-        .orderBy('s.family_key')
-        .orderBy('s.given_key')
-        .orderBy('s.id')
+        .orderBy(order[0])
+        .orderBy(order[1])
+        .orderBy(order[2])
         .limit(p.value('limit') as unknown as number);
     };
     if (shape !== 'school') return read();
@@ -484,6 +531,8 @@ export async function insertLabels(db: Kysely<DB>, students: readonly StudentRow
       organisation_id: row.organisation_id,
       student_id: row.id,
       token,
+      family_key: row.family_key,
+      given_key: row.given_key,
     })),
   );
   for (const slice of chunks(tokens, 600)) {
