@@ -126,6 +126,7 @@ const matchOrder = [
   sql.ref('c.student_id'),
 ] as const;
 
+/** A cursor's three keys, compared with the list's order as one row. */
 function tuple3(a: string, b: string, c: string) {
   return sql<[string, string, string]>`(${a}, ${b}, ${c})`;
 }
@@ -291,8 +292,8 @@ export async function pageOfVisibleStudents(
     const pt: AccessTime = { organisationId: p.value('org') };
     const user = p.value('user');
     const student = sql.ref<string>('s.id');
-    /** The page, read from the whole organisation or from one walked school. */
     const after = () => tuple3(p.value('afterFamily'), p.value('afterGiven'), p.value('afterId'));
+    /** The page, read from the whole organisation or from one walked school. */
     const read = (walked?: string) => {
       let query = from(p, after).selectAll('s');
       query = query
