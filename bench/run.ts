@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
 import { type Database, openDatabase } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { type Fixture, generateFixture } from './fixture.ts';
@@ -113,6 +114,8 @@ interface EngineResult {
   /** Haven only: peak memory of Haven's operations run in a process of their own, and of `haven serve`. */
   ownPeakMb: number;
   servePeakMb: number;
+  /** Haven on PostgreSQL: one `select 1` to the server and back, the floor under every query. */
+  roundTrip?: Summary;
   ops: Map<Operation, Map<string, Summary | string>>;
 }
 
@@ -500,6 +503,13 @@ async function runHaven(
     havenAnswers ??= answers;
     // Haven's cross-check pages through every child; that is no first page, so nothing is reused.
     await timeSubject(subject, result, new Map());
+    if (database.engine === 'postgres')
+      result.roundTrip = await measure(() => sql`select 1`.execute(database.db), {
+        iterations: effort.check,
+        warmup: effort.warmup,
+        budgetMs: effort.budgetMs,
+        minSamples: effort.minSamples,
+      });
     progress(`${label}: timed`);
     result.ownPeakMb = havenAlonePeak(connection, loaded);
     progress(`${label}: on its own, peaks at ${result.ownPeakMb.toFixed(0)} MB`);
@@ -735,9 +745,9 @@ if (http.length > 0) {
 // Goals (spec of the benchmark): met or missed, never asserted.
 const worst = (r: EngineResult, op: Operation) =>
   Math.max(...[...r.ops.get(op)!.values()].map((v) => (typeof v === 'string' ? 0 : v.median)));
-const fastestPeerRatio = (op: Operation) => {
+const fastestPeerRatio = (op: Operation, engine: EngineResult) => {
   const ratios = plans.flatMap((plan) => {
-    const base = haven.ops.get(op)!.get(plan.persona.name);
+    const base = engine.ops.get(op)!.get(plan.persona.name);
     if (!base || typeof base === 'string') return [];
     const peerMedians = peers
       .filter((p) => p.status === 'timed')
@@ -780,13 +790,21 @@ goal(
   ) <= 50,
   `worst ${formatMs(Math.max(worst(haven, 'who can see'), havenPg.status === 'timed' ? worst(havenPg, 'who can see') : 0))}`,
 );
-for (const op of ['check', 'first page'] as const) {
-  const r = fastestPeerRatio(op);
-  goal(
-    `${op === 'check' ? 'Check' : 'First page'}: at least 10× faster than the fastest peer, every persona`,
-    r >= 10,
-    Number.isNaN(r) ? 'no peer timed' : `least margin ×${ratio(r)}`,
-  );
+for (const engine of havenPg.status === 'timed' ? [haven, havenPg] : [haven]) {
+  const on = engine === haven ? 'SQLite' : 'PostgreSQL';
+  for (const op of ['check', 'first page'] as const) {
+    const r = fastestPeerRatio(op, engine);
+    // The peers answer in memory; a server's answer also crosses the socket and back.
+    const floor =
+      engine.roundTrip && op === 'check'
+        ? `; one \`select 1\` round trip alone: ${formatMs(engine.roundTrip.median)}`
+        : '';
+    goal(
+      `${op === 'check' ? 'Check' : 'First page'} on ${on}: at least 10× faster than the fastest peer, every persona`,
+      r >= 10,
+      Number.isNaN(r) ? 'no peer timed' : `least margin ×${ratio(r)}${floor}`,
+    );
+  }
 }
 const havenOwn = results
   .filter((r) => r.name.startsWith('Haven'))
