@@ -37,6 +37,11 @@ export function visibleStudents(db: Kysely<DB>, t: AccessTime, viewer: Viewer) {
   return db.selectFrom('students as s').where((eb) => studentVisibleTo(db, eb, t, viewer));
 }
 
+/** The search word that narrows most: the longest, as longer prefixes match fewer words. */
+function rarestWord(words: readonly string[]): string | undefined {
+  return [...words].sort((a, b) => b.length - a.length)[0];
+}
+
 /** The prefix range of one search word: every token that starts with it. */
 function tokenRange(word: string): [string, string] {
   return [word, `${word}\uffff`];
@@ -162,7 +167,7 @@ export async function planStudentPage(
   request: { words: string[]; walk: readonly string[] | null; limit: number },
 ): Promise<PagePlan> {
   const { words, walk, limit } = request;
-  const rarest = [...words].sort((a, b) => b.length - a.length)[0];
+  const rarest = rarestWord(words);
   const [row] = await runPrepared(
     db,
     `students.plan|${rarest ? 'word' : 'none'}|walk:${walk?.length ?? 0}`,
@@ -245,7 +250,7 @@ export async function pageOfVisibleStudents(
     : (await planStudentPage(db, t, viewer, { words, walk, limit: request.limit })).shape;
   if (shape === 'search' && words.length === 0) shape = 'scan';
   if (shape === 'school' && walk === null) shape = 'scan';
-  const rarest = [...words].sort((a, b) => b.length - a.length)[0];
+  const rarest = rarestWord(words);
   const rarestAt = rarest === undefined ? -1 : words.indexOf(rarest);
   const schools = viewer.schools === 'all' ? 'all' : viewer.schools.length;
   const key = [
@@ -257,45 +262,45 @@ export async function pageOfVisibleStudents(
     narrowingShape(request),
     request.after ? 'after' : 'first',
   ].join('|');
-  /**
-   * Where a page's rows come from: the students, or for `search` the rarest word's matches in
-   * name order (from the token index alone) joined to their students, so the filters run only
-   * on the rows the page reaches. A LIMIT no organisation reaches keeps those matches a
-   * subquery of their own: without it SQLite flattens it and PostgreSQL pushes the filters into
-   * it, and every match is tested before any is sorted.
-   */
-  const from = (p: Placeholders, after: () => ReturnType<typeof tuple3>) => {
-    if (shape !== 'search') return db.selectFrom('students as s');
-    let matches = db
-      .selectFrom('student_name_tokens as st')
-      .select(['st.family_key', 'st.given_key', 'st.student_id'])
-      .distinct()
-      .where('st.organisation_id', '=', p.value('org'))
-      .where('st.token', '>=', p.value('rarestFrom'))
-      .where('st.token', '<', p.value('rarestTo'));
-    if (request.after) {
-      matches = matches.where(({ eb, refTuple }) =>
-        eb(refTuple('st.family_key', 'st.given_key', 'st.student_id'), '>', after()),
-      );
-    }
-    const ordered = matches
-      .orderBy('st.family_key')
-      .orderBy('st.given_key')
-      .orderBy('st.student_id')
-      .limit(EVERY_MATCH);
-    // Typed as the students alone: `c` is named only by `matchOrder`.
-    return db
-      .selectFrom([ordered.as('c'), 'students as s'])
-      .whereRef('s.id', '=', 'c.student_id') as unknown as StudentsFrom;
-  };
   const build = (p: Placeholders) => {
     const pt: AccessTime = { organisationId: p.value('org') };
     const user = p.value('user');
     const student = sql.ref<string>('s.id');
     const after = () => tuple3(p.value('afterFamily'), p.value('afterGiven'), p.value('afterId'));
+    /**
+     * Where a page's rows come from: the students, or for `search` the rarest word's matches in
+     * name order (from the token index alone) joined to their students, so the filters run only
+     * on the rows the page reaches. A LIMIT no organisation reaches keeps those matches a
+     * subquery of their own: without it SQLite flattens it and PostgreSQL pushes the filters into
+     * it, and every match is tested before any is sorted.
+     */
+    const from = () => {
+      if (shape !== 'search') return db.selectFrom('students as s');
+      let matches = db
+        .selectFrom('student_name_tokens as st')
+        .select(['st.family_key', 'st.given_key', 'st.student_id'])
+        .distinct()
+        .where('st.organisation_id', '=', p.value('org'))
+        .where('st.token', '>=', p.value('rarestFrom'))
+        .where('st.token', '<', p.value('rarestTo'));
+      if (request.after) {
+        matches = matches.where(({ eb, refTuple }) =>
+          eb(refTuple('st.family_key', 'st.given_key', 'st.student_id'), '>', after()),
+        );
+      }
+      const ordered = matches
+        .orderBy('st.family_key')
+        .orderBy('st.given_key')
+        .orderBy('st.student_id')
+        .limit(EVERY_MATCH);
+      // Typed as the students alone: `c` is named only by `matchOrder`.
+      return db
+        .selectFrom([ordered.as('c'), 'students as s'])
+        .whereRef('s.id', '=', 'c.student_id') as unknown as StudentsFrom;
+    };
     /** The page, read from the whole organisation or from one walked school. */
     const read = (walked?: string) => {
-      let query = from(p, after).selectAll('s');
+      let query = from().selectAll('s');
       query = query
         .where('s.organisation_id', '=', pt.organisationId)
         .where('s.deleted_at', 'is', null);
@@ -368,9 +373,9 @@ export async function pageOfVisibleStudents(
     return db
       .selectFrom(merged.as('s'))
       .selectAll()
-      .orderBy('s.family_key')
-      .orderBy('s.given_key')
-      .orderBy('s.id')
+      .orderBy(studentOrder[0])
+      .orderBy(studentOrder[1])
+      .orderBy(studentOrder[2])
       .limit(p.value('limit') as unknown as number);
   };
   const args: Record<string, string | number | readonly string[]> = {
