@@ -4,6 +4,8 @@ import {
   type MigrationProvider,
   type MigrationResultSet,
   Migrator,
+  PostgresAdapter,
+  sql,
 } from 'kysely';
 import * as foundation from './migrations/0001_foundation.ts';
 import * as studentsAndAccess from './migrations/0002_students_and_access.ts';
@@ -31,15 +33,29 @@ export interface MigrationReport {
   applied: string[];
 }
 
+/**
+ * On PostgreSQL the migrator is told the schema Haven lives in. Without it, Kysely takes a
+ * `kysely_migration` table in any schema of the database for its own and skips creating one:
+ * two installations (or two test runs) in one database would share, and break, each other's
+ * migration state.
+ */
+async function migrator(db: Kysely<DB>): Promise<Migrator> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return new Migrator({ db, provider });
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new Error('PostgreSQL has no current schema: check the search_path');
+  return new Migrator({ db, provider, migrationTableSchema: schema });
+}
+
 /** Brings the schema up to date; a failed migration is rolled back and raised. */
 export async function migrateToLatest(db: Kysely<DB>): Promise<MigrationReport> {
-  return reported(await new Migrator({ db, provider }).migrateToLatest());
+  return reported(await (await migrator(db)).migrateToLatest());
 }
 
 /** Brings the schema to the named migration (tests of a migration start from the one before). */
 export async function migrateTo(db: Kysely<DB>, name: string): Promise<MigrationReport> {
   if (!(name in migrations)) throw new Error(`No migration ${name}`);
-  return reported(await new Migrator({ db, provider }).migrateTo(name));
+  return reported(await (await migrator(db)).migrateTo(name));
 }
 
 function reported({ error, results }: MigrationResultSet): MigrationReport {

@@ -11,6 +11,19 @@ describe('migrations keep what is there', () => {
     test = undefined;
   });
 
+  it('migrates a second installation beside a first in the same database (PostgreSQL schemas)', async () => {
+    test = await createTestDatabase();
+    const second = await createTestDatabase();
+    try {
+      // Each has its own tables and its own record of the migrations it ran.
+      const rows = await second.database.db.selectFrom('students').select('id').execute();
+      expect(rows).toEqual([]);
+      expect((await migrateToLatest(second.database.db)).applied).toEqual([]);
+    } finally {
+      await second.dispose();
+    }
+  });
+
   it('0006 gives every search word its student sort keys, and searches read them in name order', async () => {
     test = await createTestDatabase({ migrate: false });
     const db = test.database.db;
