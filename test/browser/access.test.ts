@@ -74,13 +74,13 @@ async function school(h: TestHaven) {
 async function openInspectorFor(page: Page, url: string, name: string) {
   await page.goto(`${url}/access/inspector`);
   await page.getByRole('heading', { name: 'Access inspector' }).waitFor();
-  await page.getByLabel('Find a member of staff').fill(name.split(' ')[0]!);
+  await page.getByLabel('Find a member of staff', { exact: true }).fill(name.split(' ')[0]!);
   await page.getByRole('button', { name: `Choose ${name}` }).click();
   await page.getByRole('heading', { name }).waitFor();
 }
 
 async function explain(page: Page, childName: string) {
-  await page.getByLabel('Find a child').fill(childName.split(' ')[0]!);
+  await page.getByLabel('Find a child', { exact: true }).fill(childName.split(' ')[0]!);
   await page.getByRole('button', { name: `Choose ${childName}` }).click();
   await page.locator('.verdict', { hasText: childName }).waitFor();
   return (await page.locator('.verdict').textContent()) ?? '';
