@@ -1,11 +1,8 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import { viewerOf } from '../src/access/decide.ts';
-import { openDatabase } from '../src/db/database.ts';
 import type { DB } from '../src/db/tables.ts';
 import { type PageShape, pageOfVisibleStudents } from '../src/modules/students/repository.ts';
-import { generateFixture } from './fixture.ts';
-import { HavenOperations } from './haven-ops.ts';
-import { findLoaded } from './load-haven.ts';
+import { openLoadedTrial } from './trial.ts';
 
 /**
  * The plan of one persona's first page, on a trust `try-haven.ts` loaded:
@@ -14,13 +11,7 @@ import { findLoaded } from './load-haven.ts';
  */
 const [scaleArg, personaName, shape, q] = process.argv.slice(2);
 const scale = Number(scaleArg ?? 1);
-const pgUrl = process.env.BENCH_PG;
-const database = pgUrl
-  ? openDatabase({ databaseUrl: pgUrl.replace(/\/[^/]*$/, '/haven_bench') })
-  : openDatabase({ dataDir: `/tmp/haven-bench-${scale}` });
-const fixture = generateFixture({ scale });
-const loaded = await findLoaded(database, fixture);
-const ops = new HavenOperations(database, loaded);
+const { database, fixture, loaded, ops } = await openLoadedTrial(scale);
 const persona = fixture.personas.find((p) => p.name === personaName);
 if (!persona) throw new Error(`No persona ${personaName}`);
 const viewer = viewerOf(await ops.principal(persona.user));
@@ -40,7 +31,8 @@ await pageOfVisibleStudents(db, { organisationId: loaded.organisationId }, viewe
 });
 if (!last) throw new Error('The page ran no query');
 if (process.env.SHOW_SQL) console.log(last.sql, JSON.stringify(last.parameters));
-const explain = pgUrl ? 'explain (analyze, buffers)' : 'explain query plan';
+const explain =
+  database.engine === 'postgres' ? 'explain (analyze, buffers)' : 'explain query plan';
 const plan = await execute(CompiledQuery.raw(`${explain} ${last.sql}`, [...last.parameters]));
 for (const row of plan.rows as Record<string, unknown>[])
   console.log(Object.values(row).join(' | '));

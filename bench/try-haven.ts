@@ -1,15 +1,14 @@
 import { rmSync } from 'node:fs';
-import { openDatabase } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { generateFixture } from './fixture.ts';
 import { HavenOperations } from './haven-ops.ts';
 import { findLoaded, loadHaven } from './load-haven.ts';
 import { ReferenceModel } from './reference.ts';
+import { openTrialDatabase, trialDir } from './trial.ts';
 
 const scale = Number(process.argv[2] ?? 0.02);
-const dir = `/tmp/haven-bench-${scale}`;
 const fresh = process.argv[3] !== 'reuse';
-if (fresh) rmSync(dir, { recursive: true, force: true });
+if (fresh) rmSync(trialDir(scale), { recursive: true, force: true });
 const pgUrl = process.env.BENCH_PG;
 if (pgUrl && fresh) {
   const pg = (await import('pg')).default;
@@ -19,9 +18,7 @@ if (pgUrl && fresh) {
   await admin.query('create database haven_bench');
   await admin.end();
 }
-const database = pgUrl
-  ? openDatabase({ databaseUrl: pgUrl.replace(/\/[^/]*$/, '/haven_bench') })
-  : openDatabase({ dataDir: dir });
+const database = openTrialDatabase(scale);
 await migrateToLatest(database.db);
 const fixture = generateFixture({ scale });
 const t = performance.now();

@@ -1,16 +1,7 @@
-import { openDatabase } from '../src/db/database.ts';
-import { generateFixture } from './fixture.ts';
-import { HavenOperations } from './haven-ops.ts';
-import { findLoaded } from './load-haven.ts';
+import { openLoadedTrial } from './trial.ts';
 
 const scale = Number(process.argv[2] ?? 1);
-const pgUrl = process.env.BENCH_PG;
-const database = pgUrl
-  ? openDatabase({ databaseUrl: pgUrl.replace(/\/[^/]*$/, '/haven_bench') })
-  : openDatabase({ dataDir: `/tmp/haven-bench-${scale}` });
-const fixture = generateFixture({ scale });
-const loaded = await findLoaded(database, fixture);
-const ops = new HavenOperations(database, loaded);
+const { database, fixture, ops } = await openLoadedTrial(scale);
 const lead = await ops.principal(
   fixture.personas.find((p) => p.name === 'trust safeguarding lead')!.user,
 );

@@ -1,5 +1,4 @@
 import { viewerOf } from '../src/access/decide.ts';
-import { openDatabase } from '../src/db/database.ts';
 import { searchTokens } from '../src/modules/students/names.ts';
 import {
   type PageShape,
@@ -7,18 +6,10 @@ import {
   planStudentPage,
   walkedSchools,
 } from '../src/modules/students/repository.ts';
-import { generateFixture } from './fixture.ts';
-import { HavenOperations } from './haven-ops.ts';
-import { findLoaded } from './load-haven.ts';
+import { openLoadedTrial } from './trial.ts';
 
 const scale = Number(process.argv[2] ?? 1);
-const pgUrl = process.env.BENCH_PG;
-const database = pgUrl
-  ? openDatabase({ databaseUrl: pgUrl.replace(/\/[^/]*$/, '/haven_bench') })
-  : openDatabase({ dataDir: `/tmp/haven-bench-${scale}` });
-const fixture = generateFixture({ scale });
-const loaded = await findLoaded(database, fixture);
-const ops = new HavenOperations(database, loaded);
+const { database, fixture, loaded, ops } = await openLoadedTrial(scale);
 const t = { organisationId: loaded.organisationId };
 const time = async (fn: () => Promise<unknown>, n = 20) => {
   for (let i = 0; i < 3; i++) await fn();
