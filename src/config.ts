@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { DatabaseTimeouts } from './db/database.ts';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+// Milliseconds; 0 turns the limit off.
+const milliseconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -26,6 +29,13 @@ const environmentSchema = z.object({
   HAVEN_SECRET_KEY: z.string().optional(),
   HAVEN_MAX_UPLOAD_BYTES: positiveInt(25 * 1024 * 1024),
   HAVEN_WEB_DIR: z.string().min(1).optional(),
+  HAVEN_DB_STATEMENT_TIMEOUT_MS: milliseconds(30_000),
+  HAVEN_DB_LOCK_TIMEOUT_MS: milliseconds(10_000),
+  HAVEN_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: milliseconds(60_000),
+  HAVEN_DB_ACQUIRE_TIMEOUT_MS: milliseconds(10_000),
+  HAVEN_DB_BUSY_TIMEOUT_MS: milliseconds(5_000),
+  HAVEN_AUDIT_REFUSAL_WINDOW_SECONDS: positiveInt(60),
+  HAVEN_AUDIT_REFUSAL_MAX_CLIENTS: positiveInt(10_000),
 });
 
 /** Where `npm run build` puts the web app. */
@@ -48,6 +58,10 @@ export interface Config {
   documents: { maxUploadBytes: number };
   /** The built web app, served at `/`. */
   webDir: string;
+  /** How long the server waits on its database (bulk console commands wait without limit). */
+  databaseTimeouts: DatabaseTimeouts;
+  /** Refusals without a signed-in caller, after the first per client and code, are counted this long. */
+  refusals: { windowMs: number; maxClients: number };
 }
 
 /** Reads Haven's settings from the environment; a bad value stops start-up with a clear message. */
@@ -78,5 +92,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: e.HAVEN_SECRET_KEY,
     documents: { maxUploadBytes: e.HAVEN_MAX_UPLOAD_BYTES },
     webDir: path.resolve(e.HAVEN_WEB_DIR ?? DEFAULT_WEB_DIR),
+    databaseTimeouts: {
+      statementMs: e.HAVEN_DB_STATEMENT_TIMEOUT_MS,
+      lockMs: e.HAVEN_DB_LOCK_TIMEOUT_MS,
+      idleInTransactionMs: e.HAVEN_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      acquireMs: e.HAVEN_DB_ACQUIRE_TIMEOUT_MS,
+      busyMs: e.HAVEN_DB_BUSY_TIMEOUT_MS,
+    },
+    refusals: {
+      windowMs: e.HAVEN_AUDIT_REFUSAL_WINDOW_SECONDS * 1000,
+      maxClients: e.HAVEN_AUDIT_REFUSAL_MAX_CLIENTS,
+    },
   };
 }

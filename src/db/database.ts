@@ -1,11 +1,13 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type Dialect, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { statementName } from './prepared.ts';
 import { HavenSqliteDialect } from './sqlite-dialect.ts';
 import type { DB } from './tables.ts';
+import { DatabaseUnavailableError } from './unavailable.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -22,6 +24,33 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * How long Haven waits on the database before giving up, in milliseconds; 0 waits for ever.
+ * The server sets them all, so one stuck request cannot stall the others; bulk work from the
+ * console sets none (a million-row import may rightly take minutes).
+ */
+export interface DatabaseTimeouts {
+  /** PostgreSQL: the longest one statement may run. */
+  statementMs: number;
+  /** PostgreSQL: the longest a statement waits for a row or table lock (the audit chain's head). */
+  lockMs: number;
+  /** PostgreSQL: a session left idle inside a transaction this long is ended, releasing its locks. */
+  idleInTransactionMs: number;
+  /** The longest a query waits for a connection: PostgreSQL's pool, or SQLite's one connection. */
+  acquireMs: number;
+  /** SQLite: the longest a write waits for another process's write to finish. */
+  busyMs: number;
+}
+
+// What bulk work, benchmarks and tests get: no limits but SQLite's long-standing busy timeout.
+const DEFAULT_TIMEOUTS: DatabaseTimeouts = {
+  statementMs: 0,
+  lockMs: 0,
+  idleInTransactionMs: 0,
+  acquireMs: 0,
+  busyMs: 5000,
+};
+
 export interface DatabaseOptions {
   /** `postgres://...` selects PostgreSQL; otherwise SQLite in `dataDir`. */
   databaseUrl?: string | undefined;
@@ -32,6 +61,62 @@ export interface DatabaseOptions {
   searchPath?: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** The server's limits; unset ones fall back to `DEFAULT_TIMEOUTS`. */
+  timeouts?: Partial<DatabaseTimeouts>;
+}
+
+/** The change running in this async context, and the outer handle it makes unreachable. */
+interface ActiveChange {
+  readonly outer: Kysely<DB>;
+  open: boolean;
+}
+
+const activeChange = new AsyncLocalStorage<ActiveChange>();
+
+/**
+ * Runs a change's work so that the outer handle of `database` refuses every query until it
+ * ends: inside a change the outer handle would wait on the change's own transaction (SQLite's
+ * one connection, or PostgreSQL's chain lock and pool), which hangs the server.
+ */
+export async function withinChange<T>(database: Database, work: () => Promise<T>): Promise<T> {
+  const active: ActiveChange = { outer: database.db, open: true };
+  try {
+    return await activeChange.run(active, work);
+  } finally {
+    // Timers and promises started inside the change keep this context; once it ends they may query.
+    active.open = false;
+  }
+}
+
+/** Whether a change on `database` is running in this async context. */
+export function changeRunningOn(database: Database): boolean {
+  const active = activeChange.getStore();
+  return active?.open === true && active.outer === database.db;
+}
+
+/** The dialect with its driver refusing to hand out a connection to the outer handle inside a change. */
+function refusingInsideChange(dialect: Dialect, outer: () => Kysely<DB>): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver: () => {
+      const driver = dialect.createDriver();
+      const acquire = driver.acquireConnection.bind(driver);
+      driver.acquireConnection = () => {
+        const active = activeChange.getStore();
+        if (active?.open && active.outer === outer()) {
+          return Promise.reject(
+            new Error(
+              'A query ran on the outer database handle inside a change: read and write through change.db',
+            ),
+          );
+        }
+        return acquire();
+      };
+      return driver;
+    },
+  };
 }
 
 const TIMESTAMPTZ_OID = 1184;
@@ -53,6 +138,10 @@ const pgTypes = {
 
 const named = Symbol('haven.namedStatements');
 
+// pg-pool waiting for a free client, or pg waiting for a new connection to open.
+const POOL_TIMEOUT =
+  /timeout exceeded when trying to connect|Connection terminated due to connection timeout/;
+
 /**
  * The pool as Kysely sees it, with each client sending hot queries (see `runPrepared`) as named
  * statements: prepared once per connection, then bound and executed in one round trip.
@@ -60,8 +149,21 @@ const named = Symbol('haven.namedStatements');
 function namingHotQueries(pool: pg.Pool) {
   return {
     async connect() {
-      const client = (await pool.connect()) as pg.PoolClient & { [named]?: true };
+      let client: pg.PoolClient & { [named]?: true };
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        // pg's only words for "no connection within connectionTimeoutMillis".
+        if (error instanceof Error && POOL_TIMEOUT.test(error.message))
+          throw new DatabaseUnavailableError('No database connection came free in time', {
+            cause: error,
+          });
+        throw error;
+      }
       if (!client[named]) {
+        // A session the server ends (idle-in-transaction timeout) fails its next query instead of
+        // emitting an unhandled 'error' that would stop the process.
+        client.on('error', () => {});
         const query = client.query.bind(client) as (...args: unknown[]) => unknown;
         client.query = ((text: unknown, values?: unknown) => {
           const name = typeof text === 'string' ? statementName(text) : undefined;
@@ -93,14 +195,27 @@ function withoutValueSamples(sqlite: BetterSqlite3.Database) {
 }
 
 export function openDatabase(options: DatabaseOptions): Database {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   if (options.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
       types: pgTypes,
       ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+      // Sent as session settings at connect; 0 leaves PostgreSQL's own default (none).
+      ...(timeouts.statementMs ? { statement_timeout: timeouts.statementMs } : {}),
+      ...(timeouts.lockMs ? { lock_timeout: timeouts.lockMs } : {}),
+      ...(timeouts.idleInTransactionMs
+        ? { idle_in_transaction_session_timeout: timeouts.idleInTransactionMs }
+        : {}),
+      ...(timeouts.acquireMs ? { connectionTimeoutMillis: timeouts.acquireMs } : {}),
     });
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: namingHotQueries(pool) }) });
+    const db: Kysely<DB> = new Kysely<DB>({
+      dialect: refusingInsideChange(
+        new PostgresDialect({ pool: namingHotQueries(pool) }),
+        () => db,
+      ),
+    });
     return {
       db,
       engine: 'postgres',
@@ -122,12 +237,17 @@ export function openDatabase(options: DatabaseOptions): Database {
   const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${Math.trunc(timeouts.busyMs)}`);
   sqlite.pragma('synchronous = NORMAL');
   // Table statistics for the query planner, refreshed where they are missing or stale.
   sqlite.pragma('optimize = 0x10002');
   withoutValueSamples(sqlite);
-  const db = new Kysely<DB>({ dialect: new HavenSqliteDialect(sqlite) });
+  const db: Kysely<DB> = new Kysely<DB>({
+    dialect: refusingInsideChange(
+      new HavenSqliteDialect(sqlite, { acquireTimeoutMs: timeouts.acquireMs }),
+      () => db,
+    ),
+  });
   return {
     db,
     engine: 'sqlite',

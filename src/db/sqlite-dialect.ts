@@ -13,21 +13,26 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from 'kysely';
+import { DatabaseUnavailableError } from './unavailable.ts';
 
 /**
- * Kysely's SQLite dialect, with two changes Haven relies on:
+ * Kysely's SQLite dialect, with three changes Haven relies on:
  * - write transactions start with BEGIN IMMEDIATE, so a transaction never fails half-way
  *   when it upgrades from reading to writing while another process writes;
- * - prepared statements are cached by their SQL text, which keeps hot access checks cheap.
+ * - prepared statements are cached by their SQL text, which keeps hot access checks cheap;
+ * - a query waits at most `acquireTimeoutMs` for the one connection (0: for ever).
  */
 export class HavenSqliteDialect implements Dialect {
-  constructor(private readonly database: BetterSqlite3.Database) {}
+  constructor(
+    private readonly database: BetterSqlite3.Database,
+    private readonly options: { acquireTimeoutMs?: number } = {},
+  ) {}
 
   createAdapter(): DialectAdapter {
     return new SqliteAdapter();
   }
   createDriver(): Driver {
-    return new HavenSqliteDriver(this.database);
+    return new HavenSqliteDriver(this.database, this.options.acquireTimeoutMs ?? 0);
   }
   createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return new SqliteIntrospector(db);
@@ -41,7 +46,10 @@ class HavenSqliteDriver implements Driver {
   readonly #connection: HavenSqliteConnection;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly database: BetterSqlite3.Database) {
+  constructor(
+    private readonly database: BetterSqlite3.Database,
+    private readonly acquireTimeoutMs: number,
+  ) {
     this.#connection = new HavenSqliteConnection(database);
   }
 
@@ -54,6 +62,11 @@ class HavenSqliteDriver implements Driver {
     this.#queue = new Promise<void>((resolve) => {
       release = resolve;
     });
+    if (this.acquireTimeoutMs > 0 && !(await turnWithin(previous, this.acquireTimeoutMs))) {
+      // Gave up waiting: still pass the turn on when it comes, so the queue keeps moving.
+      void previous.then(release);
+      throw new DatabaseUnavailableError('The database connection did not come free in time');
+    }
     await previous;
     this.#connection.release = release;
     return this.#connection;
@@ -75,6 +88,19 @@ class HavenSqliteDriver implements Driver {
   }
   async destroy(): Promise<void> {
     this.database.close();
+  }
+}
+
+/** Whether `turn` settles within `ms`. */
+async function turnWithin(turn: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([turn.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

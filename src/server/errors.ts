@@ -1,11 +1,10 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
 } from 'fastify-type-provider-zod';
-import type { Database } from '../db/database.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { type FieldError, HavenError, validationFailed } from '../lib/errors.ts';
-import { runChange } from '../modules/audit/change.ts';
 
 const PROBLEM_TYPE_BASE = 'urn:haven:problem:';
 
@@ -21,7 +20,21 @@ export function problemBody(error: HavenError, instance?: string) {
   };
 }
 
+/** Seconds a client is asked to wait before retrying a 503. */
+const RETRY_AFTER_SECONDS = 5;
+
+/** The database gave up waiting; the same request may well succeed in a moment. */
+export function unavailable(): HavenError {
+  return new HavenError(
+    503,
+    'unavailable',
+    'Unavailable',
+    'The database is busy; try again in a few seconds',
+  );
+}
+
 export function sendProblem(reply: FastifyReply, error: HavenError) {
+  if (error.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply
     .code(error.status)
     .type('application/problem+json')
@@ -39,6 +52,7 @@ export function toHavenError(error: FastifyError | Error): HavenError {
     });
     return validationFailed(errors);
   }
+  if (isDatabaseUnavailable(error)) return unavailable();
   if (isResponseSerializationError(error)) {
     return new HavenError(500, 'internal_error', 'Internal error', 'The server made a bad answer');
   }
@@ -74,46 +88,5 @@ export function toHavenError(error: FastifyError | Error): HavenError {
     'internal_error',
     'Internal error',
     'Something went wrong on our side',
-  );
-}
-
-const AUDITED_REFUSALS = new Set([401, 403, 429]);
-
-/**
- * Every refused request (401, 403, 429) is written to the audit log with who asked for what;
- * the change it asked for was rolled back, so this row is its own transaction.
- */
-export async function auditRefusal(
-  database: Database,
-  request: FastifyRequest,
-  error: HavenError,
-): Promise<void> {
-  if (!AUDITED_REFUSALS.has(error.status)) return;
-  const principal = request.auth?.principal;
-  const organisationId = principal?.organisationId ?? error.auditOrganisationId ?? null;
-  await runChange(
-    database,
-    {
-      organisationId,
-      userId: principal?.userId ?? null,
-      requestId: request.id,
-      ip: request.ip,
-      via: 'api',
-    },
-    async (change) => {
-      change.record({
-        category: 'denied',
-        action: `request.${error.code}`,
-        meta: {
-          method: request.method,
-          route: request.routeOptions.url ?? request.url.split('?')[0],
-          path: request.url.split('?')[0],
-          status: error.status,
-          code: error.code,
-          detail: error.detail,
-          ...error.auditMeta,
-        },
-      });
-    },
   );
 }

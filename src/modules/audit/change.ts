@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { Database, Engine } from '../../db/database.ts';
+import { changeRunningOn, type Database, type Engine, withinChange } from '../../db/database.ts';
 import type { DB } from '../../db/tables.ts';
 import { newId } from '../../lib/ids.ts';
 import { nowIso } from '../../lib/time.ts';
@@ -61,18 +61,27 @@ function toJson(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
 
+/**
+ * Runs `work` as one change. Inside it only `change.db` answers: the outer handle (and a
+ * nested change) would wait on this very transaction, so they are refused with an error.
+ */
 export async function runChange<T>(
   database: Database,
   origin: ChangeOrigin,
   work: (change: Change) => Promise<T>,
 ): Promise<T> {
+  if (changeRunningOn(database)) {
+    throw new Error(
+      'runChange was called inside a running change: pass the running change (change.db) down instead',
+    );
+  }
   return database.db.transaction().execute(async (trx) => {
     const chainId = origin.installationChain
       ? INSTALLATION_CHAIN
       : chainIdFor(origin.organisationId);
     const head = await lockChain(trx, database.engine, chainId);
     const change = new Change(trx, database.engine, nowIso(), origin);
-    const result = await work(change);
+    const result = await withinChange(database, () => work(change));
     // A unit of work that changed nothing (adding members already there) records nothing.
     if (change.entries.length === 0) return result;
     const meta = {
@@ -97,4 +106,33 @@ export async function runChange<T>(
     await appendToChain(trx, chainId, head, rows);
     return result;
   });
+}
+
+/** Thrown to undo a trial: it never commits. */
+class TrialOver extends Error {}
+
+/**
+ * Runs `work` as a change that is always rolled back: the widening preview tries the very
+ * command a save runs and counts what it would do. The same guard as a change holds inside it
+ * (only `change.db` answers); nothing it writes, audit rows included, is kept.
+ */
+export async function runTrial<T>(
+  database: Database,
+  origin: ChangeOrigin,
+  work: (change: Change) => Promise<T>,
+): Promise<T> {
+  if (changeRunningOn(database)) {
+    throw new Error('runTrial was called inside a running change');
+  }
+  let result: { value: T } | undefined;
+  try {
+    await database.db.transaction().execute(async (trx) => {
+      const change = new Change(trx, database.engine, nowIso(), origin);
+      result = { value: await withinChange(database, () => work(change)) };
+      throw new TrialOver();
+    });
+  } catch (error) {
+    if (!(error instanceof TrialOver)) throw error;
+  }
+  return result!.value;
 }

@@ -12,11 +12,31 @@ export interface ChainProblem {
   message: string;
 }
 
+/** Where a chain ends: its last row's sequence number and hash, worth keeping outside the database. */
+export interface ChainHeadMark {
+  chainId: string;
+  seq: number;
+  hash: string;
+}
+
 export interface VerifyReport {
   chains: number;
   rows: number;
   /** The first problem of each broken chain. */
   problems: ChainProblem[];
+  /** The head of each chain that verified. */
+  heads: ChainHeadMark[];
+}
+
+/** `<chain>:<seq>:<hash>`, the form `haven audit verify` prints and `--expect` takes. */
+export function formatHead(head: ChainHeadMark): string {
+  return `${head.chainId}:${head.seq}:${head.hash}`;
+}
+
+export function parseHead(text: string): ChainHeadMark | null {
+  const match = /^(.+):(\d+):([0-9a-f]{64})$/.exec(text.trim());
+  if (!match) return null;
+  return { chainId: match[1]!, seq: Number(match[2]), hash: match[3]! };
 }
 
 const PAGE = 5000;
@@ -25,17 +45,64 @@ const PAGE = 5000;
  * Recomputes every chain from its first row: a row whose hash no longer matches its content
  * was edited; a row whose predecessor is missing marks a deletion; a row whose predecessor
  * stands elsewhere in the chain was reordered; a head ahead of the last row means rows were
- * cut from the end.
+ * cut from the end. Cutting the end and rewriting the head row to match cannot be seen from
+ * inside the database: `expected` heads, kept elsewhere from an earlier run, catch it (each
+ * chain must still hold that row, with that hash).
  */
-export async function verifyAuditChains(db: Kysely<DB>): Promise<VerifyReport> {
+export async function verifyAuditChains(
+  db: Kysely<DB>,
+  expected: readonly ChainHeadMark[] = [],
+): Promise<VerifyReport> {
   const heads = await db.selectFrom('audit_chains').selectAll().orderBy('chain_id').execute();
-  const report: VerifyReport = { chains: heads.length, rows: 0, problems: [] };
+  const report: VerifyReport = { chains: heads.length, rows: 0, problems: [], heads: [] };
 
   for (const head of heads) {
     const problem = await verifyChain(db, head.chain_id, head.last_seq, head.last_hash, report);
     if (problem) report.problems.push(problem);
   }
+  for (const mark of expected) {
+    if (report.problems.some((p) => p.chainId === mark.chainId)) continue;
+    const problem = await checkExpectedHead(db, mark, report);
+    if (problem) report.problems.push(problem);
+  }
+  report.heads = report.heads.filter((h) => !report.problems.some((p) => p.chainId === h.chainId));
   return report;
+}
+
+async function checkExpectedHead(
+  db: Kysely<DB>,
+  mark: ChainHeadMark,
+  report: VerifyReport,
+): Promise<ChainProblem | null> {
+  const at = { chainId: mark.chainId, seq: mark.seq, eventId: null };
+  const head = report.heads.find((h) => h.chainId === mark.chainId);
+  if (!head) {
+    return {
+      ...at,
+      kind: 'deleted',
+      message: `the chain is missing: a head at row ${mark.seq} was expected`,
+    };
+  }
+  if (head.seq < mark.seq) {
+    return {
+      ...at,
+      kind: 'deleted',
+      message: `the chain ends at row ${head.seq}, shorter than the expected head at row ${mark.seq}: rows were cut from its end`,
+    };
+  }
+  const row = await db
+    .selectFrom('audit_events')
+    .select(['id', 'hash'])
+    .where('chain_id', '=', mark.chainId)
+    .where('seq', '=', mark.seq)
+    .executeTakeFirst();
+  if (row?.hash === mark.hash) return null;
+  return {
+    ...at,
+    eventId: row?.id ?? null,
+    kind: 'edited',
+    message: `row ${mark.seq} no longer has the expected hash: the chain was cut and written again from there or earlier`,
+  };
 }
 
 async function verifyChain(
@@ -111,5 +178,6 @@ async function verifyChain(
       message: `rows ${expectedSeq} to ${headSeq} at the end of the chain were deleted`,
     };
   }
+  report.heads.push({ chainId, seq: expectedSeq - 1, hash: prevHash });
   return null;
 }

@@ -8,7 +8,7 @@ import { nowIso } from '../../lib/time.ts';
 import { type ChangeOrigin, runChange } from '../audit/change.ts';
 import { deriveKey, loadSecretKey } from '../documents/keys.ts';
 import { normaliseEmail } from '../users/repository.ts';
-import { recordAttempt, refuseIfThrottled } from './attempts.ts';
+import { claimAttempt, settleAttempt } from './attempts.ts';
 import { openSecret, sealSecret } from './secret-seal.ts';
 import type { ActiveSession } from './sessions.ts';
 import {
@@ -262,7 +262,7 @@ export class TwoFactorService {
 
   /** Marks this session as having passed TOTP now. Wrong or reused codes count as failures. */
   async stepUp(session: ActiveSession, code: string, origin: ChangeOrigin) {
-    const enrolment = await this.#checkedEnrolment(session, origin);
+    const { enrolment, attempt } = await this.#checkedEnrolment(session, origin);
     const factor = await this.identify(enrolment, code);
     const mfaAt =
       factor &&
@@ -277,13 +277,14 @@ export class TwoFactorService {
         });
         return change.now;
       }));
-    if (!mfaAt) return this.#refuseCode(session, origin);
+    if (!mfaAt) return this.#refuseCode(attempt);
+    await settleAttempt(this.database.db, attempt, 'code_ok');
     return { mfaAt };
   }
 
   /** Turns TOTP off with a current code or a recovery code; the recovery codes go with it. */
   async disable(session: ActiveSession, code: string, origin: ChangeOrigin): Promise<void> {
-    const enrolment = await this.#checkedEnrolment(session, origin);
+    const { enrolment, attempt } = await this.#checkedEnrolment(session, origin);
     const factor = await this.identify(enrolment, code);
     const done =
       factor &&
@@ -302,30 +303,25 @@ export class TwoFactorService {
         });
         return true;
       }));
-    if (!done) await this.#refuseCode(session, origin);
+    if (!done) await this.#refuseCode(attempt);
+    await settleAttempt(this.database.db, attempt, 'code_ok');
   }
 
-  /** The caller's active enrolment, after the per-account throttle that guards sign-in. */
+  /** The caller's active enrolment, and the code check claimed against the sign-in throttle. */
   async #checkedEnrolment(session: ActiveSession, origin: ChangeOrigin) {
-    await refuseIfThrottled(this.database.db, this.config.login, {
+    const enrolment = await this.activeEnrolment(session.userId);
+    if (!enrolment) throw totpNotEnabled();
+    const attempt = await claimAttempt(this.database, this.config.login, {
       email: normaliseEmail(session.userEmail),
       now: nowIso(),
       ip: origin.ip ?? null,
       organisationId: session.organisationId,
     });
-    const enrolment = await this.activeEnrolment(session.userId);
-    if (!enrolment) throw totpNotEnabled();
-    return enrolment;
+    return { enrolment, attempt };
   }
 
-  async #refuseCode(session: ActiveSession, origin: ChangeOrigin): Promise<never> {
-    await recordAttempt(
-      this.database.db,
-      normaliseEmail(session.userEmail),
-      'invalid_code',
-      nowIso(),
-      origin.ip ?? null,
-    );
+  async #refuseCode(attempt: string): Promise<never> {
+    await settleAttempt(this.database.db, attempt, 'invalid_code');
     throw invalidCode(401);
   }
 }
