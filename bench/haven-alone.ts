@@ -31,7 +31,7 @@ const database = openDatabase(
 const db = database.db;
 const t = { organisationId: task.organisationId };
 const students = new StudentService(database);
-const access = new AccessService(database);
+const access = new AccessService(database, { mfaWindowMs: 15 * 60_000 });
 const auditor = await loadPrincipal(db, task.organisationId, task.auditorId);
 for (const p of task.personas) {
   const principal = await loadPrincipal(db, task.organisationId, p.userId);

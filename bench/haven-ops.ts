@@ -24,7 +24,7 @@ export class HavenOperations {
     readonly loaded: Loaded,
   ) {
     this.students = new StudentService(database);
-    this.access = new AccessService(database);
+    this.access = new AccessService(database, { mfaWindowMs: 15 * 60_000 });
     this.userGroups = new UserGroupService(database);
   }
 

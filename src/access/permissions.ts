@@ -32,6 +32,11 @@ export const permissions = {
   'blocks.manage': { minimumRole: 'deputy_dsl', about: 'Block a child from a member of staff' },
   'incidents.delete': { minimumRole: 'deputy_dsl', about: 'Soft-delete incidents' },
   'incidents.exclusions.manage': { minimumRole: 'deputy_dsl', about: 'Manage exclusion lists' },
+  'incidents.reclassify': {
+    minimumRole: 'deputy_dsl',
+    about:
+      'Lower a record’s sensitivity, remove a child, move it to another school or close a sensitive record',
+  },
   'incidents.assign': {
     minimumRole: 'deputy_dsl',
     about: 'Assign incidents to staff or groups (widens who sees them)',

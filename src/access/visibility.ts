@@ -421,3 +421,24 @@ export async function planWhoCanSee(
   if (Math.min(reachers, holders) <= few) shape = holders <= reachers ? 'holders' : 'reachers';
   return { shape, holders, reachers };
 }
+
+/** Of the given students, those the viewer can see: everyone else is redacted wherever they are named. */
+export async function visibleAmong(
+  db: Kysely<DB>,
+  t: AccessTime,
+  viewer: Viewer,
+  studentIds: readonly string[],
+): Promise<Set<string>> {
+  const visible = new Set<string>();
+  const unique = [...new Set(studentIds)];
+  for (let i = 0; i < unique.length; i += 500) {
+    const rows = await db
+      .selectFrom('students as s')
+      .select('s.id')
+      .where('s.id', 'in', unique.slice(i, i + 500))
+      .where((eb) => studentVisibleTo(db, eb, t, viewer))
+      .execute();
+    for (const row of rows) visible.add(row.id);
+  }
+  return visible;
+}

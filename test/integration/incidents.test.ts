@@ -2,111 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   addMembers,
   blockStudent,
-  createStudent,
-  createStudentGroup,
   createUser,
   createUserGroup,
   grantRole,
   linkGroup,
   schoolDefaults,
-  setupOrganisation,
 } from '../support/factories.ts';
 import { type TestHaven, useHaven } from '../support/haven.ts';
+import { logConcern, school } from '../support/school.ts';
 import { enrolTotp, stepUp, useHavenWithTotpClock } from '../support/two-factor.ts';
-
-/**
- * A school with a Year 9 team (Viewers linked to Year 9), a DSL in the Safeguarding Team
- * (child_protection clearance), and a Viewer with no children at all.
- */
-async function school(h: TestHaven, options: { stepUp?: boolean } = {}) {
-  const org = await setupOrganisation(h);
-  const t = org.ownerToken;
-  const atSchool = { type: 'school' as const, id: org.schoolId };
-  if (!options.stepUp) {
-    const off = await h.patch(`/api/v1/schools/${org.schoolId}/settings`, t, {
-      requireMfaForSensitive: false,
-    });
-    expect(off.status).toBe(200);
-  }
-  const a = await createStudent(h, t, {
-    schoolId: org.schoolId,
-    yearGroup: 9,
-    familyName: 'Adams',
-  });
-  const b = await createStudent(h, t, {
-    schoolId: org.schoolId,
-    yearGroup: 9,
-    familyName: 'Baker',
-  });
-  const c = await createStudent(h, t, {
-    schoolId: org.schoolId,
-    yearGroup: 10,
-    familyName: 'Clark',
-  });
-  const year9 = await createStudentGroup(h, t, {
-    name: 'Year 9',
-    schoolId: org.schoolId,
-    kind: 'rule',
-    rule: { field: 'yearGroup', op: 'eq', value: 9 },
-  });
-  const team = await createUserGroup(h, t, 'Year 9 team');
-  await linkGroup(h, t, team, { studentGroupId: year9 });
-  const viewer = await createUser(h, t, { name: 'Vera Viewer', role: 'viewer', scope: atSchool });
-  const colleague = await createUser(h, t, {
-    name: 'Colin Colleague',
-    role: 'viewer',
-    scope: atSchool,
-  });
-  const outsider = await createUser(h, t, {
-    name: 'Olga Outsider',
-    role: 'viewer',
-    scope: atSchool,
-  });
-  await addMembers(h, t, team, [viewer.id, colleague.id]);
-  const dsl = await createUser(h, t, { name: 'Dina DSL', role: 'dsl', scope: atSchool });
-  const { safeguardingTeamId } = await schoolDefaults(h, t, org.schoolId);
-  await addMembers(h, t, safeguardingTeamId, [dsl.id]);
-  const categories = (await h.get('/api/v1/categories', t, { schoolId: org.schoolId })).body.items;
-  const category = (sensitivity: string) =>
-    categories.find((x: any) => x.sensitivity === sensitivity).id as string;
-  return {
-    org,
-    t,
-    atSchool,
-    students: { a, b, c },
-    team,
-    safeguardingTeamId,
-    users: { viewer, colleague, outsider, dsl },
-    category,
-  };
-}
-
-type School = Awaited<ReturnType<typeof school>>;
-
-async function logConcern(
-  h: TestHaven,
-  s: School,
-  token: string,
-  extra: {
-    studentIds?: string[];
-    sensitivity?: string;
-    description?: string;
-    subjectUserId?: string;
-  } = {},
-) {
-  const reply = await h.post('/api/v1/incidents', token, {
-    schoolId: s.org.schoolId,
-    studentIds: extra.studentIds ?? [s.students.a],
-    categoryId: s.category(extra.sensitivity ?? 'standard'),
-    occurredAt: '2026-11-20T10:15:00Z',
-    location: 'Playground',
-    description: extra.description ?? 'Upset at break; said an older pupil took lunch money.',
-    ...(extra.subjectUserId ? { subjectUserId: extra.subjectUserId } : {}),
-  });
-  if (reply.status !== 201)
-    throw new Error(`incident create failed: ${JSON.stringify(reply.body)}`);
-  return reply.body.id as string;
-}
 
 /** What one user sees of an incident everywhere it can appear: read, list, count, search, chronology. */
 async function sightings(h: TestHaven, token: string, incidentId: string, studentId: string) {
@@ -218,7 +122,7 @@ describe('incidents: who sees a concern (spec section 4)', () => {
       { redacted: true },
     ]);
 
-    const pastoral = await createUserGroup(h, s.t, 'Pastoral leads');
+    const pastoral = await createUserGroup(h, s.t, 'Pastoral leads', { homeScope: s.atSchool });
     const lead = await createUser(h, s.t, { role: 'viewer', scope: s.atSchool });
     await addMembers(h, s.t, pastoral, [lead.id]);
     expect((await h.get(`/api/v1/incidents/${id}`, lead.token)).status).toBe(404);
@@ -347,7 +251,10 @@ describe('incidents: the two-factor step-up', () => {
     expect((await h.get(`/api/v1/incidents/${cp}`, dsl)).status).toBe(403);
     await stepUp(h, dsl, secret, clock);
     expect((await h.get(`/api/v1/incidents/${cp}`, dsl)).status).toBe(200);
-    // The refused read is in the access log.
+    // The refused read is in the access log, which shows rows about a child-protection record
+    // only to a reader who could read the record now: cleared, and stepped up.
+    expect((await h.get('/api/v1/access-log', s.t, { recordId: cp })).body.items).toEqual([]);
+    await enrolTotp(h, s.t, clock);
     const log = await h.get('/api/v1/access-log', s.t, { recordId: cp });
     expect(log.body.items.map((e: any) => e.after.outcome)).toContain('mfa_required');
   });

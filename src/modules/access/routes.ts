@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { clearances } from '../../access/clearances.ts';
 import { pageQuery } from '../../lib/pagination.ts';
-import { id, idParams, isoTime } from '../../lib/schemas.ts';
+import { id, idParams, isoTime, roleName, scope } from '../../lib/schemas.ts';
 import { authOf, type HavenApp } from '../../server/http.ts';
+import { callerOf } from '../incidents/routes.ts';
+import { updateIncidentBody } from '../incidents/schema.ts';
 import { batchOperation } from '../user-groups/routes.ts';
 import { heldGrantSchema } from '../users/routes.ts';
-import type { AccessService, WideningChange } from './service.ts';
+import type { AccessService } from './service.ts';
+import type { WideningChange, WideningPreviewService } from './widening.ts';
 
 const pathKind = z.enum(['group_to_student_group', 'group_to_student', 'user_to_student']);
 const studentGroupRef = z
@@ -69,30 +72,96 @@ const wideningChange = z.discriminatedUnion('kind', [
       operations: z.array(batchOperation).min(1).max(100),
     })
     .strict(),
+  z
+    .object({ kind: z.literal('incident_update'), incidentId: id, patch: updateIncidentBody })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('role_grant'),
+      subject: z.object({ type: z.enum(['user', 'user_group']), id }),
+      role: roleName,
+      scope,
+      reason: z.string().max(500).optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('block_removal'), blockId: id }).strict(),
+  z.object({ kind: z.literal('direct_link'), userId: id, studentId: id }).strict(),
 ]);
 const asOf = isoTime.optional().describe('Answer as of this time (ISO 8601); omitted: now');
 
-export function accessRoutes(app: HavenApp, access: AccessService) {
+export function accessRoutes(
+  app: HavenApp,
+  access: AccessService,
+  widening: WideningPreviewService,
+) {
   app.get('/api/v1/access/explain', {
     config: { access: { permission: 'students.view' } },
     schema: {
       tags: ['access'],
-      summary: 'Why a user can or cannot see a student, with every path and denial',
+      summary:
+        'Why a user can or cannot see a student, or read an incident, with every path and denial',
       description:
-        "Anyone may explain their own access; explaining someone else's takes `reports.access_audit` (Admin). The caller must be able to see the student.",
-      querystring: z.object({ userId: id, studentId: id, asOf }),
-      response: {
-        200: z.object({
-          allowed: z.boolean(),
-          asOf: z.string().nullable(),
-          user: z.object({ id, name: z.string() }),
-          student: z.object({ id, name: z.string() }),
-          paths: z.array(pathSchema),
-          denials: z.array(denialSchema),
+        "Give `studentId` (with `asOf` if wanted) or `incidentId`. Anyone may explain their own access; explaining someone else's takes `reports.access_audit` (Admin). The caller must be able to see the student, or read the incident; children the caller cannot see are redacted. An incident's explanation comes from the incident policy itself (ways in: reporter, assignee, assigned group, a child seen with the clearance the category needs; denials: exclusion, being an allegation's subject, blocks, missing clearance); a two-factor step-up belongs to a session and is not part of it.",
+      querystring: z
+        .object({ userId: id, studentId: id.optional(), incidentId: id.optional(), asOf })
+        .refine((q) => (q.studentId === undefined) !== (q.incidentId === undefined), {
+          message: 'give either studentId or incidentId',
+          path: ['studentId'],
+        })
+        .refine((q) => q.incidentId === undefined || q.asOf === undefined, {
+          message: 'asOf applies to children only',
+          path: ['asOf'],
         }),
+      response: {
+        200: z.union([
+          z.object({
+            allowed: z.boolean(),
+            asOf: z.string().nullable(),
+            user: z.object({ id, name: z.string() }),
+            student: z.object({ id, name: z.string() }),
+            paths: z.array(pathSchema),
+            denials: z.array(denialSchema),
+          }),
+          z.object({
+            allowed: z.boolean(),
+            asOf: z.null(),
+            user: z.object({ id, name: z.string() }),
+            incident: z.object({
+              id,
+              sensitivity: z.enum(['standard', 'child_protection', 'allegation']),
+            }),
+            paths: z.array(
+              z.object({
+                kind: z.enum(['reporter', 'assignee', 'assigned_group', 'student']),
+                summary: z.string(),
+                userGroup: z.object({ id, name: z.string() }).nullable(),
+                student: z.object({ id, name: z.string() }).nullable(),
+                via: z.array(pathSchema),
+              }),
+            ),
+            denials: z.array(
+              z.object({
+                kind: z.enum([
+                  'user_inactive',
+                  'no_role',
+                  'excluded',
+                  'allegation_subject',
+                  'blocked',
+                  'no_clearance',
+                ]),
+                summary: z.string(),
+              }),
+            ),
+          }),
+        ]),
       },
     },
-    handler: (request) => access.explain(authOf(request).principal, request.query),
+    handler: (request) => {
+      const { userId, studentId, incidentId, asOf: at } = request.query;
+      if (incidentId !== undefined)
+        return access.explainIncident(callerOf(request), { userId, incidentId });
+      return access.explain(authOf(request).principal, { userId, studentId: studentId!, asOf: at });
+    },
   });
 
   app.get('/api/v1/students/:id/access', {
@@ -137,15 +206,22 @@ export function accessRoutes(app: HavenApp, access: AccessService) {
           clearances: z.array(
             z.object({
               clearance: z.enum(clearances),
+              // Null: a group the caller may not see (homed where they administer nothing).
               source: z.object({
                 type: z.literal('user_group'),
-                userGroupId: id,
-                userGroupName: z.string(),
+                userGroupId: id.nullable(),
+                userGroupName: z.string().nullable(),
               }),
               since: z.string(),
             }),
           ),
-          memberships: z.array(z.object({ userGroupId: id, name: z.string(), since: z.string() })),
+          memberships: z.array(
+            z.object({
+              userGroupId: id.nullable(),
+              name: z.string().nullable(),
+              since: z.string(),
+            }),
+          ),
           paths: z.array(
             z.object({
               kind: pathKind,
@@ -184,7 +260,7 @@ export function accessRoutes(app: HavenApp, access: AccessService) {
       summary:
         'How many more people would see child-protection or allegation records after a change',
       description:
-        "Asks before assigning an incident, linking a user group to children, adding members, or saving a whole user-group batch (`user_group_batch`: the operations of `POST /user-groups/:id/batch`, tried together, so a link and a clearance added at once are counted together). Nothing is changed. Counts only records the caller can see; the caller needs the permission the change itself takes (`incidents.assign` at the incident's school; `user_groups.manage`, or owning the group for new members).",
+        'Runs the change itself (an assignment, an edit of a concern such as lowering its sensitivity, removing a child or moving it, a link, new members, a whole user-group batch, a role grant, lifting a block, a direct link) inside a transaction that is always rolled back, and counts with the record policy who would newly read child-protection or allegation records. Nothing is changed. Counts only records the caller can read; a change the caller may not make answers the error the change itself would.',
       body: wideningChange,
       response: {
         200: z.object({
@@ -195,7 +271,6 @@ export function accessRoutes(app: HavenApp, access: AccessService) {
         }),
       },
     },
-    handler: (request) =>
-      access.wideningPreview(authOf(request).principal, request.body as WideningChange),
+    handler: (request) => widening.preview(callerOf(request), request.body as WideningChange),
   });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idParams, isoTime } from '../../lib/schemas.ts';
+import { noContent } from '../../server/contracts.ts';
 import { type HavenApp, originOf } from '../../server/http.ts';
 import { callerOf } from '../incidents/routes.ts';
 import { actionBody, actionPatch, actionSchema } from '../incidents/schema.ts';
@@ -68,6 +69,7 @@ export function actionRoutes(app: HavenApp, actions: ActionService) {
       tags: ['actions'],
       summary: 'Delete an action (Deputy DSL; kept, marked deleted)',
       params: idParams,
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       await actions.remove(callerOf(request), request.params.id, originOf(request));
@@ -113,6 +115,7 @@ export function actionRoutes(app: HavenApp, actions: ActionService) {
         tags: ['alerts'],
         summary: state === 'read' ? 'Mark one of my alerts read' : 'Dismiss one of my alerts',
         params: idParams,
+        response: { 204: noContent },
       },
       handler: async (request, reply) => {
         await actions.setAlertState(callerOf(request), request.params.id, state, originOf(request));

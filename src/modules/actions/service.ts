@@ -1,6 +1,17 @@
 import { type Kysely, sql } from 'kysely';
+import {
+  actionAbilities,
+  actionAssignee,
+  actionReadable,
+  assignedToReader,
+  namesUser,
+} from '../../access/actions.ts';
+import { alertReadable } from '../../access/alerts.ts';
 import { requirePermission, requireSomewhere } from '../../access/decide.ts';
-import { incidentVisibleTo } from '../../access/records.ts';
+import { incidentReadable } from '../../access/incidents.ts';
+import type { Principal } from '../../access/principal.ts';
+import { asCaller } from '../../access/readers.ts';
+import { visibleUserGroupIds } from '../../access/user-groups.ts';
 import type { Database } from '../../db/database.ts';
 import type { ActionsTable, AssigneeType, DB } from '../../db/tables.ts';
 import { HavenError, notFound } from '../../lib/errors.ts';
@@ -19,9 +30,17 @@ export interface ActionView {
   completedAt: string | null;
   completedBy: string | null;
   createdAt: string;
+  /** What the caller may do with it (`actionAbilities`); the server still decides each request. */
+  abilities: { complete: boolean; update: boolean; delete: boolean };
 }
 
-function present(row: ActionsTable, now: string): ActionView {
+/** An action as it leaves the server, with the caller's abilities from the action policy. */
+function present(
+  row: ActionsTable,
+  now: string,
+  principal: Principal,
+  context: { school_id: string; mine: boolean },
+): ActionView {
   return {
     id: row.id,
     incidentId: row.incident_id,
@@ -32,8 +51,11 @@ function present(row: ActionsTable, now: string): ActionView {
     completedAt: row.completed_at,
     completedBy: row.completed_by,
     createdAt: row.created_at,
+    abilities: actionAbilities(principal, context, context.mine),
   };
 }
+
+const truthy = (v: unknown) => v === true || v === 1 || v === '1';
 
 /** Actions on incidents, and the caller's alerts (spec section 2 rows for actions and alerts). */
 export class ActionService {
@@ -46,49 +68,52 @@ export class ActionService {
     return this.database.db;
   }
 
-  /** Actions live and die with their incident's visibility: an action on a hidden incident is 404. */
+  /** An action the caller reads (404 otherwise), with whether it is theirs to complete. */
   async #visibleAction(db: Kysely<DB>, caller: Caller, actionId: string) {
-    const viewer = await this.incidents.viewer(caller, 'actual', db);
+    const t = { organisationId: caller.principal.organisationId };
+    const who = asCaller(await this.incidents.reader(caller, 'actual', db));
     const row = await db
       .selectFrom('actions as a')
       .innerJoin('incidents as i', 'i.id', 'a.incident_id')
       .selectAll('a')
       .select('i.school_id')
+      .select((eb) => sql<boolean>`${assignedToReader(db, eb, t, who)}`.as('mine'))
       .where('a.id', '=', actionId)
-      .where('a.deleted_at', 'is', null)
-      .where((eb) =>
-        incidentVisibleTo(db, eb, { organisationId: caller.principal.organisationId }, viewer),
-      )
+      .where((eb) => actionReadable(db, eb, t, who))
       .executeTakeFirst();
     if (!row) throw notFound('Action');
-    return row;
+    const { school_id, mine, ...action } = row;
+    return { action: action as ActionsTable, context: { school_id, mine: truthy(mine) } };
   }
 
   async #visibleIncident(db: Kysely<DB>, caller: Caller, incidentId: string) {
-    const viewer = await this.incidents.viewer(caller, 'actual', db);
+    const t = { organisationId: caller.principal.organisationId };
+    const who = asCaller(await this.incidents.reader(caller, 'actual', db));
     const row = await db
       .selectFrom('incidents as i')
       .select(['i.id', 'i.school_id'])
       .where('i.id', '=', incidentId)
-      .where((eb) =>
-        incidentVisibleTo(db, eb, { organisationId: caller.principal.organisationId }, viewer),
-      )
+      .where((eb) => incidentReadable(db, eb, t, who))
       .executeTakeFirst();
     if (!row) throw notFound('Incident');
     return row;
   }
 
+  /** A person of the organisation, or a group the caller may see (404 otherwise). */
   async #checkAssignee(
     change: Change,
-    organisationId: string,
+    principal: Principal,
     a: { type: AssigneeType; id: string },
   ) {
-    const found = await change.db
-      .selectFrom(a.type === 'user' ? 'users' : 'user_groups')
-      .select('id')
-      .where('id', '=', a.id)
-      .where('organisation_id', '=', organisationId)
-      .executeTakeFirst();
+    const found =
+      a.type === 'user'
+        ? await change.db
+            .selectFrom('users')
+            .select('id')
+            .where('id', '=', a.id)
+            .where('organisation_id', '=', principal.organisationId)
+            .executeTakeFirst()
+        : (await visibleUserGroupIds(change.db, principal, [a.id])).has(a.id);
     if (!found)
       throw new HavenError(404, 'not_found', 'Not found', 'Assignee not found', {
         field: 'assignee.id',
@@ -96,19 +121,26 @@ export class ActionService {
   }
 
   async list(caller: Caller, incidentId: string) {
-    await this.#visibleIncident(this.#db, caller, incidentId);
-    const rows = await this.#db
-      .selectFrom('actions')
-      .selectAll()
-      .where('incident_id', '=', incidentId)
-      .where('deleted_at', 'is', null)
-      .orderBy('created_at')
+    const incident = await this.#visibleIncident(this.#db, caller, incidentId);
+    const db = this.#db;
+    const t = { organisationId: caller.principal.organisationId };
+    const who = asCaller(await this.incidents.reader(caller));
+    const rows = await db
+      .selectFrom('actions as a')
+      .selectAll('a')
+      .select((eb) => sql<boolean>`${assignedToReader(db, eb, t, who)}`.as('mine'))
+      .where('a.incident_id', '=', incidentId)
+      .where('a.deleted_at', 'is', null)
+      .orderBy('a.created_at')
       .execute();
     const now = new Date().toISOString();
     const names = await this.#assigneeNames(caller.principal.organisationId, rows);
     return {
-      items: rows.map((r) => {
-        const view = present(r, now);
+      items: rows.map(({ mine, ...r }) => {
+        const view = present(r, now, caller.principal, {
+          school_id: incident.school_id,
+          mine: truthy(mine),
+        });
         const name = names.get(`${r.assignee_type}:${r.assignee_id}`);
         return name === undefined ? view : { ...view, assignee: { ...view.assignee, name } };
       }),
@@ -155,7 +187,7 @@ export class ActionService {
         type: 'school',
         id: incident.school_id,
       });
-      await this.#checkAssignee(change, caller.principal.organisationId, input.assignee);
+      await this.#checkAssignee(change, caller.principal, input.assignee);
       const row: ActionsTable = {
         id: newId(),
         organisation_id: caller.principal.organisationId,
@@ -185,7 +217,10 @@ export class ActionService {
           created_at: change.now,
         })
         .execute();
-      const view = present(row, change.now);
+      const view = present(row, change.now, caller.principal, {
+        school_id: incident.school_id,
+        mine: row.assignee_type === 'user' && row.assignee_id === caller.principal.userId,
+      });
       change.record({
         action: 'action.create',
         targetType: 'action',
@@ -207,10 +242,12 @@ export class ActionService {
     origin: ChangeOrigin,
   ): Promise<ActionView> {
     return runChange(this.database, origin, async (change) => {
-      const { school_id, ...before } = await this.#visibleAction(change.db, caller, actionId);
-      requirePermission(caller.principal, 'actions.update', { type: 'school', id: school_id });
-      if (patch.assignee)
-        await this.#checkAssignee(change, caller.principal.organisationId, patch.assignee);
+      const { action: before, context } = await this.#visibleAction(change.db, caller, actionId);
+      requirePermission(caller.principal, 'actions.update', {
+        type: 'school',
+        id: context.school_id,
+      });
+      if (patch.assignee) await this.#checkAssignee(change, caller.principal, patch.assignee);
       const after: ActionsTable = {
         ...before,
         ...(patch.title !== undefined ? { title: patch.title } : {}),
@@ -233,12 +270,12 @@ export class ActionService {
         })
         .where('id', '=', actionId)
         .execute();
-      const view = present(after, change.now);
+      const view = present(after, change.now, caller.principal, context);
       change.record({
         action: 'action.update',
         targetType: 'action',
         targetId: actionId,
-        before: present(before, change.now),
+        before: present(before, change.now, caller.principal, context),
         after: view,
       });
       return view;
@@ -247,8 +284,11 @@ export class ActionService {
 
   async remove(caller: Caller, actionId: string, origin: ChangeOrigin): Promise<void> {
     await runChange(this.database, origin, async (change) => {
-      const row = await this.#visibleAction(change.db, caller, actionId);
-      requirePermission(caller.principal, 'actions.delete', { type: 'school', id: row.school_id });
+      const { context } = await this.#visibleAction(change.db, caller, actionId);
+      requirePermission(caller.principal, 'actions.delete', {
+        type: 'school',
+        id: context.school_id,
+      });
       await change.db
         .updateTable('actions')
         .set({ deleted_at: change.now })
@@ -261,34 +301,27 @@ export class ActionService {
   /** Completed by its assignee, or by a member of the group it is assigned to (Viewer and above). */
   async complete(caller: Caller, actionId: string, origin: ChangeOrigin): Promise<ActionView> {
     return runChange(this.database, origin, async (change) => {
-      const { school_id, ...row } = await this.#visibleAction(change.db, caller, actionId);
-      requirePermission(caller.principal, 'actions.complete', { type: 'school', id: school_id });
-      const user = caller.principal.userId;
-      const mine =
-        row.assignee_type === 'user'
-          ? row.assignee_id === user
-          : (await change.db
-              .selectFrom('user_group_members')
-              .select('user_id')
-              .where('user_group_id', '=', row.assignee_id)
-              .where('user_id', '=', user)
-              .where('valid_to', 'is', null)
-              .executeTakeFirst()) !== undefined;
-      if (!mine)
+      const { action: row, context } = await this.#visibleAction(change.db, caller, actionId);
+      requirePermission(caller.principal, 'actions.complete', {
+        type: 'school',
+        id: context.school_id,
+      });
+      if (!context.mine)
         throw new HavenError(
           403,
           'not_assignee',
           'Forbidden',
           'Only the assignee, or a member of the assigned group, completes an action',
         );
-      if (row.completed_at !== null) return present(row, change.now);
+      if (row.completed_at !== null) return present(row, change.now, caller.principal, context);
+      const user = caller.principal.userId;
       const done = { ...row, completed_at: change.now, completed_by: user, updated_at: change.now };
       await change.db
         .updateTable('actions')
         .set({ completed_at: done.completed_at, completed_by: user, updated_at: change.now })
         .where('id', '=', actionId)
         .execute();
-      const view = present(done, change.now);
+      const view = present(done, change.now, caller.principal, context);
       change.record({
         action: 'action.complete',
         targetType: 'action',
@@ -303,25 +336,28 @@ export class ActionService {
   async mine(caller: Caller) {
     requireSomewhere(caller.principal, 'actions.complete');
     const db = this.#db;
-    const viewer = await this.incidents.viewer(caller);
+    const t = { organisationId: caller.principal.organisationId };
+    const who = asCaller(await this.incidents.reader(caller));
     const now = new Date().toISOString();
     const rows = await db
       .selectFrom('actions as a')
       .innerJoin('incidents as i', 'i.id', 'a.incident_id')
       .selectAll('a')
-      .where('a.deleted_at', 'is', null)
+      .select('i.school_id')
       .where('a.completed_at', 'is', null)
-      .where((eb) => namesUser(db, eb, assignee, caller.principal.userId))
-      .where((eb) =>
-        incidentVisibleTo(db, eb, { organisationId: caller.principal.organisationId }, viewer),
-      )
+      .where((eb) => assignedToReader(db, eb, t, who))
+      .where((eb) => actionReadable(db, eb, t, who))
       .orderBy(sql`case when a.due_at is not null and a.due_at < ${now} then 0 else 1 end`)
       .orderBy(sql`case when a.due_at is null then 1 else 0 end`)
       .orderBy('a.due_at')
       .orderBy('a.id')
       .limit(200)
       .execute();
-    return { items: rows.map((r) => present(r, now)) };
+    return {
+      items: rows.map(({ school_id, ...r }) =>
+        present(r, now, caller.principal, { school_id, mine: true }),
+      ),
+    };
   }
 
   /**
@@ -341,7 +377,7 @@ export class ActionService {
         .where('a.deleted_at', 'is', null)
         .where('a.completed_at', 'is', null)
         .where('a.due_at', '<=', change.now)
-        .where((eb) => namesUser(change.db, eb, assignee, user))
+        .where((eb) => namesUser(change.db, eb, { organisationId: org }, actionAssignee, user))
         .where((eb) =>
           eb.not(
             eb.exists(
@@ -371,7 +407,7 @@ export class ActionService {
           )
           .execute();
     });
-    const viewer = await this.incidents.viewer(caller);
+    const who = asCaller(await this.incidents.reader(caller));
     const rows = await db
       .selectFrom('alerts as al')
       .innerJoin('incidents as i', 'i.id', 'al.incident_id')
@@ -388,10 +424,8 @@ export class ActionService {
         'a.title',
         'st.read_at',
       ])
-      .where('al.organisation_id', '=', org)
-      .where((eb) => namesUser(db, eb, recipient, user))
-      .where((eb) => eb.or([eb('st.dismissed_at', 'is', null)]))
-      .where((eb) => incidentVisibleTo(db, eb, { organisationId: org }, viewer))
+      .where('st.dismissed_at', 'is', null)
+      .where((eb) => alertReadable(db, eb, { organisationId: org }, who))
       .orderBy('al.created_at', 'desc')
       .orderBy('al.id', 'desc')
       .limit(200)
@@ -419,12 +453,16 @@ export class ActionService {
     requireSomewhere(caller.principal, 'alerts.manage');
     const user = caller.principal.userId;
     await runChange(this.database, origin, async (change) => {
+      const who = asCaller(await this.incidents.reader(caller, 'actual', change.db));
       const alert = await change.db
         .selectFrom('alerts as al')
+        .innerJoin('incidents as i', 'i.id', 'al.incident_id')
+        .leftJoin('actions as a', 'a.id', 'al.action_id')
         .select('al.id')
         .where('al.id', '=', alertId)
-        .where('al.organisation_id', '=', caller.principal.organisationId)
-        .where((eb) => namesUser(change.db, eb, recipient, user))
+        .where((eb) =>
+          alertReadable(change.db, eb, { organisationId: caller.principal.organisationId }, who),
+        )
         .executeTakeFirst();
       if (!alert) throw notFound('Alert');
       const existing = await change.db
@@ -455,33 +493,3 @@ export class ActionService {
     });
   }
 }
-
-/**
- * The row's user-or-group column pair names the user, or a group the user is in now: used for
- * an action's assignee (`a.assignee_*`) and an alert's recipient (`al.recipient_*`).
- */
-function namesUser(
-  db: Kysely<DB>,
-  // biome-ignore lint/suspicious/noExplicitAny: used in queries over actions and over alerts
-  eb: any,
-  columns: { type: string; id: string },
-  user: string,
-) {
-  return eb.or([
-    eb.and([eb(columns.type, '=', 'user'), eb(columns.id, '=', user)]),
-    eb.and([
-      eb(columns.type, '=', 'user_group'),
-      eb.exists(
-        db
-          .selectFrom('user_group_members as m')
-          .select('m.user_id')
-          .where('m.user_group_id', '=', sql.ref<string>(columns.id))
-          .where('m.user_id', '=', user)
-          .where('m.valid_to', 'is', null),
-      ),
-    ]),
-  ]);
-}
-
-const assignee = { type: 'a.assignee_type', id: 'a.assignee_id' };
-const recipient = { type: 'al.recipient_type', id: 'al.recipient_id' };

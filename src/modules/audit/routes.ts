@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id } from '../../lib/schemas.ts';
-import { authOf, type HavenApp } from '../../server/http.ts';
+import type { HavenApp } from '../../server/http.ts';
+import { callerOf } from '../incidents/routes.ts';
 import type { AuditService } from './service.ts';
 
-const auditEvent = z.object({
+/** One audit or access-log row as a reader may see it (hidden records' ids withheld). */
+export const auditEvent = z.object({
   id,
   seq: z.number(),
   chain: z.string(),
@@ -34,6 +36,6 @@ export function auditRoutes(app: HavenApp, audit: AuditService) {
         200: z.object({ items: z.array(auditEvent), nextCursor: z.string().nullable() }),
       },
     },
-    handler: (request) => audit.list(authOf(request).principal, request.query),
+    handler: (request) => audit.list(callerOf(request), request.query),
   });
 }

@@ -1,9 +1,7 @@
-import { sql } from 'kysely';
 import { z } from 'zod';
-import { requirePermission, viewerOf } from '../../access/decide.ts';
-import type { Principal } from '../../access/principal.ts';
-import { incidentVisibleTo } from '../../access/records.ts';
-import { heldBlocks, studentVisibleTo } from '../../access/visibility.ts';
+import { auditRowReadable, hiddenRecordIds, idsIn, withhold } from '../../access/audit.ts';
+import { requirePermission } from '../../access/decide.ts';
+import { type Caller, readerOf } from '../../access/readers.ts';
 import type { Database } from '../../db/database.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 
@@ -23,21 +21,31 @@ function parseJson(text: string | null): unknown {
 }
 
 export class AuditService {
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    private readonly options: { mfaWindowMs: number },
+  ) {}
 
-  /** Newest first. Admin or higher at organisation scope (`audit_log.view`). */
+  /**
+   * Newest first. Admin or higher at organisation scope (`audit_log.view`). Rows about records
+   * the caller may not read are left out, and ids of such records withheld from the rest
+   * (`src/access/audit.ts`).
+   */
   async list(
-    principal: Principal,
+    caller: Caller,
     query: AuditQuery,
     permission: 'audit_log.view' | 'reports.access_audit' = 'audit_log.view',
   ) {
+    const { principal } = caller;
     requirePermission(principal, permission, {
       type: 'organisation',
       id: principal.organisationId,
     });
+    const db = this.database.db;
+    const reader = await readerOf(db, caller, this.options.mfaWindowMs);
     const after = decodeCursor(query.cursor, auditCursor);
     const t = { organisationId: principal.organisationId };
-    let select = this.database.db
+    let select = db
       .selectFrom('audit_events as e')
       .leftJoin('users as u', 'u.id', 'e.actor_user_id')
       .select([
@@ -56,57 +64,7 @@ export class AuditService {
         'e.meta_json',
       ])
       .where('e.organisation_id', '=', principal.organisationId)
-      // Contents are filtered by what the reader may see: rows about a child they cannot see are left out.
-      .where((eb) =>
-        eb.or([
-          eb('e.target_type', 'is', null),
-          eb('e.target_type', 'not in', ['student', 'incident']),
-          eb('e.target_id', 'is', null),
-          // Rows about an incident follow the incident's visibility (section 4), step-up aside.
-          eb.and([
-            eb('e.target_type', '=', 'incident'),
-            eb.exists(
-              eb
-                .selectFrom('incidents as i')
-                .select('i.id')
-                .whereRef('i.id', '=', 'e.target_id')
-                .where((eb2) =>
-                  incidentVisibleTo(this.database.db, eb2, t, {
-                    ...viewerOf(principal),
-                    clearances: [...principal.clearances],
-                    sensitiveSchools: 'all',
-                  }),
-                ),
-            ),
-          ]),
-          eb.and([
-            eb('e.target_type', '=', 'student'),
-            eb.exists(
-              eb
-                .selectFrom('students as s')
-                .select('s.id')
-                .whereRef('s.id', '=', 'e.target_id')
-                .where((eb2) =>
-                  eb2.or([
-                    studentVisibleTo(this.database.db, eb2, t, viewerOf(principal)),
-                    // A deleted child's trail (who deleted it) stays readable, except to those blocked from the child.
-                    eb2.and([
-                      eb2('s.deleted_at', 'is not', null),
-                      eb2.not(
-                        eb2.exists(
-                          heldBlocks(this.database.db, t, {
-                            user: principal.userId,
-                            student: sql.ref<string>('s.id'),
-                          }).select('b.id'),
-                        ),
-                      ),
-                    ]),
-                  ]),
-                ),
-            ),
-          ]),
-        ]),
-      );
+      .where((eb) => auditRowReadable(db, eb, t, reader));
     if (query.category) select = select.where('e.category', '=', query.category);
     if (query.action) select = select.where('e.action', '=', query.action);
     if (query.actorId) select = select.where('e.actor_user_id', '=', query.actorId);
@@ -116,22 +74,31 @@ export class AuditService {
       .orderBy('e.id', 'desc')
       .limit(query.limit + 1)
       .execute();
+    const mentioned = new Set<string>();
+    for (const row of rows.slice(0, query.limit))
+      for (const text of [row.target_id, row.before_json, row.after_json, row.meta_json])
+        idsIn(text, mentioned);
+    const hidden = await hiddenRecordIds(db, t, reader, mentioned);
     return toPage(
       rows,
       query.limit,
-      (row) => ({
-        id: row.id,
-        seq: row.seq,
-        chain: row.chain_id,
-        at: row.at,
-        category: row.category,
-        action: row.action,
-        actor: row.actor_user_id ? { id: row.actor_user_id, name: row.actor_name ?? '' } : null,
-        target: row.target_type ? { type: row.target_type, id: row.target_id } : null,
-        before: parseJson(row.before_json),
-        after: parseJson(row.after_json),
-        meta: parseJson(row.meta_json),
-      }),
+      (row) =>
+        withhold(
+          {
+            id: row.id,
+            seq: row.seq,
+            chain: row.chain_id,
+            at: row.at,
+            category: row.category,
+            action: row.action,
+            actor: row.actor_user_id ? { id: row.actor_user_id, name: row.actor_name ?? '' } : null,
+            target: row.target_type ? { type: row.target_type, id: row.target_id } : null,
+            before: parseJson(row.before_json),
+            after: parseJson(row.after_json),
+            meta: parseJson(row.meta_json),
+          },
+          hidden,
+        ),
       (row) => [row.id],
     );
   }

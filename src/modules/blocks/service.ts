@@ -7,7 +7,7 @@ import type { BlocksTable } from '../../db/tables.ts';
 import { conflict, HavenError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
-import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
 import { findVisibleStudent } from '../students/repository.ts';
 import { findUser } from '../users/repository.ts';
 
@@ -91,36 +91,41 @@ export class BlockService {
     reason: string | undefined,
     origin: ChangeOrigin,
   ) {
-    await runChange(this.database, origin, async (change) => {
-      const organisationId = principal.organisationId;
-      const block = await change.db
-        .selectFrom('blocks')
-        .selectAll()
-        .where('organisation_id', '=', organisationId)
-        .where('id', '=', blockId)
-        .where('valid_to', 'is', null)
-        .executeTakeFirst();
-      if (!block) throw notFound('Block');
-      const student = await findVisibleStudent(
-        change.db,
-        { organisationId },
-        viewerOf(principal),
-        block.student_id,
-      );
-      if (!student) throw notFound('Block');
-      requirePermission(principal, 'blocks.manage', { type: 'school', id: student.school_id });
-      await change.db
-        .updateTable('blocks')
-        .set({ valid_to: change.now, removed_by: principal.userId, removal_reason: reason ?? null })
-        .where('id', '=', blockId)
-        .execute();
-      change.record({
-        action: 'block.remove',
-        targetType: 'student',
-        targetId: block.student_id,
-        before: { blockId, userId: block.user_id, reason: block.reason },
-        meta: reason ? { reason } : {},
-      });
+    await runChange(this.database, origin, (change) =>
+      this.removeIn(change, principal, blockId, reason),
+    );
+  }
+
+  /** Lifting a block inside a change (the widening preview runs it in one it rolls back). */
+  async removeIn(change: Change, principal: Principal, blockId: string, reason?: string) {
+    const organisationId = principal.organisationId;
+    const block = await change.db
+      .selectFrom('blocks')
+      .selectAll()
+      .where('organisation_id', '=', organisationId)
+      .where('id', '=', blockId)
+      .where('valid_to', 'is', null)
+      .executeTakeFirst();
+    if (!block) throw notFound('Block');
+    const student = await findVisibleStudent(
+      change.db,
+      { organisationId },
+      viewerOf(principal),
+      block.student_id,
+    );
+    if (!student) throw notFound('Block');
+    requirePermission(principal, 'blocks.manage', { type: 'school', id: student.school_id });
+    await change.db
+      .updateTable('blocks')
+      .set({ valid_to: change.now, removed_by: principal.userId, removal_reason: reason ?? null })
+      .where('id', '=', blockId)
+      .execute();
+    change.record({
+      action: 'block.remove',
+      targetType: 'student',
+      targetId: block.student_id,
+      before: { blockId, userId: block.user_id, reason: block.reason },
+      meta: reason ? { reason } : {},
     });
   }
 

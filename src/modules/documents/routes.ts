@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idParams } from '../../lib/schemas.ts';
+import { noContent, rawContent } from '../../server/contracts.ts';
 import { type HavenApp, originOf } from '../../server/http.ts';
 import { callerOf } from '../incidents/routes.ts';
 import type { DocumentOwner, DocumentService } from './service.ts';
@@ -12,6 +13,8 @@ const documentSchema = z.object({
   sha256: z.string(),
   uploadedBy: z.string().nullable(),
   createdAt: z.string(),
+  /** What the caller may do with it; the server still decides each request. */
+  abilities: z.object({ delete: z.boolean() }),
 });
 
 const uploadQuery = z.object({ filename: z.string().trim().min(1).max(255) });
@@ -81,6 +84,13 @@ export function documentRoutes(app: HavenApp, documents: DocumentService, maxUpl
       tags: ['documents'],
       summary: 'Download a document (checked against its SHA-256; the read is logged)',
       params: idParams,
+      response: {
+        200: rawContent(
+          'application/octet-stream',
+          'The document, as an attachment of its type',
+          z.custom<Buffer>((body) => Buffer.isBuffer(body)),
+        ),
+      },
     },
     handler: async (request, reply) => {
       const { document, bytes } = await documents.download(
@@ -103,6 +113,7 @@ export function documentRoutes(app: HavenApp, documents: DocumentService, maxUpl
       tags: ['documents'],
       summary: 'Delete a document (Deputy DSL; kept, marked deleted)',
       params: idParams,
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       await documents.remove(callerOf(request), request.params.id, originOf(request));

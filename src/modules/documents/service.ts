@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
-import { requirePermission, viewerOf } from '../../access/decide.ts';
-import { incidentVisibleTo } from '../../access/records.ts';
-import { studentVisibleTo } from '../../access/visibility.ts';
+import { requirePermission } from '../../access/decide.ts';
+import { documentAbilities, documentReadable } from '../../access/documents.ts';
+import { incidentReadable } from '../../access/incidents.ts';
+import type { Principal } from '../../access/principal.ts';
+import { asCaller, type Reader, seesStudent } from '../../access/readers.ts';
 import type { Database } from '../../db/database.ts';
 import type { DB, DocumentsTable } from '../../db/tables.ts';
 import { notFound } from '../../lib/errors.ts';
@@ -22,9 +24,12 @@ export interface DocumentView {
   sha256: string;
   uploadedBy: string | null;
   createdAt: string;
+  /** What the caller may do with it (`documentAbilities`). */
+  abilities: { delete: boolean };
 }
 
-function present(row: DocumentsTable): DocumentView {
+/** A document as it leaves the server, with the caller's abilities at its record's school. */
+function present(row: DocumentsTable, principal: Principal, schoolId: string): DocumentView {
   return {
     id: row.id,
     filename: row.filename,
@@ -33,6 +38,7 @@ function present(row: DocumentsTable): DocumentView {
     sha256: row.sha256,
     uploadedBy: row.uploaded_by,
     createdAt: row.created_at,
+    abilities: documentAbilities(principal, { school_id: schoolId }),
   };
 }
 
@@ -48,30 +54,31 @@ export class DocumentService {
     private readonly maxUploadBytes: number,
   ) {}
 
-  /** The record's school if the caller may see it (404 otherwise; 403 `mfa_required` for sensitive incidents). */
+  /** The record's school if the caller may read it (404 otherwise; 403 `mfa_required` for sensitive incidents). */
   async #visibleOwner(db: Kysely<DB>, caller: Caller, owner: DocumentOwner): Promise<string> {
     const t = { organisationId: caller.principal.organisationId };
-    if (owner.type === 'student') {
-      const row = await db
-        .selectFrom('students as s')
-        .select('s.school_id')
-        .where('s.id', '=', owner.id)
-        .where((eb) => studentVisibleTo(db, eb, t, viewerOf(caller.principal)))
-        .executeTakeFirst();
-      if (!row) throw notFound('Student');
-      return row.school_id;
-    }
-    const query = async (viewer: Awaited<ReturnType<IncidentService['viewer']>>) =>
-      db
-        .selectFrom('incidents as i')
-        .select('i.school_id')
-        .where('i.id', '=', owner.id)
-        .where((eb) => incidentVisibleTo(db, eb, t, viewer))
-        .executeTakeFirst();
-    const row = await query(await this.incidents.viewer(caller, 'actual', db));
+    const query = (reader: Reader) =>
+      owner.type === 'student'
+        ? db
+            .selectFrom('students as s')
+            .select('s.school_id')
+            .where('s.id', '=', owner.id)
+            .where((eb) => seesStudent(db, eb, t, asCaller(reader)))
+            .executeTakeFirst()
+        : db
+            .selectFrom('incidents as i')
+            .select('i.school_id')
+            .where('i.id', '=', owner.id)
+            .where((eb) => incidentReadable(db, eb, t, asCaller(reader)))
+            .executeTakeFirst();
+    const row = await query(await this.incidents.reader(caller, 'actual', db));
     if (row) return row.school_id;
-    if (await query(await this.incidents.viewer(caller, 'assume', db))) throw mfaRequired();
-    throw notFound('Incident');
+    if (
+      owner.type === 'incident' &&
+      (await query(await this.incidents.reader(caller, 'assume', db)))
+    )
+      throw mfaRequired();
+    throw notFound(owner.type === 'student' ? 'Student' : 'Incident');
   }
 
   async upload(
@@ -107,7 +114,7 @@ export class DocumentService {
         deleted_at: null,
       };
       await change.db.insertInto('documents').values(row).execute();
-      const view = present(row);
+      const view = present(row, caller.principal, school);
       change.record({
         action: 'document.upload',
         targetType: owner.type,
@@ -122,27 +129,41 @@ export class DocumentService {
   }
 
   async list(caller: Caller, owner: DocumentOwner) {
-    await this.#visibleOwner(this.database.db, caller, owner);
-    const rows = await this.database.db
-      .selectFrom('documents')
-      .selectAll()
-      .where(owner.type === 'incident' ? 'incident_id' : 'student_id', '=', owner.id)
-      .where('deleted_at', 'is', null)
-      .orderBy('created_at')
+    const db = this.database.db;
+    const school = await this.#visibleOwner(db, caller, owner);
+    const who = asCaller(await this.incidents.reader(caller));
+    const rows = await db
+      .selectFrom('documents as d')
+      .selectAll('d')
+      .where(owner.type === 'incident' ? 'd.incident_id' : 'd.student_id', '=', owner.id)
+      .where((eb) =>
+        documentReadable(db, eb, { organisationId: caller.principal.organisationId }, who),
+      )
+      .orderBy('d.created_at')
       .execute();
-    return { items: rows.map(present) };
+    return { items: rows.map((row) => present(row, caller.principal, school)) };
   }
 
-  async #find(documentId: string, organisationId: string) {
-    const row = await this.database.db
-      .selectFrom('documents')
-      .selectAll()
-      .where('id', '=', documentId)
-      .where('organisation_id', '=', organisationId)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
-    if (!row) throw notFound('Document');
-    return row;
+  /** A document the caller reads, with its record's school: 404, or 403 `mfa_required`. */
+  async #readable(db: Kysely<DB>, caller: Caller, documentId: string) {
+    const t = { organisationId: caller.principal.organisationId };
+    const find = async (reader: Reader) =>
+      db
+        .selectFrom('documents as d')
+        .leftJoin('incidents as di', 'di.id', 'd.incident_id')
+        .leftJoin('students as ds', 'ds.id', 'd.student_id')
+        .selectAll('d')
+        .select((eb) => eb.fn.coalesce('di.school_id', 'ds.school_id').as('school_id'))
+        .where('d.id', '=', documentId)
+        .where((eb) => documentReadable(db, eb, t, asCaller(reader)))
+        .executeTakeFirst();
+    const found = await find(await this.incidents.reader(caller, 'actual', db));
+    if (found) {
+      const { school_id, ...row } = found;
+      return { row: row as DocumentsTable, schoolId: school_id as string };
+    }
+    if (await find(await this.incidents.reader(caller, 'assume', db))) throw mfaRequired();
+    throw notFound('Document');
   }
 
   #ownerOf(row: DocumentsTable): DocumentOwner {
@@ -154,32 +175,30 @@ export class DocumentService {
   /** The document's bytes, with the visibility of its record; every download is in the access log. */
   async download(caller: Caller, documentId: string, origin: ChangeOrigin) {
     const entry = { action: 'document.read', targetType: 'document', targetId: documentId };
-    let row: DocumentsTable;
+    let found: { row: DocumentsTable; schoolId: string };
     try {
-      row = await this.#find(documentId, caller.principal.organisationId);
-      await this.#visibleOwner(this.database.db, caller, this.#ownerOf(row));
+      found = await this.#readable(this.database.db, caller, documentId);
     } catch (error) {
       const code = (error as { code?: string }).code;
       await logRead(this.database, origin, {
         ...entry,
         outcome: code === 'mfa_required' ? 'mfa_required' : 'not_found',
       });
-      throw code === 'mfa_required' ? error : notFound('Document');
+      throw error;
     }
-    const bytes = await this.store.load(row.id, row.sha256);
+    const bytes = await this.store.load(found.row.id, found.row.sha256);
     await logRead(this.database, origin, {
       ...entry,
       outcome: 'allowed',
-      path: this.#ownerOf(row),
+      path: this.#ownerOf(found.row),
     });
-    return { document: present(row), bytes };
+    return { document: present(found.row, caller.principal, found.schoolId), bytes };
   }
 
   async remove(caller: Caller, documentId: string, origin: ChangeOrigin) {
     await runChange(this.database, origin, async (change) => {
-      const row = await this.#find(documentId, caller.principal.organisationId);
-      const school = await this.#visibleOwner(change.db, caller, this.#ownerOf(row));
-      requirePermission(caller.principal, 'documents.manage', { type: 'school', id: school });
+      const { row, schoolId } = await this.#readable(change.db, caller, documentId);
+      requirePermission(caller.principal, 'documents.manage', { type: 'school', id: schoolId });
       await change.db
         .updateTable('documents')
         .set({ deleted_at: change.now })

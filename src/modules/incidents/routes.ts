@@ -5,8 +5,10 @@ import type { Database } from '../../db/database.ts';
 import { notFound } from '../../lib/errors.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams } from '../../lib/schemas.ts';
+import { noContent, rawContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import { runChange } from '../audit/change.ts';
+import { auditEvent } from '../audit/routes.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { CategoryService } from './categories.ts';
 import {
@@ -16,6 +18,7 @@ import {
   createIncidentBody,
   incidentListQuery,
   incidentSchema,
+  revisionSchema,
   updateIncidentBody,
 } from './schema.ts';
 import type { Caller, IncidentService } from './service.ts';
@@ -106,6 +109,7 @@ export function incidentRoutes(
       summary:
         'CSV of the incidents the caller may see, with the list’s filters (the export is logged)',
       querystring: incidentListQuery,
+      response: { 200: rawContent('text/csv', 'The incidents, children redacted as on screen') },
     },
     handler: async (request, reply) => {
       const csv = await incidents.exportCsv(callerOf(request), request.query, originOf(request));
@@ -132,9 +136,16 @@ export function incidentRoutes(
     schema: {
       tags: ['incidents'],
       summary: 'Edit an incident; the previous version is kept as a revision',
+      description:
+        'Answers the incident as the caller now reads it, or `{ id, revision, withheld: true }` when the edit took it out of their reach (for instance a concern handed over as an allegation they are not cleared to read): the edit was saved.',
       params: idParams,
       body: updateIncidentBody,
-      response: { 200: incidentSchema },
+      response: {
+        200: z.union([
+          incidentSchema,
+          z.object({ id: z.string(), revision: z.number(), withheld: z.literal(true) }),
+        ]),
+      },
     },
     handler: (request) =>
       incidents.update(callerOf(request), request.params.id, request.body, originOf(request)),
@@ -146,6 +157,7 @@ export function incidentRoutes(
       tags: ['incidents'],
       summary: 'Soft-delete an incident (Deputy DSL)',
       params: idParams,
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       await incidents.remove(callerOf(request), request.params.id, originOf(request));
@@ -158,7 +170,10 @@ export function incidentRoutes(
     schema: {
       tags: ['incidents'],
       summary: 'Earlier versions of an incident, newest first',
+      description:
+        'Each version is shown only as the caller could read a record with that version’s category, school and children; otherwise it is `withheld`, with no content. Children the caller cannot see are redacted.',
       params: idParams,
+      response: { 200: z.object({ items: z.array(revisionSchema) }) },
     },
     handler: (request) =>
       incidents.revisions(callerOf(request), request.params.id, originOf(request)),
@@ -166,7 +181,14 @@ export function incidentRoutes(
 
   app.get('/api/v1/incidents/:id/exclusions', {
     config: { access: { permission: 'incidents.exclusions.manage' } },
-    schema: { tags: ['incidents'], summary: 'Who is excluded from an incident', params: idParams },
+    schema: {
+      tags: ['incidents'],
+      summary: 'Who is excluded from an incident',
+      params: idParams,
+      response: {
+        200: z.object({ items: z.array(z.object({ id: z.string(), name: z.string() })) }),
+      },
+    },
     handler: (request) => incidents.exclusions(callerOf(request), request.params.id),
   });
 
@@ -208,6 +230,21 @@ export function incidentRoutes(
       summary: "A child's chronology: the incidents and actions the caller may see, newest first",
       params: idParams,
       querystring: pageQuery,
+      response: {
+        200: z.object({
+          items: z.array(
+            z.object({
+              type: z.enum(['incident', 'action']),
+              at: z.string(),
+              id: z.string(),
+              incidentId: z.string(),
+              title: z.string(),
+              detail: z.string(),
+            }),
+          ),
+          nextCursor: z.string().nullable(),
+        }),
+      },
     },
     handler: (request) => incidents.chronology(callerOf(request), request.params.id, request.query),
   });
@@ -218,10 +255,13 @@ export function incidentRoutes(
       tags: ['audit'],
       summary: 'Reads of sensitive records and refused reads, with the path that allowed each',
       querystring: pageQuery.extend({ recordId: id.optional(), userId: id.optional() }),
+      response: {
+        200: z.object({ items: z.array(auditEvent), nextCursor: z.string().nullable() }),
+      },
     },
     handler: (request) =>
       audit.list(
-        authOf(request).principal,
+        callerOf(request),
         {
           category: 'access',
           targetId: request.query.recordId,

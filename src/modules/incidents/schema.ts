@@ -39,7 +39,13 @@ export const updateIncidentBody = z
   .object({
     /** The revision the edit was made against: a stale edit is refused (409). */
     revision: z.number().int().min(1),
-    studentIds: studentIds.optional(),
+    /**
+     * The children the caller can see who belong on the record; children the caller cannot see
+     * stay on it whatever this says (they are not the caller's to remove).
+     */
+    studentIds: z.array(id).max(50).optional(),
+    /** Moves the record to another school of the organisation (a safeguarding decision). */
+    schoolId: id.optional(),
     categoryId: id.optional(),
     occurredAt: isoTime.optional(),
     location: location.nullable().optional(),
@@ -67,10 +73,15 @@ export const involvedStudent = z.union([
 
 export const abilities = z.object({
   update: z.boolean(),
+  /** Lower the sensitivity, remove a child, move school, close a sensitive record. */
+  reclassify: z.boolean(),
+  /** The other schools the record may be moved to (a move needs `reclassify` at both). */
+  moveTo: z.array(z.string()),
   delete: z.boolean(),
   manageExclusions: z.boolean(),
   assign: z.boolean(),
   addActions: z.boolean(),
+  manageDocuments: z.boolean(),
 });
 
 export const incidentSchema = z.object({
@@ -92,6 +103,35 @@ export const incidentSchema = z.object({
   abilities,
 });
 export type IncidentView = z.infer<typeof incidentSchema>;
+
+/** An earlier version of an incident as the reader may see it, or withheld entirely. */
+export const revisionSchema = z.union([
+  z.object({
+    revision: z.number(),
+    replacedAt: z.string(),
+    replacedBy: z.object({ id: z.string(), name: z.string() }).nullable(),
+    withheld: z.literal(false),
+    incident: z.object({
+      schoolId: z.string(),
+      categoryId: z.string(),
+      category: categorySchema,
+      occurredAt: z.string(),
+      location: z.string().nullable(),
+      description: z.string(),
+      status: z.enum(statuses),
+      subjectUserId: z.string().nullable(),
+      students: z.array(involvedStudent),
+      updatedAt: z.string(),
+    }),
+  }),
+  z.object({
+    revision: z.number(),
+    replacedAt: z.string(),
+    /** The reader could not read a record with this version's category, school or children. */
+    withheld: z.literal(true),
+  }),
+]);
+export type RevisionView = z.infer<typeof revisionSchema>;
 
 export const actionBody = z.object({
   title: z.string().trim().min(1).max(500),
@@ -119,4 +159,6 @@ export const actionSchema = z.object({
   completedAt: z.string().nullable(),
   completedBy: z.string().nullable(),
   createdAt: z.string(),
+  /** What the caller may do with it; the server still decides each request. */
+  abilities: z.object({ complete: z.boolean(), update: z.boolean(), delete: z.boolean() }),
 });

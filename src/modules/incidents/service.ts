@@ -1,46 +1,37 @@
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
-import type { Clearance } from '../../access/clearances.ts';
-import { can, requirePermission, viewerOf } from '../../access/decide.ts';
+import { requirePermission } from '../../access/decide.ts';
+import {
+  incidentReadable,
+  readableRevisions,
+  readIncident,
+  safeguardingDecisions,
+} from '../../access/incidents.ts';
 import type { Permission } from '../../access/permissions.ts';
 import type { Principal } from '../../access/principal.ts';
-import { incidentVisibleTo, type RecordViewer, visibleAmong } from '../../access/records.ts';
-import { type AccessTime, accessPaths } from '../../access/visibility.ts';
+import { asCaller, type Caller, type Reader, readerOf } from '../../access/readers.ts';
+import { visibleUserGroupIds } from '../../access/user-groups.ts';
+import { type AccessTime, visibleAmong } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
-import type { AssigneeType, DB, IncidentsTable, Sensitivity } from '../../db/tables.ts';
+import type { AssigneeType, DB, Sensitivity } from '../../db/tables.ts';
 import { toCsv } from '../../lib/csv.ts';
-import { conflict, HavenError, notFound } from '../../lib/errors.ts';
+import { conflict, HavenError, invalidField, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { logRead } from '../audit/access-log.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import { type IncidentRow, incidentRows, presentIncidents, presentRevisions } from './presenter.ts';
 import type { IncidentFilter, IncidentInput, IncidentPatch, IncidentView } from './schema.ts';
 
-/** Who is asking, with what their session proves (the TOTP step-up). */
-export interface Caller {
-  principal: Principal;
-  mfaAt: string | null;
-}
+export type { Caller };
 
 export interface RecordsOptions {
   /** How long a passed TOTP step-up lets a session read sensitive records. */
   mfaWindowMs: number;
 }
 
-type IncidentRow = IncidentsTable & {
-  category_name: string;
-  category_school_id: string | null;
-  reporter_name: string;
-};
-
 const incidentCursor = z.tuple([z.string(), z.string()]);
 const chronologyCursor = z.tuple([z.string(), z.string()]);
-
-/** A school's setting: reading sensitive records needs a fresh TOTP step-up (default on). */
-export function requiresStepUp(settings: string): boolean {
-  const parsed = JSON.parse(settings) as { requireMfaForSensitive?: boolean };
-  return parsed.requireMfaForSensitive !== false;
-}
 
 export function mfaRequired(): HavenError {
   return new HavenError(
@@ -66,6 +57,15 @@ function requireAllegationSubject(
     );
 }
 
+function missing(field: string, what: string): HavenError {
+  return new HavenError(404, 'not_found', 'Not found', `${what} not found`, { field });
+}
+
+/**
+ * Concerns: logging, reading, editing (with revisions), deleting, exclusions, assignment and a
+ * child's chronology. Who reads what is decided in `src/access/incidents.ts`; records leave
+ * through `presenter.ts`.
+ */
 export class IncidentService {
   constructor(
     private readonly database: Database,
@@ -80,224 +80,67 @@ export class IncidentService {
     return { organisationId: principal.organisationId };
   }
 
-  /** The caller as the record filter needs them; `stepUp: 'assume'` asks what they could read after a step-up. */
-  async viewer(
+  /** The caller as the record policies take them; inside a change, pass the change's handle. */
+  reader(
     caller: Caller,
     stepUp: 'actual' | 'assume' = 'actual',
     db: Kysely<DB> = this.#db,
-  ): Promise<RecordViewer> {
-    const { principal } = caller;
-    const fresh =
-      stepUp === 'assume' ||
-      (caller.mfaAt !== null &&
-        Date.now() - new Date(caller.mfaAt).getTime() <= this.options.mfaWindowMs);
-    let sensitiveSchools: RecordViewer['sensitiveSchools'] = 'all';
-    if (!fresh) {
-      // Inside a change, the change's own transaction (SQLite has one connection).
-      const schools = await db
-        .selectFrom('schools')
-        .select(['id', 'settings'])
-        .where('organisation_id', '=', principal.organisationId)
-        .execute();
-      sensitiveSchools = schools.filter((s) => !requiresStepUp(s.settings)).map((s) => s.id);
-    }
-    return {
-      ...viewerOf(principal),
-      clearances: [...principal.clearances] as Clearance[],
-      sensitiveSchools,
-    };
+  ): Promise<Reader> {
+    return readerOf(db, caller, this.options.mfaWindowMs, stepUp);
   }
 
-  #select(db: Kysely<DB> = this.#db) {
-    return db
-      .selectFrom('incidents as i')
-      .innerJoin('categories as c', 'c.id', 'i.category_id')
-      .innerJoin('users as r', 'r.id', 'i.reporter_id')
-      .selectAll('i')
-      .select([
-        'c.name as category_name',
-        'c.school_id as category_school_id',
-        'r.name as reporter_name',
-      ]);
+  async #present(caller: Caller, reader: Reader, rows: IncidentRow[], db: Kysely<DB> = this.#db) {
+    return presentIncidents(db, this.#t(caller.principal), reader, caller.principal, rows);
   }
 
-  async #findVisible(caller: Caller, incidentId: string, viewer?: RecordViewer) {
-    const v = viewer ?? (await this.viewer(caller));
-    return this.#select()
+  async #row(db: Kysely<DB>, principal: Principal, incidentId: string) {
+    return (await incidentRows(db)
       .where('i.id', '=', incidentId)
-      .where((eb) => incidentVisibleTo(this.#db, eb, this.#t(caller.principal), v))
-      .executeTakeFirst() as Promise<IncidentRow | undefined>;
+      .where('i.organisation_id', '=', principal.organisationId)
+      .executeTakeFirst()) as IncidentRow | undefined;
   }
 
   /**
    * The incident if the caller may read it; otherwise 404, or 403 `mfa_required` when only the
-   * step-up is missing. Every outcome is written to the access log with the path that decided it.
+   * step-up is missing. Every outcome is in the access log, with the way in that decided it.
    */
   async read(caller: Caller, incidentId: string, origin: ChangeOrigin): Promise<IncidentView> {
-    const row = await this.#findVisible(caller, incidentId);
-    if (!row) {
-      const afterStepUp = await this.#findVisible(
-        caller,
+    const t = this.#t(caller.principal);
+    const reader = await this.reader(caller);
+    const found = await readIncident(this.#db, t, reader, incidentId);
+    const entry = { action: 'incident.read', targetType: 'incident', targetId: incidentId };
+    if (!found) {
+      const afterStepUp = await readIncident(
+        this.#db,
+        t,
+        await this.reader(caller, 'assume'),
         incidentId,
-        await this.viewer(caller, 'assume'),
       );
-      const error = afterStepUp ? mfaRequired() : notFound('Incident');
       await logRead(this.database, origin, {
-        action: 'incident.read',
-        targetType: 'incident',
-        targetId: incidentId,
+        ...entry,
         outcome: afterStepUp ? 'mfa_required' : 'not_found',
       });
-      throw error;
+      throw afterStepUp ? mfaRequired() : notFound('Incident');
     }
-    const path = await this.pathTo(caller.principal, row);
-    await logRead(this.database, origin, {
-      action: 'incident.read',
-      targetType: 'incident',
-      targetId: incidentId,
-      outcome: 'allowed',
-      path,
-    });
-    return (await this.#present(caller, [row]))[0]!;
+    await logRead(this.database, origin, { ...entry, outcome: 'allowed', path: found.way });
+    const row = await this.#row(this.#db, caller.principal, found.id);
+    if (!row) throw notFound('Incident');
+    return (await this.#present(caller, reader, [row]))[0]!;
   }
 
-  /** Which rule of section 4 lets the caller in: reporter, assignee, assigned group, or a child's path. */
-  async pathTo(principal: Principal, row: { id: string; reporter_id: string }) {
-    const user = principal.userId;
-    if (row.reporter_id === user) return { kind: 'reporter' };
-    const assigned = await this.#db
-      .selectFrom('incident_assignees as a')
-      .leftJoin('user_groups as g', 'g.id', 'a.assignee_id')
-      .leftJoin('user_group_members as m', (join) =>
-        join
-          .onRef('m.user_group_id', '=', 'a.assignee_id')
-          .on('m.user_id', '=', user)
-          .on('m.valid_to', 'is', null),
-      )
-      .select(['a.assignee_type', 'a.assignee_id', 'g.name', 'm.user_id'])
-      .where('a.incident_id', '=', row.id)
-      .execute();
-    if (assigned.some((a) => a.assignee_type === 'user' && a.assignee_id === user))
-      return { kind: 'assignee' };
-    const group = assigned.find((a) => a.assignee_type === 'user_group' && a.user_id === user);
-    if (group) return { kind: 'assigned_group', userGroupId: group.assignee_id, name: group.name };
-    const involved = await this.#db
-      .selectFrom('incident_students')
-      .select('student_id')
-      .where('incident_id', '=', row.id)
-      .execute();
-    const t = this.#t(principal);
-    const visible = await visibleAmong(
-      this.#db,
-      t,
-      viewerOf(principal),
-      involved.map((s) => s.student_id),
-    );
-    const [studentId] = [...visible];
-    if (!studentId) return { kind: 'unknown' };
-    const via = await this.#db
-      .selectFrom(accessPaths(this.#db, t, { user, student: studentId }).as('p'))
-      .selectAll('p')
-      .limit(1)
-      .executeTakeFirst();
-    return { kind: 'student', studentId, via: via ?? null };
-  }
-
-  async #present(caller: Caller, rows: IncidentRow[]): Promise<IncidentView[]> {
-    if (rows.length === 0) return [];
+  /** Incidents the caller reads, with the list's filters; a filter naming a hidden child is 404. */
+  async #filtered(caller: Caller, reader: Reader, filter: IncidentFilter) {
     const db = this.#db;
-    const ids = rows.map((r) => r.id);
-    const [students, assignees] = await Promise.all([
-      db
-        .selectFrom('incident_students as is')
-        .innerJoin('students as s', 's.id', 'is.student_id')
-        .select(['is.incident_id', 's.id', 's.given_name', 's.family_name', 's.preferred_name'])
-        .where('is.incident_id', 'in', ids)
-        .orderBy('s.family_key')
-        .orderBy('s.given_key')
-        .execute(),
-      db
-        .selectFrom('incident_assignees as a')
-        .leftJoin('users as u', (j) =>
-          j.onRef('u.id', '=', 'a.assignee_id').on('a.assignee_type', '=', 'user'),
-        )
-        .leftJoin('user_groups as g', (j) =>
-          j.onRef('g.id', '=', 'a.assignee_id').on('a.assignee_type', '=', 'user_group'),
-        )
-        .select([
-          'a.incident_id',
-          'a.assignee_type',
-          'a.assignee_id',
-          'u.name as user_name',
-          'g.name as group_name',
-        ])
-        .where('a.incident_id', 'in', ids)
-        .orderBy('a.assigned_at')
-        .execute(),
-    ]);
-    const visible = await visibleAmong(db, this.#t(caller.principal), viewerOf(caller.principal), [
-      ...new Set(students.map((s) => s.id)),
-    ]);
-    const p = caller.principal;
-    return rows.map((row) => {
-      const school = { type: 'school' as const, id: row.school_id };
-      return {
-        id: row.id,
-        schoolId: row.school_id,
-        category: {
-          id: row.category_id,
-          schoolId: row.category_school_id,
-          name: row.category_name,
-          sensitivity: row.sensitivity,
-        },
-        occurredAt: row.occurred_at,
-        location: row.location,
-        description: row.description,
-        status: row.status,
-        reporter: { id: row.reporter_id, name: row.reporter_name },
-        subjectUserId: row.subject_user_id,
-        students: students
-          .filter((s) => s.incident_id === row.id)
-          .map((s) =>
-            visible.has(s.id)
-              ? {
-                  redacted: false as const,
-                  id: s.id,
-                  name: `${s.preferred_name ?? s.given_name} ${s.family_name}`,
-                }
-              : { redacted: true as const },
-          ),
-        assignees: assignees
-          .filter((a) => a.incident_id === row.id)
-          .map((a) => ({
-            type: a.assignee_type,
-            id: a.assignee_id,
-            name: a.user_name ?? a.group_name ?? '',
-          })),
-        revision: row.revision,
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
-        abilities: {
-          update: can(p, 'incidents.update', school),
-          delete: can(p, 'incidents.delete', school),
-          manageExclusions: can(p, 'incidents.exclusions.manage', school),
-          assign: can(p, 'incidents.assign', school),
-          addActions: can(p, 'actions.create', school),
-        },
-      };
-    });
-  }
-
-  #filtered(caller: Caller, viewer: RecordViewer, filter: IncidentFilter) {
-    const db = this.#db;
-    let select = this.#select().where((eb) =>
-      incidentVisibleTo(db, eb, this.#t(caller.principal), viewer),
-    );
+    const t = this.#t(caller.principal);
+    let select = incidentRows(db).where((eb) => incidentReadable(db, eb, t, asCaller(reader)));
     if (filter.schoolId) select = select.where('i.school_id', '=', filter.schoolId);
     if (filter.categoryId) select = select.where('i.category_id', '=', filter.categoryId);
     if (filter.status) select = select.where('i.status', '=', filter.status);
     if (filter.studentId) {
       const studentId = filter.studentId;
+      // Asking about a child one cannot see must not confirm which records name them.
+      if (!(await visibleAmong(db, t, reader, [studentId])).has(studentId))
+        throw notFound('Student');
       select = select.where((eb) =>
         eb.exists(
           db
@@ -326,7 +169,8 @@ export class IncidentService {
     query: IncidentFilter & { limit: number; cursor?: string | undefined },
   ) {
     const after = decodeCursor(query.cursor, incidentCursor);
-    let select = this.#filtered(caller, await this.viewer(caller), query);
+    const reader = await this.reader(caller);
+    let select = await this.#filtered(caller, reader, query);
     if (after) {
       select = select.where((eb) =>
         eb.or([
@@ -346,11 +190,14 @@ export class IncidentService {
       (r) => r,
       (r) => [r.occurred_at, r.id],
     );
-    return { items: await this.#present(caller, page.items), nextCursor: page.nextCursor };
+    return {
+      items: await this.#present(caller, reader, page.items),
+      nextCursor: page.nextCursor,
+    };
   }
 
   async count(caller: Caller, filter: IncidentFilter): Promise<number> {
-    const row = await this.#filtered(caller, await this.viewer(caller), filter)
+    const row = await (await this.#filtered(caller, await this.reader(caller), filter))
       .clearSelect()
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
@@ -402,84 +249,81 @@ export class IncidentService {
     return toCsv(lines);
   }
 
-  /** Checks a change's references: the category (the organisation's or the school's), students, subject. */
-  async #validate(
-    change: Change,
-    principal: Principal,
-    schoolId: string,
-    input: {
-      categoryId?: string | undefined;
-      studentIds?: string[] | undefined;
-      subjectUserId?: string | null | undefined;
-    },
-  ): Promise<{ sensitivity?: Sensitivity }> {
-    const db = change.db;
-    const org = principal.organisationId;
-    let sensitivity: Sensitivity | undefined;
-    if (input.categoryId !== undefined) {
-      const category = await db
-        .selectFrom('categories')
-        .select(['sensitivity', 'school_id'])
-        .where('id', '=', input.categoryId)
-        .where('organisation_id', '=', org)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirst();
-      if (!category || (category.school_id !== null && category.school_id !== schoolId))
-        throw new HavenError(404, 'not_found', 'Not found', 'Category not found', {
-          field: 'categoryId',
-        });
-      sensitivity = category.sensitivity;
-    }
-    if (input.studentIds !== undefined) {
-      const unique = [...new Set(input.studentIds)];
-      const visible = await visibleAmong(db, this.#t(principal), viewerOf(principal), unique);
-      if (visible.size !== unique.length)
-        throw new HavenError(404, 'not_found', 'Not found', 'Student not found', {
-          field: 'studentIds',
-        });
-    }
-    if (input.subjectUserId) {
-      const user = await db
-        .selectFrom('users')
-        .select('id')
-        .where('id', '=', input.subjectUserId)
-        .where('organisation_id', '=', org)
-        .executeTakeFirst();
-      if (!user)
-        throw new HavenError(404, 'not_found', 'Not found', 'User not found', {
-          field: 'subjectUserId',
-        });
-    }
-    return sensitivity === undefined ? {} : { sensitivity };
+  /** The school a change names, in the caller's organisation (404 naming the field otherwise). */
+  async #school(db: Kysely<DB>, principal: Principal, schoolId: string, field: string) {
+    const school = await db
+      .selectFrom('schools')
+      .select('id')
+      .where('id', '=', schoolId)
+      .where('organisation_id', '=', principal.organisationId)
+      .executeTakeFirst();
+    if (!school) throw missing(field, 'School');
+    return school.id;
+  }
+
+  /** A category of the organisation, or of the record's school; its sensitivity. */
+  async #category(db: Kysely<DB>, principal: Principal, schoolId: string, categoryId: string) {
+    const category = await db
+      .selectFrom('categories')
+      .select(['sensitivity', 'school_id'])
+      .where('id', '=', categoryId)
+      .where('organisation_id', '=', principal.organisationId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (!category || (category.school_id !== null && category.school_id !== schoolId))
+      throw missing('categoryId', 'Category');
+    return category.sensitivity;
+  }
+
+  /** Children named in a change must be children the caller can see. */
+  async #requireVisibleStudents(db: Kysely<DB>, reader: Reader, studentIds: readonly string[]) {
+    const unique = [...new Set(studentIds)];
+    const visible = await visibleAmong(
+      db,
+      { organisationId: reader.organisationId },
+      reader,
+      unique,
+    );
+    if (visible.size !== unique.length) throw missing('studentIds', 'Student');
+    return unique;
+  }
+
+  async #requireUser(db: Kysely<DB>, principal: Principal, userId: string, field: string) {
+    const user = await db
+      .selectFrom('users')
+      .select('id')
+      .where('id', '=', userId)
+      .where('organisation_id', '=', principal.organisationId)
+      .executeTakeFirst();
+    if (!user) throw missing(field, 'User');
   }
 
   async create(caller: Caller, input: IncidentInput, origin: ChangeOrigin): Promise<IncidentView> {
     const { principal } = caller;
     const id = await runChange(this.database, origin, async (change) => {
-      const school = await change.db
-        .selectFrom('schools')
-        .select('id')
-        .where('id', '=', input.schoolId)
-        .where('organisation_id', '=', principal.organisationId)
-        .executeTakeFirst();
-      if (!school)
-        throw new HavenError(404, 'not_found', 'Not found', 'School not found', {
-          field: 'schoolId',
-        });
+      const db = change.db;
+      await this.#school(db, principal, input.schoolId, 'schoolId');
       requirePermission(principal, 'incidents.create', { type: 'school', id: input.schoolId });
-      const { sensitivity } = await this.#validate(change, principal, input.schoolId, input);
+      const sensitivity = await this.#category(db, principal, input.schoolId, input.categoryId);
+      const studentIds = await this.#requireVisibleStudents(
+        db,
+        await this.reader(caller, 'assume', db),
+        input.studentIds,
+      );
+      if (input.subjectUserId)
+        await this.#requireUser(db, principal, input.subjectUserId, 'subjectUserId');
       requireAllegationSubject(sensitivity, input.subjectUserId);
       if (input.assignees?.length)
         requirePermission(principal, 'incidents.assign', { type: 'school', id: input.schoolId });
       const id = newId();
-      await change.db
+      await db
         .insertInto('incidents')
         .values({
           id,
           organisation_id: principal.organisationId,
           school_id: input.schoolId,
           category_id: input.categoryId,
-          sensitivity: sensitivity!,
+          sensitivity,
           occurred_at: new Date(input.occurredAt).toISOString(),
           location: input.location ?? null,
           description: input.description,
@@ -492,9 +336,9 @@ export class IncidentService {
           deleted_at: null,
         })
         .execute();
-      await change.db
+      await db
         .insertInto('incident_students')
-        .values([...new Set(input.studentIds)].map((s) => ({ incident_id: id, student_id: s })))
+        .values(studentIds.map((s) => ({ incident_id: id, student_id: s })))
         .execute();
       for (const a of input.assignees ?? []) await this.#assign(change, principal, id, a);
       change.record({
@@ -505,46 +349,41 @@ export class IncidentService {
         after: {
           schoolId: input.schoolId,
           categoryId: input.categoryId,
-          studentIds: [...new Set(input.studentIds)],
+          studentIds,
           occurredAt: input.occurredAt,
           subjectUserId: input.subjectUserId ?? null,
         },
       });
       return id;
     });
-    const row = await this.#findVisible(caller, id, await this.viewer(caller, 'assume'));
-    return (await this.#present(caller, [row!]))[0]!;
+    // The record as its reporter sees it (a step-up is not asked of the person who wrote it).
+    const row = await this.#row(this.#db, principal, id);
+    return (await this.#present(caller, await this.reader(caller, 'assume'), [row!]))[0]!;
   }
 
-  /** The incident for a change: visible to the caller (404), with the permission at its school (403). */
+  /**
+   * The incident for a change: readable by the caller (404), with a passed step-up if it is
+   * sensitive (403 `mfa_required`) and the permission at its school (403).
+   */
   async #forChange(db: Kysely<DB>, caller: Caller, incidentId: string, permission: Permission) {
-    const row = (await this.#select(db)
+    const t = this.#t(caller.principal);
+    const assumed = await this.reader(caller, 'assume', db);
+    const row = (await incidentRows(db)
       .where('i.id', '=', incidentId)
-      .where((eb) =>
-        incidentVisibleTo(db, eb, this.#t(caller.principal), {
-          ...viewerOf(caller.principal),
-          clearances: [...caller.principal.clearances] as Clearance[],
-          sensitiveSchools: 'all',
-        }),
-      )
+      .where((eb) => incidentReadable(db, eb, t, asCaller(assumed)))
       .executeTakeFirst()) as IncidentRow | undefined;
     if (!row) throw notFound('Incident');
     if (row.sensitivity !== 'standard') {
-      const viewer = await this.viewer(caller, 'actual', db);
-      if (viewer.sensitiveSchools !== 'all' && !viewer.sensitiveSchools.includes(row.school_id))
+      const actual = await this.reader(caller, 'actual', db);
+      if (actual.sensitiveSchools !== 'all' && !actual.sensitiveSchools.includes(row.school_id))
         throw mfaRequired();
     }
     requirePermission(caller.principal, permission, { type: 'school', id: row.school_id });
     return row;
   }
 
-  async #snapshot(change: Change, row: IncidentRow) {
-    const students = await change.db
-      .selectFrom('incident_students')
-      .select('student_id')
-      .where('incident_id', '=', row.id)
-      .orderBy('student_id')
-      .execute();
+  /** The record as it stood before an edit, kept as a numbered revision with its shape. */
+  async #snapshot(change: Change, row: IncidentRow, studentIds: readonly string[]) {
     await change.db
       .insertInto('incident_revisions')
       .values({
@@ -558,90 +397,173 @@ export class IncidentService {
           description: row.description,
           status: row.status,
           subjectUserId: row.subject_user_id,
-          studentIds: students.map((s) => s.student_id),
+          studentIds: [...studentIds].sort(),
           updatedAt: row.updated_at,
         }),
         changed_by: change.origin.userId,
         changed_at: change.now,
+        school_id: row.school_id,
+        sensitivity: row.sensitivity,
+        subject_user_id: row.subject_user_id,
       })
       .execute();
-  }
-
-  /** Every edit keeps the incident as it stood before, as a numbered revision. */
-  async update(caller: Caller, incidentId: string, patch: IncidentPatch, origin: ChangeOrigin) {
-    await runChange(this.database, origin, async (change) => {
-      const row = await this.#forChange(change.db, caller, incidentId, 'incidents.update');
-      if (patch.revision !== row.revision)
-        throw conflict(
-          `The incident has changed since revision ${patch.revision}; reload it`,
-          'stale_revision',
-        );
-      const { sensitivity } = await this.#validate(change, caller.principal, row.school_id, patch);
-      const nextSensitivity = sensitivity ?? row.sensitivity;
-      const subject = patch.subjectUserId === undefined ? row.subject_user_id : patch.subjectUserId;
-      requireAllegationSubject(nextSensitivity, subject);
-      await this.#snapshot(change, row);
+    if (studentIds.length > 0)
       await change.db
-        .updateTable('incidents')
-        .set({
-          ...(patch.categoryId !== undefined
-            ? { category_id: patch.categoryId, sensitivity: nextSensitivity }
-            : {}),
-          ...(patch.occurredAt !== undefined
-            ? { occurred_at: new Date(patch.occurredAt).toISOString() }
-            : {}),
-          ...(patch.location !== undefined ? { location: patch.location } : {}),
-          ...(patch.description !== undefined ? { description: patch.description } : {}),
-          ...(patch.status !== undefined ? { status: patch.status } : {}),
-          ...(patch.subjectUserId !== undefined ? { subject_user_id: patch.subjectUserId } : {}),
-          revision: row.revision + 1,
-          updated_at: change.now,
-        })
-        .where('id', '=', row.id)
+        .insertInto('incident_revision_students')
+        .values(
+          studentIds.map((student_id) => ({
+            incident_id: row.id,
+            revision: row.revision,
+            student_id,
+          })),
+        )
         .execute();
-      if (patch.studentIds !== undefined) {
-        await change.db.deleteFrom('incident_students').where('incident_id', '=', row.id).execute();
-        await change.db
-          .insertInto('incident_students')
-          .values(
-            [...new Set(patch.studentIds)].map((s) => ({ incident_id: row.id, student_id: s })),
-          )
-          .execute();
-      }
-      const { revision: _r, description: _d, location: _l, ...fields } = patch;
-      change.record({
-        action: 'incident.update',
-        targetType: 'incident',
-        targetId: row.id,
-        before: { revision: row.revision },
-        after: {
-          revision: row.revision + 1,
-          ...fields,
-          ...(patch.description !== undefined ? { description: 'changed' } : {}),
-          ...(patch.location !== undefined ? { location: 'changed' } : {}),
-        },
-      });
-    });
-    return this.read(caller, incidentId, origin);
   }
 
+  /**
+   * Every edit keeps the incident as it stood before, as a numbered revision. An edit may take
+   * the record out of its editor's reach (a DSL hands a concern over as an allegation, which only
+   * the allegations clearance reads): it is saved, and answered as `withheld`, not as a 404 that
+   * would say nothing happened.
+   */
+  async update(
+    caller: Caller,
+    incidentId: string,
+    patch: IncidentPatch,
+    origin: ChangeOrigin,
+  ): Promise<IncidentView | { id: string; revision: number; withheld: true }> {
+    await runChange(this.database, origin, (change) =>
+      this.updateIn(change, caller, incidentId, patch),
+    );
+    const t = this.#t(caller.principal);
+    if (await readIncident(this.#db, t, await this.reader(caller, 'assume'), incidentId))
+      return this.read(caller, incidentId, origin);
+    return { id: incidentId, revision: patch.revision + 1, withheld: true };
+  }
+
+  /**
+   * The edit itself, inside a change (the widening preview runs it in one it rolls back). Children
+   * the caller cannot see stay on the record; lowering the sensitivity, removing a child, moving
+   * the record, closing a sensitive one or changing an allegation's subject decide who reads it,
+   * and need `incidents.reclassify` (Deputy DSL) at its school, and at the school it moves to.
+   */
+  async updateIn(change: Change, caller: Caller, incidentId: string, patch: IncidentPatch) {
+    const db = change.db;
+    const { principal } = caller;
+    const row = await this.#forChange(db, caller, incidentId, 'incidents.update');
+    if (patch.revision !== row.revision)
+      throw conflict(
+        `The incident has changed since revision ${patch.revision}; reload it`,
+        'stale_revision',
+      );
+    const schoolId =
+      patch.schoolId === undefined
+        ? row.school_id
+        : await this.#school(db, principal, patch.schoolId, 'schoolId');
+    const categoryId = patch.categoryId ?? row.category_id;
+    if (patch.categoryId === undefined && schoolId !== row.school_id) {
+      const current = await db
+        .selectFrom('categories')
+        .select('school_id')
+        .where('id', '=', row.category_id)
+        .executeTakeFirst();
+      if (current?.school_id !== null && current?.school_id !== schoolId)
+        throw invalidField('categoryId', 'choose a category of the school the record moves to');
+    }
+    const sensitivity = await this.#category(db, principal, schoolId, categoryId);
+    const subject = patch.subjectUserId === undefined ? row.subject_user_id : patch.subjectUserId;
+    if (patch.subjectUserId)
+      await this.#requireUser(db, principal, patch.subjectUserId, 'subjectUserId');
+    requireAllegationSubject(sensitivity, subject);
+
+    const current = (
+      await db
+        .selectFrom('incident_students')
+        .select('student_id')
+        .where('incident_id', '=', row.id)
+        .execute()
+    ).map((s) => s.student_id);
+    let studentIds = current;
+    if (patch.studentIds !== undefined) {
+      const reader = await this.reader(caller, 'assume', db);
+      const seen = await visibleAmong(db, this.#t(principal), reader, current);
+      const named = await this.#requireVisibleStudents(db, reader, patch.studentIds);
+      studentIds = [...new Set([...current.filter((id) => !seen.has(id)), ...named])];
+      if (studentIds.length === 0)
+        throw invalidField('studentIds', 'a concern names at least one child');
+    }
+    const status = patch.status ?? row.status;
+    const decisions = safeguardingDecisions(
+      {
+        sensitivity: row.sensitivity,
+        schoolId: row.school_id,
+        status: row.status,
+        subjectUserId: row.subject_user_id,
+        studentIds: current,
+      },
+      { sensitivity, schoolId, status, subjectUserId: subject ?? null, studentIds },
+    );
+    if (decisions.length > 0) {
+      requirePermission(principal, 'incidents.reclassify', { type: 'school', id: row.school_id });
+      if (schoolId !== row.school_id)
+        requirePermission(principal, 'incidents.reclassify', { type: 'school', id: schoolId });
+    }
+
+    await this.#snapshot(change, row, current);
+    await db
+      .updateTable('incidents')
+      .set({
+        school_id: schoolId,
+        category_id: categoryId,
+        sensitivity,
+        ...(patch.occurredAt !== undefined
+          ? { occurred_at: new Date(patch.occurredAt).toISOString() }
+          : {}),
+        ...(patch.location !== undefined ? { location: patch.location } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        status,
+        subject_user_id: subject ?? null,
+        revision: row.revision + 1,
+        updated_at: change.now,
+      })
+      .where('id', '=', row.id)
+      .execute();
+    const childrenChanged =
+      studentIds.length !== current.length || studentIds.some((id) => !current.includes(id));
+    if (childrenChanged) {
+      await db.deleteFrom('incident_students').where('incident_id', '=', row.id).execute();
+      await db
+        .insertInto('incident_students')
+        .values(studentIds.map((s) => ({ incident_id: row.id, student_id: s })))
+        .execute();
+    }
+    const { revision: _r, description: _d, location: _l, studentIds: _s, ...fields } = patch;
+    change.record({
+      action: 'incident.update',
+      targetType: 'incident',
+      targetId: row.id,
+      before: {
+        revision: row.revision,
+        ...(childrenChanged ? { studentIds: [...current].sort() } : {}),
+      },
+      after: {
+        revision: row.revision + 1,
+        ...fields,
+        ...(childrenChanged ? { studentIds: [...studentIds].sort() } : {}),
+        ...(patch.description !== undefined ? { description: 'changed' } : {}),
+        ...(patch.location !== undefined ? { location: 'changed' } : {}),
+      },
+      ...(decisions.length > 0 ? { meta: { safeguardingDecisions: decisions } } : {}),
+    });
+  }
+
+  /** Earlier versions, newest first, each as the caller could read a record of its shape. */
   async revisions(caller: Caller, incidentId: string, origin: ChangeOrigin) {
     await this.read(caller, incidentId, origin);
-    const rows = await this.#db
-      .selectFrom('incident_revisions as r')
-      .leftJoin('users as u', 'u.id', 'r.changed_by')
-      .select(['r.revision', 'r.snapshot', 'r.changed_at', 'r.changed_by', 'u.name'])
-      .where('r.incident_id', '=', incidentId)
-      .orderBy('r.revision', 'desc')
-      .execute();
-    return {
-      items: rows.map((r) => ({
-        revision: r.revision,
-        replacedAt: r.changed_at,
-        replacedBy: r.changed_by ? { id: r.changed_by, name: r.name ?? '' } : null,
-        incident: JSON.parse(r.snapshot) as Record<string, unknown>,
-      })),
-    };
+    const t = this.#t(caller.principal);
+    const reader = await this.reader(caller);
+    const readable = await readableRevisions(this.#db, t, reader, incidentId);
+    return { items: await presentRevisions(this.#db, t, reader, incidentId, readable) };
   }
 
   async remove(caller: Caller, incidentId: string, origin: ChangeOrigin) {
@@ -673,10 +595,7 @@ export class IncidentService {
           .where('id', 'in', unique)
           .where('organisation_id', '=', caller.principal.organisationId)
           .execute();
-        if (found.length !== unique.length)
-          throw new HavenError(404, 'not_found', 'Not found', 'User not found', {
-            field: 'userIds',
-          });
+        if (found.length !== unique.length) throw missing('userIds', 'User');
       }
       const before = await change.db
         .selectFrom('incident_exclusions')
@@ -719,11 +638,21 @@ export class IncidentService {
     a: { type: AssigneeType; id: string },
     origin: ChangeOrigin,
   ) {
-    await runChange(this.database, origin, async (change) => {
-      const row = await this.#forChange(change.db, caller, incidentId, 'incidents.assign');
-      await this.#assign(change, caller.principal, row.id, a);
-    });
+    await runChange(this.database, origin, (change) =>
+      this.assignIn(change, caller, incidentId, a),
+    );
     return this.read(caller, incidentId, origin);
+  }
+
+  /** An assignment inside a change (the widening preview runs it in one it rolls back). */
+  async assignIn(
+    change: Change,
+    caller: Caller,
+    incidentId: string,
+    a: { type: AssigneeType; id: string },
+  ) {
+    const row = await this.#forChange(change.db, caller, incidentId, 'incidents.assign');
+    await this.#assign(change, caller.principal, row.id, a);
   }
 
   async #assign(
@@ -732,23 +661,17 @@ export class IncidentService {
     incidentId: string,
     a: { type: AssigneeType; id: string },
   ) {
-    const table = a.type === 'user' ? 'users' : 'user_groups';
-    const found = await change.db
-      .selectFrom(table)
-      .select('id')
-      .where('id', '=', a.id)
-      .where('organisation_id', '=', principal.organisationId)
-      .executeTakeFirst();
-    if (!found)
-      throw new HavenError(
-        404,
-        'not_found',
-        'Not found',
-        a.type === 'user' ? 'User not found' : 'User group not found',
-        {
-          field: 'id',
-        },
-      );
+    // A group the assigner may not see (homed where they administer nothing) does not exist for them.
+    const found =
+      a.type === 'user'
+        ? await change.db
+            .selectFrom('users')
+            .select('id')
+            .where('id', '=', a.id)
+            .where('organisation_id', '=', principal.organisationId)
+            .executeTakeFirst()
+        : (await visibleUserGroupIds(change.db, principal, [a.id])).has(a.id);
+    if (!found) throw missing('id', a.type === 'user' ? 'User' : 'User group');
     const existing = await change.db
       .selectFrom('incident_assignees')
       .select('assignee_id')
@@ -799,16 +722,15 @@ export class IncidentService {
   ) {
     const db = this.#db;
     const t = this.#t(caller.principal);
-    const visible = await visibleAmong(db, t, viewerOf(caller.principal), [studentId]);
-    if (!visible.has(studentId)) throw notFound('Student');
-    const viewer = await this.viewer(caller);
+    const reader = await this.reader(caller);
+    if (!(await visibleAmong(db, t, reader, [studentId])).has(studentId)) throw notFound('Student');
     const after = decodeCursor(query.cursor, chronologyCursor);
     const incidents = db
       .selectFrom('incidents as i')
       .innerJoin('incident_students as is', 'is.incident_id', 'i.id')
       .innerJoin('categories as c', 'c.id', 'i.category_id')
       .where('is.student_id', '=', studentId)
-      .where((eb) => incidentVisibleTo(db, eb, t, viewer));
+      .where((eb) => incidentReadable(db, eb, t, asCaller(reader)));
     const entries = incidents
       .select([
         sql<string>`'incident'`.as('type'),

@@ -3,7 +3,7 @@ import type { Principal } from '../../access/principal.ts';
 import type { Database } from '../../db/database.ts';
 import { conflict, HavenError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
 import {
   findStudentInOrganisation,
   findVisibleStudent,
@@ -19,52 +19,57 @@ export class DirectLinkService {
   constructor(private readonly database: Database) {}
 
   async link(principal: Principal, userId: string, studentId: string, origin: ChangeOrigin) {
-    return runChange(this.database, origin, async (change) => {
-      const organisationId = principal.organisationId;
-      if (!(await findUser(change.db, organisationId, userId))) throw notFound('User');
-      const student = await findVisibleStudent(
-        change.db,
-        { organisationId },
-        viewerOf(principal),
-        studentId,
-      );
-      if (!student)
-        throw new HavenError(404, 'not_found', 'Not found', 'Student not found', {
-          field: 'studentId',
-        });
-      requirePermission(principal, 'user_groups.manage', { type: 'school', id: student.school_id });
-      const existing = await change.db
-        .selectFrom('student_links')
-        .select('id')
-        .where('user_id', '=', userId)
-        .where('student_id', '=', studentId)
-        .where('valid_to', 'is', null)
-        .executeTakeFirst();
-      if (existing) throw conflict('This user is already linked to this student', 'already_linked');
-      const id = newId();
-      await change.db
-        .insertInto('student_links')
-        .values({
-          id,
-          organisation_id: organisationId,
-          user_group_id: null,
-          user_id: userId,
-          student_group_id: null,
-          student_id: studentId,
-          created_by: principal.userId,
-          removed_by: null,
-          valid_from: change.now,
-          valid_to: null,
-        })
-        .execute();
-      change.record({
-        action: 'user.link.add',
-        targetType: 'user',
-        targetId: userId,
-        after: { linkId: id, studentId },
+    return runChange(this.database, origin, (change) =>
+      this.linkIn(change, principal, userId, studentId),
+    );
+  }
+
+  /** A direct link inside a change (the widening preview runs it in one it rolls back). */
+  async linkIn(change: Change, principal: Principal, userId: string, studentId: string) {
+    const organisationId = principal.organisationId;
+    if (!(await findUser(change.db, organisationId, userId))) throw notFound('User');
+    const student = await findVisibleStudent(
+      change.db,
+      { organisationId },
+      viewerOf(principal),
+      studentId,
+    );
+    if (!student)
+      throw new HavenError(404, 'not_found', 'Not found', 'Student not found', {
+        field: 'studentId',
       });
-      return { id };
+    requirePermission(principal, 'user_groups.manage', { type: 'school', id: student.school_id });
+    const existing = await change.db
+      .selectFrom('student_links')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('student_id', '=', studentId)
+      .where('valid_to', 'is', null)
+      .executeTakeFirst();
+    if (existing) throw conflict('This user is already linked to this student', 'already_linked');
+    const id = newId();
+    await change.db
+      .insertInto('student_links')
+      .values({
+        id,
+        organisation_id: organisationId,
+        user_group_id: null,
+        user_id: userId,
+        student_group_id: null,
+        student_id: studentId,
+        created_by: principal.userId,
+        removed_by: null,
+        valid_from: change.now,
+        valid_to: null,
+      })
+      .execute();
+    change.record({
+      action: 'user.link.add',
+      targetType: 'user',
+      targetId: userId,
+      after: { linkId: id, studentId },
     });
+    return { id };
   }
 
   async unlink(principal: Principal, userId: string, linkId: string, origin: ChangeOrigin) {

@@ -1,0 +1,220 @@
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
+import { chunks } from '../db/sql.ts';
+import type { DB } from '../db/tables.ts';
+import { currentRecord, incidentReadable } from './incidents.ts';
+import { asCaller, type Reader } from './readers.ts';
+import { type AccessTime, heldBlocks, studentVisibleTo, visibleAmong } from './visibility.ts';
+
+/**
+ * What the audit and access logs show a reader (spec section 2: "contents still filtered by what
+ * the viewer may see"). A row about a record follows that record's own policy: a child's rows
+ * their visibility, an incident's (and its actions' and documents') the incident policy, step-up
+ * included. Inside the rows that remain, any id of a record the reader may not read (a child in a
+ * group's link, an incident in a document read or in a refused request's path) is withheld.
+ */
+
+type AuditBuilder = ExpressionBuilder<DB & { e: DB['audit_events'] }, 'e'>;
+
+/** Who deleted a child stays readable to anyone not blocked from them. */
+function studentTrailReadable(
+  db: Kysely<DB>,
+  eb: ExpressionBuilder<DB & { s: DB['students'] }, 's'>,
+  t: AccessTime,
+  reader: Reader,
+): Expression<SqlBool> {
+  return eb.or([
+    studentVisibleTo(db, eb, t, reader),
+    eb.and([
+      eb('s.organisation_id', '=', t.organisationId),
+      eb('s.deleted_at', 'is not', null),
+      eb.not(
+        eb.exists(
+          heldBlocks(db, t, { user: reader.userId, student: sql.ref<string>('s.id') }).select(
+            'b.id',
+          ),
+        ),
+      ),
+    ]),
+  ]);
+}
+
+/** An incident's trail (deletion included) follows the incident policy. */
+function incidentTrailReadable(
+  db: Kysely<DB>,
+  // biome-ignore lint/suspicious/noExplicitAny: used inside queries over incidents
+  eb: ExpressionBuilder<any, any>,
+  t: AccessTime,
+  reader: Reader,
+) {
+  return incidentReadable(db, eb, t, asCaller(reader), currentRecord, 'include');
+}
+
+const recordKinds = ['student', 'incident', 'action', 'document'] as const;
+
+/** The condition on `audit_events as e` for the rows a reader may read. */
+export function auditRowReadable(
+  db: Kysely<DB>,
+  eb: AuditBuilder,
+  t: AccessTime,
+  reader: Reader,
+): Expression<SqlBool> {
+  const target = sql.ref<string>('e.target_id');
+  return eb.or([
+    eb('e.target_type', 'is', null),
+    eb('e.target_id', 'is', null),
+    eb('e.target_type', 'not in', [...recordKinds]),
+    eb.and([
+      eb('e.target_type', '=', 'student'),
+      eb.exists(
+        db
+          .selectFrom('students as s')
+          .select('s.id')
+          .where('s.id', '=', target)
+          .where((eb2) => studentTrailReadable(db, eb2, t, reader)),
+      ),
+    ]),
+    eb.and([
+      eb('e.target_type', '=', 'incident'),
+      eb.exists(
+        db
+          .selectFrom('incidents as i')
+          .select('i.id')
+          .where('i.id', '=', target)
+          .where((eb2) => incidentTrailReadable(db, eb2, t, reader)),
+      ),
+    ]),
+    eb.and([
+      eb('e.target_type', '=', 'action'),
+      eb.exists(
+        db
+          .selectFrom('actions as a')
+          .innerJoin('incidents as i', 'i.id', 'a.incident_id')
+          .select('a.id')
+          .where('a.id', '=', target)
+          .where((eb2) => incidentTrailReadable(db, eb2, t, reader)),
+      ),
+    ]),
+    eb.and([
+      eb('e.target_type', '=', 'document'),
+      eb.exists(
+        db
+          .selectFrom('documents as d')
+          .leftJoin('incidents as i', 'i.id', 'd.incident_id')
+          .leftJoin('students as s', 's.id', 'd.student_id')
+          .select('d.id')
+          .where('d.id', '=', target)
+          .where((eb2) =>
+            eb2.or([
+              eb2.and([
+                eb2('d.incident_id', 'is not', null),
+                incidentTrailReadable(db, eb2, t, reader),
+              ]),
+              eb2.and([
+                eb2('d.student_id', 'is not', null),
+                studentTrailReadable(db, eb2 as never, t, reader),
+              ]),
+            ]),
+          ),
+      ),
+    ]),
+  ]);
+}
+
+/** Haven's ids inside any text of a row: 26 lower-case Crockford base32 characters. */
+const ID_PATTERN = /(?<![0-9a-z])[0-9a-hjkmnp-tv-z]{26}(?![0-9a-z])/g;
+
+export function idsIn(value: unknown, into: Set<string> = new Set()): Set<string> {
+  if (typeof value === 'string') {
+    for (const match of value.matchAll(ID_PATTERN)) into.add(match[0]);
+  } else if (Array.isArray(value)) {
+    for (const item of value) idsIn(item, into);
+  } else if (value !== null && typeof value === 'object') {
+    for (const item of Object.values(value)) idsIn(item, into);
+  }
+  return into;
+}
+
+/**
+ * Of these ids, those naming a child, incident, action or document of the organisation that the
+ * reader may not read: the ids to withhold. Ids of people, groups and schools stay (an Admin may
+ * list those anyway).
+ */
+export async function hiddenRecordIds(
+  db: Kysely<DB>,
+  t: AccessTime,
+  reader: Reader,
+  ids: Iterable<string>,
+): Promise<Set<string>> {
+  const hidden = new Set<string>();
+  for (const slice of chunks([...new Set(ids)])) {
+    const org = t.organisationId;
+    const [students, incidents, actions, documents] = await Promise.all([
+      db
+        .selectFrom('students as s')
+        .select((eb) => ['s.id', sql<boolean>`${studentTrailReadable(db, eb, t, reader)}`.as('ok')])
+        .where('s.id', 'in', slice)
+        .where('s.organisation_id', '=', org)
+        .execute(),
+      db
+        .selectFrom('incidents as i')
+        .select((eb) => [
+          'i.id',
+          sql<boolean>`${incidentTrailReadable(db, eb, t, reader)}`.as('ok'),
+        ])
+        .where('i.id', 'in', slice)
+        .where('i.organisation_id', '=', org)
+        .execute(),
+      db
+        .selectFrom('actions as a')
+        .innerJoin('incidents as i', 'i.id', 'a.incident_id')
+        .select((eb) => [
+          'a.id',
+          sql<boolean>`${incidentTrailReadable(db, eb, t, reader)}`.as('ok'),
+        ])
+        .where('a.id', 'in', slice)
+        .where('a.organisation_id', '=', org)
+        .execute(),
+      db
+        .selectFrom('documents as d')
+        .leftJoin('incidents as i', 'i.id', 'd.incident_id')
+        .select((eb) => [
+          'd.id',
+          'd.student_id',
+          sql<boolean>`${eb.and([eb('d.incident_id', 'is not', null), incidentTrailReadable(db, eb, t, reader)])}`.as(
+            'ok',
+          ),
+        ])
+        .where('d.id', 'in', slice)
+        .where('d.organisation_id', '=', org)
+        .execute(),
+    ]);
+    const truthy = (v: unknown) => v === true || v === 1 || v === '1';
+    for (const row of [...students, ...incidents, ...actions])
+      if (!truthy(row.ok)) hidden.add(row.id);
+    const studentFiles = documents.filter((d) => d.student_id !== null);
+    const seen = await visibleAmong(
+      db,
+      t,
+      reader,
+      studentFiles.map((d) => d.student_id!),
+    );
+    for (const d of documents) {
+      const ok = d.student_id !== null ? seen.has(d.student_id) : truthy(d.ok);
+      if (!ok) hidden.add(d.id);
+    }
+  }
+  return hidden;
+}
+
+/** The value with every hidden id withheld, wherever it appears in it. */
+export function withhold<T>(value: T, hidden: ReadonlySet<string>): T {
+  if (hidden.size === 0) return value;
+  if (typeof value === 'string')
+    return value.replace(ID_PATTERN, (id) => (hidden.has(id) ? '(withheld)' : id)) as T;
+  if (Array.isArray(value)) return value.map((item) => withhold(item, hidden)) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, withhold(item, hidden)]),
+    ) as T;
+  return value;
+}
