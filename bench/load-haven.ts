@@ -170,7 +170,12 @@ export async function loadHaven(
       if (group.system) {
         id = teamBySchool.get(`${group.system}:${loaded.school.get(group.school!)}`)!;
       } else {
-        id = (await addUserGroup(change, organisationId, { name: group.name })).id;
+        id = (
+          await addUserGroup(change, organisationId, {
+            name: group.name,
+            homeScope: { type: 'organisation', id: organisationId },
+          })
+        ).id;
       }
       loaded.userGroup.set(group.key, id);
       const row = (await findUserGroup(change.db, organisationId, id))!;

@@ -1,4 +1,4 @@
-import { forbidden } from '../lib/errors.ts';
+import { forbidden, HavenError } from '../lib/errors.ts';
 import type { Clearance } from './clearances.ts';
 import { minimumRoleFor, type Permission, permissions } from './permissions.ts';
 import type { HeldGrant, Principal } from './principal.ts';
@@ -90,11 +90,29 @@ export function requireManageUser(principal: Principal, targetGrants: readonly H
   for (const grant of targetGrants) requireAssignRole(principal, grant.role, grant.scope);
 }
 
+/** An Owner at the organisation: the one exception to anti-escalation rules 3 and 5. */
+export function ownsOrganisation(principal: Principal): boolean {
+  return (
+    rankAt(principal, { type: 'organisation', id: principal.organisationId }) >= rankOf('owner')
+  );
+}
+
 /** Anti-escalation rule 3: only a holder of a clearance (or an Owner) passes it on or takes it away. */
 export function canConferClearance(principal: Principal, clearance: Clearance): boolean {
-  return (
-    principal.clearances.has(clearance) ||
-    rankAt(principal, { type: 'organisation', id: principal.organisationId }) >= rankOf('owner')
+  return principal.clearances.has(clearance) || ownsOrganisation(principal);
+}
+
+/**
+ * Anti-escalation rule 5: nobody grants a role or a clearance to themselves, directly or through
+ * a group they are in (or are joining), an Owner at the organisation aside.
+ */
+export function requireNotToSelf(principal: Principal, toSelf: boolean, what: string) {
+  if (!toSelf || ownsOrganisation(principal)) return;
+  throw new HavenError(
+    403,
+    'self_grant',
+    'Forbidden',
+    `Nobody grants themselves ${what}; ask another Admin, or an Owner.`,
   );
 }
 

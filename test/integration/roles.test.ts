@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { GrantableRole } from '../../src/access/roles.ts';
-import { createUser, grantRole, setupOrganisation, type TestOrg } from '../support/factories.ts';
+import {
+  addMembers,
+  createUser,
+  createUserGroup,
+  grantRole,
+  schoolDefaults,
+  setupOrganisation,
+  type TestOrg,
+} from '../support/factories.ts';
 import { type Reply, type TestHaven, useHaven } from '../support/haven.ts';
 
 interface PermissionRow {
@@ -370,5 +378,283 @@ describe('anti-escalation (spec section 2)', () => {
     const member = await h.post('/api/v1/role-grants', org.ownerToken, { ...body, role: 'member' });
     expect(member.status).toBe(400);
     expect(member.body.errors[0].field).toBe('role');
+  });
+});
+
+describe("a school's Admin grants and revokes only at their school (rule 2)", () => {
+  const haven = useHaven();
+
+  it('refuses every role at another school and at the organisation, granting and revoking', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const birch = (await h.post('/api/v1/schools', org.ownerToken, { name: 'Birch Academy' })).body
+      .id;
+    const oakAdmin = await createUser(h, org.ownerToken, {
+      role: 'admin',
+      scope: { type: 'school', id: org.schoolId },
+    });
+    const target = await createUser(h, org.ownerToken);
+    const subject = { type: 'user', id: target.id };
+    for (const role of ['owner', 'dsl', 'deputy_dsl', 'admin', 'viewer'] as const) {
+      for (const scope of [
+        { type: 'school' as const, id: birch },
+        { type: 'organisation' as const, id: org.organisationId },
+      ]) {
+        const grant = await h.post('/api/v1/role-grants', oakAdmin.token, { subject, role, scope });
+        expect(grant.status, `${role} at ${scope.type}`).toBe(403);
+        expect(grant.body.requiredRole).toBe(role === 'owner' ? 'owner' : 'admin');
+        const held = await grantRole(h, org.ownerToken, subject as never, role, scope);
+        const revoke = await h.delete(`/api/v1/role-grants/${held}`, oakAdmin.token);
+        expect(revoke.status, `revoke ${role} at ${scope.type}`).toBe(403);
+        expect(revoke.body.requiredRole).toBe(role === 'owner' ? 'owner' : 'admin');
+      }
+    }
+    const still = await h.get('/api/v1/role-grants', org.ownerToken, { userId: target.id });
+    expect(still.body.items).toHaveLength(10);
+    // At their own school they may grant and revoke everything but Owner.
+    const here = await h.post('/api/v1/role-grants', oakAdmin.token, {
+      subject,
+      role: 'dsl',
+      scope: { type: 'school', id: org.schoolId },
+    });
+    expect(here.status).toBe(201);
+    expect((await h.delete(`/api/v1/role-grants/${here.body.id}`, oakAdmin.token)).status).toBe(
+      204,
+    );
+  });
+});
+
+describe('nobody grants themselves a role or a clearance (rule 5)', () => {
+  const haven = useHaven();
+
+  async function rolesOf(h: TestHaven, token: string) {
+    const me = await h.get('/api/v1/me', token);
+    return me.body.roles.map((r: any) => `${r.role}@${r.scope.type}`).sort();
+  }
+
+  it('refuses an Admin or a DSL granting a role to themselves, with self_grant', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    for (const role of ['admin', 'dsl'] as const) {
+      const actor = await createUser(h, org.ownerToken, {
+        role,
+        organisationId: org.organisationId,
+      });
+      for (const wanted of ['dsl', 'viewer'] as const) {
+        const reply = await h.post('/api/v1/role-grants', actor.token, {
+          subject: { type: 'user', id: actor.id },
+          role: wanted,
+          scope: { type: 'school', id: org.schoolId },
+        });
+        expect(reply.status, `${role} grants themselves ${wanted}`).toBe(403);
+        expect(reply.body.code).toBe('self_grant');
+      }
+      expect(await rolesOf(h, actor.token!)).toEqual([`${role}@organisation`]);
+      const refusal = await h.database.db
+        .selectFrom('audit_events')
+        .select('action')
+        .where('actor_user_id', '=', actor.id)
+        .where('category', '=', 'denied')
+        .execute();
+      expect(refusal.map((r) => r.action)).toContain('request.self_grant');
+    }
+  });
+
+  it('refuses joining a group that holds a role or a clearance, in one request or in a batch', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const admin = await createUser(h, t, { role: 'admin', organisationId: org.organisationId });
+    const colleague = await createUser(h, t);
+    const leads = await createUserGroup(h, t, 'Safeguarding leads');
+    await grantRole(h, t, { type: 'user_group', id: leads }, 'dsl', {
+      type: 'school',
+      id: org.schoolId,
+    });
+    const join = await h.post(`/api/v1/user-groups/${leads}/members`, admin.token, {
+      userIds: [colleague.id, admin.id],
+    });
+    expect(join.status).toBe(403);
+    expect(join.body.code).toBe('self_grant');
+    const batch = await h.post(`/api/v1/user-groups/${leads}/batch`, admin.token, {
+      operations: [
+        { op: 'update', rationale: 'Leads' },
+        { op: 'addMembers', userIds: [admin.id] },
+      ],
+    });
+    expect(batch.status).toBe(403);
+    expect(batch.body).toMatchObject({ code: 'self_grant', operationIndex: 1 });
+    expect(await rolesOf(h, admin.token!)).toEqual(['admin@organisation']);
+    // Others may be added by the same Admin: the rule is about oneself.
+    expect(
+      (
+        await h.post(`/api/v1/user-groups/${leads}/members`, admin.token, {
+          userIds: [colleague.id],
+        })
+      ).status,
+    ).toBe(200);
+
+    // A DSL holding child_protection through the Safeguarding Team joins no other cleared group.
+    const { safeguardingTeamId } = await schoolDefaults(h, t, org.schoolId);
+    const dsl = await createUser(h, t, { role: 'dsl', organisationId: org.organisationId });
+    await addMembers(h, t, safeguardingTeamId, [dsl.id]);
+    const pastoral = await createUserGroup(h, t, 'Pastoral team');
+    await h.put(`/api/v1/user-groups/${pastoral}/clearances`, t, {
+      clearances: ['child_protection'],
+    });
+    const cleared = await h.post(`/api/v1/user-groups/${pastoral}/members`, dsl.token, {
+      userIds: [dsl.id],
+    });
+    expect(cleared.status).toBe(403);
+    expect(cleared.body.code).toBe('self_grant');
+    // Adding the clearance after joining, in the same batch, is caught too.
+    const plain = await createUserGroup(h, t, 'Year 11 team');
+    const sneaky = await h.post(`/api/v1/user-groups/${plain}/batch`, dsl.token, {
+      operations: [
+        { op: 'addMembers', userIds: [dsl.id] },
+        { op: 'setClearances', clearances: ['child_protection'] },
+      ],
+    });
+    expect(sneaky.status).toBe(403);
+    expect(sneaky.body).toMatchObject({ code: 'self_grant', operationIndex: 1 });
+    // Joining a group that holds nothing is no grant.
+    expect(
+      (await h.post(`/api/v1/user-groups/${plain}/members`, dsl.token, { userIds: [dsl.id] }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('refuses granting a role, or a clearance, to a group one belongs to', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const { safeguardingTeamId } = await schoolDefaults(h, t, org.schoolId);
+    const admin = await createUser(h, t, { role: 'admin', organisationId: org.organisationId });
+    const dsl = await createUser(h, t, { role: 'dsl', organisationId: org.organisationId });
+    const office = await createUserGroup(h, t, 'School office');
+    await addMembers(h, t, office, [admin.id, dsl.id]);
+    await addMembers(h, t, safeguardingTeamId, [dsl.id]);
+    for (const actor of [admin, dsl]) {
+      const reply = await h.post('/api/v1/role-grants', actor.token, {
+        subject: { type: 'user_group', id: office },
+        role: 'deputy_dsl',
+        scope: { type: 'school', id: org.schoolId },
+      });
+      expect(reply.status).toBe(403);
+      expect(reply.body.code).toBe('self_grant');
+    }
+    const clearance = await h.put(`/api/v1/user-groups/${office}/clearances`, dsl.token, {
+      clearances: ['child_protection'],
+    });
+    expect(clearance.status).toBe(403);
+    expect(clearance.body.code).toBe('self_grant');
+    const office2 = await h.get(`/api/v1/user-groups/${office}`, t);
+    expect(office2.body).toMatchObject({ roleGrants: [], clearances: [] });
+    // The same grants to a group they are not in are theirs to make.
+    const other = await createUserGroup(h, t, 'Heads of year');
+    expect(
+      (
+        await h.post('/api/v1/role-grants', admin.token, {
+          subject: { type: 'user_group', id: other },
+          role: 'viewer',
+          scope: { type: 'school', id: org.schoolId },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await h.put(`/api/v1/user-groups/${other}/clearances`, dsl.token, {
+          clearances: ['child_protection'],
+        })
+      ).status,
+    ).toBe(200);
+  });
+
+  it('lets an Owner at the organisation grant to themselves', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const direct = await h.post('/api/v1/role-grants', t, {
+      subject: { type: 'user', id: org.ownerId },
+      role: 'dsl',
+      scope: { type: 'school', id: org.schoolId },
+    });
+    expect(direct.status).toBe(201);
+    const leads = await createUserGroup(h, t, 'Safeguarding leads');
+    await grantRole(h, t, { type: 'user_group', id: leads }, 'dsl', {
+      type: 'organisation',
+      id: org.organisationId,
+    });
+    expect(
+      (await h.post(`/api/v1/user-groups/${leads}/members`, t, { userIds: [org.ownerId] })).status,
+    ).toBe(200);
+    expect(
+      (
+        await h.post('/api/v1/role-grants', t, {
+          subject: { type: 'user_group', id: leads },
+          role: 'viewer',
+          scope: { type: 'school', id: org.schoolId },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await h.put(`/api/v1/user-groups/${leads}/clearances`, t, { clearances: ['allegations'] }))
+        .status,
+    ).toBe(200);
+    // An Owner of one school only is no exception.
+    const schoolOwner = await createUser(h, t, {
+      role: 'owner',
+      scope: { type: 'school', id: org.schoolId },
+    });
+    const self = await h.post('/api/v1/role-grants', schoolOwner.token, {
+      subject: { type: 'user', id: schoolOwner.id },
+      role: 'dsl',
+      scope: { type: 'school', id: org.schoolId },
+    });
+    expect(self.status).toBe(403);
+    expect(self.body.code).toBe('self_grant');
+  });
+});
+
+describe('every grant may carry a reason (rule 5)', () => {
+  const haven = useHaven();
+
+  it('stores the reason, returns it with the grant and writes it to the audit row', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const target = await createUser(h, org.ownerToken);
+    const reason = 'Covering the DSL during maternity leave, until July';
+    const created = await h.post('/api/v1/role-grants', org.ownerToken, {
+      subject: { type: 'user', id: target.id },
+      role: 'deputy_dsl',
+      scope: { type: 'school', id: org.schoolId },
+      reason,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.reason).toBe(reason);
+    const listed = await h.get('/api/v1/role-grants', org.ownerToken, { userId: target.id });
+    expect(listed.body.items).toEqual([expect.objectContaining({ id: created.body.id, reason })]);
+    const audit = await h.database.db
+      .selectFrom('audit_events')
+      .select('after_json')
+      .where('action', '=', 'role_grant.create')
+      .where('target_id', '=', created.body.id)
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(audit.after_json!)).toMatchObject({ reason });
+
+    const without = await h.post('/api/v1/role-grants', org.ownerToken, {
+      subject: { type: 'user', id: target.id },
+      role: 'viewer',
+      scope: { type: 'organisation', id: org.organisationId },
+    });
+    expect(without.body.reason).toBeNull();
+    const tooLong = await h.post('/api/v1/role-grants', org.ownerToken, {
+      subject: { type: 'user', id: target.id },
+      role: 'admin',
+      scope: { type: 'school', id: org.schoolId },
+      reason: 'x'.repeat(501),
+    });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.errors[0].field).toBe('reason');
   });
 });

@@ -113,6 +113,8 @@ describe('user groups', () => {
           description: '',
           rationale: '',
           system_key: null,
+          home_scope_type: 'organisation',
+          home_scope_id: org.organisationId,
           member_count: 0,
           created_at: now,
           updated_at: now,
@@ -392,5 +394,372 @@ describe('user groups', () => {
     expect(names(search)).toEqual(['Staff 5999']);
     const outsider = await h.get(`/api/v1/user-groups/${group}/members`, t, { q: 'aaron' });
     expect(names(outsider)).toEqual([]);
+  });
+});
+
+describe('administration has a home (spec section 5)', () => {
+  const haven = useHaven();
+
+  /** A trust with two schools, an Admin at each, and a group homed at Birch with a member. */
+  async function twoSchools(h: TestHaven) {
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const birch = (await h.post('/api/v1/schools', t, { name: 'Birch Academy' })).body.id as string;
+    const oakAdmin = await createUser(h, t, {
+      name: 'Oak Admin',
+      role: 'admin',
+      scope: { type: 'school', id: org.schoolId },
+    });
+    const birchAdmin = await createUser(h, t, {
+      name: 'Birch Admin',
+      role: 'admin',
+      scope: { type: 'school', id: birch },
+    });
+    const birchGroup = await createUserGroup(h, t, 'Birch pastoral', {
+      homeScope: { type: 'school', id: birch },
+    });
+    const member = await createUser(h, t, { name: 'Birch Tutor' });
+    await addMembers(h, t, birchGroup, [member.id]);
+    const year9 = await createStudentGroup(h, t, {
+      name: 'Birch Year 9',
+      schoolId: birch,
+      kind: 'rule',
+      rule: { field: 'yearGroup', op: 'eq', value: 9 },
+    });
+    const linkId = await linkGroup(h, t, birchGroup, { studentGroupId: year9 });
+    const grantId = await grantRole(h, t, { type: 'user_group', id: birchGroup }, 'viewer', {
+      type: 'school',
+      id: birch,
+    });
+    return { org, birch, oakAdmin, birchAdmin, birchGroup, member, year9, linkId, grantId };
+  }
+
+  it("a school's Admin gets 404 for another school's group on every read and edit", async () => {
+    const h = haven();
+    const w = await twoSchools(h);
+    const t = w.oakAdmin.token!;
+    const g = `/api/v1/user-groups/${w.birchGroup}`;
+    const oakStudent = await createStudent(h, w.org.ownerToken, { schoolId: w.org.schoolId });
+    const outsider = await createUser(h, w.org.ownerToken);
+    const before = await groupState(h, w.org.ownerToken, w.birchGroup);
+    const auditBefore = await countRows(h, 'audit_events');
+    const attempts: [string, () => Promise<{ status: number; body: any }>][] = [
+      ['read', () => h.get(g, t)],
+      ['members', () => h.get(`${g}/members`, t)],
+      ['add member', () => h.post(`${g}/members`, t, { userIds: [outsider.id] })],
+      ['remove member', () => h.delete(`${g}/members/${w.member.id}`, t)],
+      ['rename', () => h.patch(g, t, { name: 'Taken over' })],
+      ['add owner', () => h.post(`${g}/owners`, t, { userIds: [w.oakAdmin.id] })],
+      ['remove owner', () => h.delete(`${g}/owners/${w.member.id}`, t)],
+      ['link', () => h.post(`${g}/student-links`, t, { studentId: oakStudent })],
+      ['unlink', () => h.delete(`${g}/student-links/${w.linkId}`, t)],
+      ['clearances', () => h.put(`${g}/clearances`, t, { clearances: [] })],
+      [
+        'batch',
+        () =>
+          h.post(`${g}/batch`, t, {
+            operations: [{ op: 'removeMembers', userIds: [w.member.id] }],
+          }),
+      ],
+      ['delete', () => h.delete(g, t)],
+      [
+        'grant a role to it',
+        () =>
+          h.post('/api/v1/role-grants', t, {
+            subject: { type: 'user_group', id: w.birchGroup },
+            role: 'viewer',
+            scope: { type: 'school', id: w.org.schoolId },
+          }),
+      ],
+      ['revoke its role', () => h.delete(`/api/v1/role-grants/${w.grantId}`, t)],
+      ['list its roles', () => h.get('/api/v1/role-grants', t, { userGroupId: w.birchGroup })],
+      [
+        'preview new members',
+        () =>
+          h.post('/api/v1/access/widening-preview', t, {
+            kind: 'group_members',
+            userGroupId: w.birchGroup,
+            userIds: [outsider.id],
+          }),
+      ],
+      [
+        'preview a link',
+        () =>
+          h.post('/api/v1/access/widening-preview', t, {
+            kind: 'student_link',
+            userGroupId: w.birchGroup,
+            studentId: oakStudent,
+          }),
+      ],
+      [
+        'preview a batch',
+        () =>
+          h.post('/api/v1/access/widening-preview', t, {
+            kind: 'user_group_batch',
+            userGroupId: w.birchGroup,
+            operations: [{ op: 'addMembers', userIds: [outsider.id] }],
+          }),
+      ],
+    ];
+    for (const [what, attempt] of attempts) {
+      const reply = await attempt();
+      expect(reply.status, `${what}: ${JSON.stringify(reply.body)}`).toBe(404);
+      expect(JSON.stringify(reply.body), what).not.toContain('Birch pastoral');
+    }
+    expect(await groupState(h, w.org.ownerToken, w.birchGroup)).toEqual(before);
+    // Nothing was changed, and a 404 is not a refusal worth a row: the group is not there for them.
+    expect(await countRows(h, 'audit_events')).toBe(auditBefore);
+    const grants = await h.get('/api/v1/role-grants', t);
+    expect(grants.body.items.map((g: any) => g.id)).not.toContain(w.grantId);
+  });
+
+  it("lists only the groups homed at the Admin's schools, the ones they own and the ones they are in", async () => {
+    const h = haven();
+    const w = await twoSchools(h);
+    const t = w.org.ownerToken;
+    const trustWide = await createUserGroup(h, t, 'Trust heads of year');
+    const oakGroup = await createUserGroup(h, w.oakAdmin.token!, 'Oak pastoral');
+    const names = async (token: string) =>
+      (await h.get('/api/v1/user-groups', token, { limit: 200 })).body.items
+        .map((g: any) => g.name)
+        .sort();
+    expect(await names(w.oakAdmin.token!)).toEqual([
+      'Oak pastoral',
+      'Safeguarding Team (Oak Primary)',
+    ]);
+    expect(await names(w.birchAdmin.token!)).toEqual([
+      'Birch pastoral',
+      'Safeguarding Team (Birch Academy)',
+    ]);
+    expect(await names(t)).toEqual([
+      'Birch pastoral',
+      'Oak pastoral',
+      'Safeguarding Team (Birch Academy)',
+      'Safeguarding Team (Oak Primary)',
+      'Trust heads of year',
+    ]);
+    // Belonging to a group, or owning it, shows it wherever it is homed.
+    await addMembers(h, t, trustWide, [w.oakAdmin.id]);
+    await h.post(`/api/v1/user-groups/${w.birchGroup}/owners`, t, { userIds: [w.oakAdmin.id] });
+    expect(await names(w.oakAdmin.token!)).toEqual([
+      'Birch pastoral',
+      'Oak pastoral',
+      'Safeguarding Team (Oak Primary)',
+      'Trust heads of year',
+    ]);
+    const inIt = await h.get(`/api/v1/user-groups/${trustWide}`, w.oakAdmin.token);
+    expect(inIt.status).toBe(200);
+    expect(inIt.body.abilities).toEqual({
+      edit: false,
+      delete: false,
+      manageMembers: false,
+      manageOwners: false,
+      manageLinks: false,
+      manageClearances: false,
+      manageRoles: false,
+    });
+    expect(
+      (await h.patch(`/api/v1/user-groups/${trustWide}`, w.oakAdmin.token, { name: 'Mine now' }))
+        .status,
+    ).toBe(403);
+    expect((await h.get(`/api/v1/user-groups/${oakGroup}`, w.birchAdmin.token)).status).toBe(404);
+  });
+
+  it('an Admin at the organisation manages groups homed anywhere; a school Admin those of their school', async () => {
+    const h = haven();
+    const w = await twoSchools(h);
+    const trustAdmin = await createUser(h, w.org.ownerToken, {
+      role: 'admin',
+      organisationId: w.org.organisationId,
+    });
+    const newcomer = await createUser(h, w.org.ownerToken);
+    for (const token of [trustAdmin.token!, w.birchAdmin.token!]) {
+      const g = `/api/v1/user-groups/${w.birchGroup}`;
+      const group = await h.get(g, token);
+      expect(group.status).toBe(200);
+      expect(group.body.homeScope).toEqual({ type: 'school', id: w.birch, name: 'Birch Academy' });
+      expect(group.body.abilities).toMatchObject({
+        edit: true,
+        manageMembers: true,
+        manageLinks: true,
+        manageRoles: true,
+      });
+      expect((await h.post(`${g}/members`, token, { userIds: [newcomer.id] })).status).toBe(200);
+      expect((await h.delete(`${g}/members/${newcomer.id}`, token)).status).toBe(204);
+    }
+    // Grants to the group: the Birch Admin grants at Birch, not at Oak (rule 2).
+    const atBirch = await h.post('/api/v1/role-grants', w.birchAdmin.token, {
+      subject: { type: 'user_group', id: w.birchGroup },
+      role: 'deputy_dsl',
+      scope: { type: 'school', id: w.birch },
+    });
+    expect(atBirch.status).toBe(201);
+    const atOak = await h.post('/api/v1/role-grants', w.birchAdmin.token, {
+      subject: { type: 'user_group', id: w.birchGroup },
+      role: 'viewer',
+      scope: { type: 'school', id: w.org.schoolId },
+    });
+    expect(atOak.status).toBe(403);
+    expect(
+      (await h.delete(`/api/v1/role-grants/${atBirch.body.id}`, w.birchAdmin.token)).status,
+    ).toBe(204);
+    // The trust's groups are the trust Admin's alone.
+    const trustWide = await createUserGroup(h, trustAdmin.token!, 'Trust DSL network');
+    const created = await h.get(`/api/v1/user-groups/${trustWide}`, trustAdmin.token);
+    expect(created.body.homeScope).toMatchObject({
+      type: 'organisation',
+      id: w.org.organisationId,
+    });
+    expect((await h.get(`/api/v1/user-groups/${trustWide}`, w.birchAdmin.token)).status).toBe(404);
+    expect((await h.delete(`/api/v1/user-groups/${w.birchGroup}`, w.birchAdmin.token)).status).toBe(
+      204,
+    );
+  });
+
+  it('a group is homed where it is created: a sensible default, and only where the caller is Admin', async () => {
+    const h = haven();
+    const w = await twoSchools(h);
+    const home = async (token: string, id: string) =>
+      (await h.get(`/api/v1/user-groups/${id}`, token)).body.homeScope;
+    // A school Admin's groups default to their school; an organisation Admin's to the organisation.
+    const oakGroup = await createUserGroup(h, w.oakAdmin.token!, 'Oak Year 7');
+    expect(await home(w.oakAdmin.token!, oakGroup)).toMatchObject({
+      type: 'school',
+      id: w.org.schoolId,
+    });
+    const trustGroup = await createUserGroup(h, w.org.ownerToken, 'Trust Year 7');
+    expect(await home(w.org.ownerToken, trustGroup)).toMatchObject({
+      type: 'organisation',
+      id: w.org.organisationId,
+    });
+    // Admin at two schools and nowhere above them: the caller must say which.
+    const both = await createUser(h, w.org.ownerToken, {
+      role: 'admin',
+      scope: { type: 'school', id: w.org.schoolId },
+    });
+    await grantRole(h, w.org.ownerToken, { type: 'user', id: both.id }, 'admin', {
+      type: 'school',
+      id: w.birch,
+    });
+    const unsaid = await h.post('/api/v1/user-groups', both.token, { name: 'Shared tutors' });
+    expect(unsaid.status).toBe(400);
+    expect(unsaid.body.errors[0].field).toBe('homeScope');
+    const homes = await h.get('/api/v1/user-groups/homes', both.token);
+    expect(homes.status).toBe(200);
+    expect(homes.body.items.map((s: any) => s.name).sort()).toEqual([
+      'Birch Academy',
+      'Oak Primary',
+    ]);
+    const said = await h.post('/api/v1/user-groups', both.token, {
+      name: 'Shared tutors',
+      homeScope: { type: 'school', id: w.birch },
+    });
+    expect(said.status).toBe(201);
+    expect(said.body.homeScope).toMatchObject({ type: 'school', id: w.birch });
+    // Nowhere the caller is not Admin: another school, the organisation, a scope that is not there.
+    for (const homeScope of [
+      { type: 'school', id: w.birch },
+      { type: 'organisation', id: w.org.organisationId },
+    ]) {
+      const elsewhere = await h.post('/api/v1/user-groups', w.oakAdmin.token, {
+        name: `Elsewhere ${homeScope.type}`,
+        homeScope,
+      });
+      expect(elsewhere.status).toBe(403);
+      expect(elsewhere.body.requiredRole).toBe('admin');
+    }
+    const nowhere = await h.post('/api/v1/user-groups', w.org.ownerToken, {
+      name: 'Nowhere',
+      homeScope: { type: 'school', id: 'no-such-school' },
+    });
+    expect(nowhere.status).toBe(404);
+    expect((await h.get('/api/v1/user-groups/homes', w.oakAdmin.token)).body.items).toEqual([
+      { type: 'school', id: w.org.schoolId, name: 'Oak Primary' },
+    ]);
+    // The console homes a group where it is told, at the organisation by default.
+    const cli = (args: string[]) =>
+      runHaven(h, ['user-groups', 'create', ...args, '--org', w.org.organisationId]);
+    const fromConsole = await cli(['--name', 'Birch cover staff', '--home', `school:${w.birch}`]);
+    expect(fromConsole.code, fromConsole.err).toBe(0);
+    expect(await home(w.birchAdmin.token!, fromConsole.out.trim())).toMatchObject({
+      type: 'school',
+      id: w.birch,
+    });
+    const plain = await cli(['--name', 'Trust cover staff']);
+    expect(await home(w.org.ownerToken, plain.out.trim())).toMatchObject({
+      type: 'organisation',
+    });
+    expect((await cli(['--name', 'Lost', '--home', 'school:no-such-school'])).code).toBe(1);
+    expect((await cli(['--name', 'Lost', '--home', 'district:1'])).code).toBe(1);
+    // A new school's Safeguarding Team is homed at the school.
+    const { safeguardingTeamId } = await schoolDefaults(h, w.birchAdmin.token!, w.birch);
+    expect(await home(w.birchAdmin.token!, safeguardingTeamId)).toMatchObject({
+      type: 'school',
+      id: w.birch,
+    });
+  });
+
+  it('a school-group Admin administers groups homed at the school group and its schools', async () => {
+    const h = haven();
+    const w = await twoSchools(h);
+    const t = w.org.ownerToken;
+    const cedar = (await h.post('/api/v1/schools', t, { name: 'Cedar School' })).body.id;
+    const hub = (
+      await h.post('/api/v1/school-groups', t, { name: 'North Hub', schoolIds: [w.birch, cedar] })
+    ).body.id;
+    const hubAdmin = await createUser(h, t, {
+      role: 'admin',
+      scope: { type: 'school_group', id: hub },
+    });
+    const hubGroup = await createUserGroup(h, hubAdmin.token!, 'Hub leads');
+    const created = await h.get(`/api/v1/user-groups/${hubGroup}`, hubAdmin.token);
+    expect(created.body.homeScope).toMatchObject({ type: 'school_group', id: hub });
+    const names = (await h.get('/api/v1/user-groups', hubAdmin.token, { limit: 200 })).body.items
+      .map((g: any) => g.name)
+      .sort();
+    expect(names).toEqual([
+      'Birch pastoral',
+      'Hub leads',
+      'Safeguarding Team (Birch Academy)',
+      'Safeguarding Team (Cedar School)',
+    ]);
+    // A school's Admin does not administer the hub's groups, though their school is in it.
+    expect((await h.get(`/api/v1/user-groups/${hubGroup}`, w.birchAdmin.token)).status).toBe(404);
+  });
+
+  it('owners administer their own group, within the anti-escalation rules, wherever it is homed', async () => {
+    const h = haven();
+    const w = await twoSchools(h);
+    const t = w.org.ownerToken;
+    const leader = await createUser(h, t, {
+      role: 'viewer',
+      scope: { type: 'school', id: w.org.schoolId },
+    });
+    const tutor = await createUser(h, t);
+    const club = await createUserGroup(h, t, 'Birch homework club', {
+      homeScope: { type: 'school', id: w.birch },
+    });
+    await h.post(`/api/v1/user-groups/${club}/owners`, t, { userIds: [leader.id] });
+    const mine = await h.get(`/api/v1/user-groups/${club}`, leader.token);
+    expect(mine.status).toBe(200);
+    expect(mine.body.abilities).toMatchObject({
+      edit: true,
+      manageMembers: true,
+      manageOwners: true,
+      manageLinks: false,
+      manageClearances: false,
+      manageRoles: false,
+    });
+    expect(
+      (await h.post(`/api/v1/user-groups/${club}/members`, leader.token, { userIds: [tutor.id] }))
+        .status,
+    ).toBe(200);
+    // The owner of Birch pastoral (which holds Viewer at Birch) may not pass on a role they cannot grant.
+    await h.post(`/api/v1/user-groups/${w.birchGroup}/owners`, t, { userIds: [leader.id] });
+    const passOn = await h.post(`/api/v1/user-groups/${w.birchGroup}/members`, leader.token, {
+      userIds: [tutor.id],
+    });
+    expect(passOn.status).toBe(403);
+    expect(passOn.body.requiredRole).toBe('admin');
   });
 });

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { Principal } from '../../access/principal.ts';
 import type { GrantableRole } from '../../access/roles.ts';
 import type { Scope } from '../../access/scopes.ts';
+import { userGroupVisibleTo } from '../../access/user-groups.ts';
 import type { DB } from '../../db/tables.ts';
 
 export type GrantSubject = { type: 'user'; id: string } | { type: 'user_group'; id: string };
@@ -14,6 +16,7 @@ export async function insertGrant(
     role: GrantableRole;
     scope: Scope;
     grantedBy: string | null;
+    reason?: string | null;
     now: string;
   },
 ) {
@@ -29,6 +32,7 @@ export async function insertGrant(
       scope_id: grant.scope.id,
       granted_by: grant.grantedBy,
       revoked_by: null,
+      reason: grant.reason ?? null,
       valid_from: grant.now,
       valid_to: null,
     })
@@ -80,17 +84,31 @@ export async function closeGrant(
     .execute();
 }
 
+/** Current grants of the organisation, leaving out those of groups the principal may not see. */
 export async function listCurrentGrants(
   db: Kysely<DB>,
-  organisationId: string,
+  principal: Principal,
   filter: { userId?: string | undefined; userGroupId?: string | undefined },
 ) {
   let query = db
-    .selectFrom('role_grants')
-    .selectAll()
-    .where('organisation_id', '=', organisationId)
-    .where('valid_to', 'is', null);
-  if (filter.userId) query = query.where('user_id', '=', filter.userId);
-  if (filter.userGroupId) query = query.where('user_group_id', '=', filter.userGroupId);
-  return query.orderBy('valid_from').orderBy('id').limit(1000).execute();
+    .selectFrom('role_grants as r')
+    .selectAll('r')
+    .where('r.organisation_id', '=', principal.organisationId)
+    .where('r.valid_to', 'is', null)
+    .where((eb) =>
+      eb.or([
+        eb('r.user_group_id', 'is', null),
+        eb(
+          'r.user_group_id',
+          'in',
+          eb
+            .selectFrom('user_groups as g')
+            .select('g.id')
+            .where((g) => userGroupVisibleTo(g, principal)),
+        ),
+      ]),
+    );
+  if (filter.userId) query = query.where('r.user_id', '=', filter.userId);
+  if (filter.userGroupId) query = query.where('r.user_group_id', '=', filter.userGroupId);
+  return query.orderBy('r.valid_from').orderBy('r.id').limit(1000).execute();
 }

@@ -1,30 +1,25 @@
 import type { Clearance } from '../../access/clearances.ts';
-import {
-  canSomewhere,
-  permissionDenied,
-  requireAssignRole,
-  requireClearanceToConfer,
-  requirePermission,
-  viewerOf,
-} from '../../access/decide.ts';
+import { requireClearanceToConfer, requirePermission, viewerOf } from '../../access/decide.ts';
 import { assertOrganisationKeepsAnOwner } from '../../access/owners.ts';
 import type { Principal } from '../../access/principal.ts';
-import type { GrantableRole } from '../../access/roles.ts';
-import type { Scope, ScopeType } from '../../access/scopes.ts';
+import type { Scope } from '../../access/scopes.ts';
+import {
+  loadHoldings,
+  loadStanding,
+  requireAdministrator,
+  requireMembershipAuthority,
+  requireNotJoiningItself,
+  requireNotOwnGroup,
+  requireSteward,
+  type UserGroupHoldings,
+} from '../../access/user-groups.ts';
 import { chunks } from '../../db/sql.ts';
 import { conflict, HavenError, invalidField, limitExceeded } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Change } from '../audit/change.ts';
 import { findStudentGroup, scopeOfStudentGroup } from '../student-groups/service.ts';
 import { findVisibleStudent } from '../students/repository.ts';
-import {
-  currentClearances,
-  currentGroupGrants,
-  currentIn,
-  existingUserIds,
-  type UserGroupRow,
-  userGroupNameTaken,
-} from './repository.ts';
+import { currentIn, existingUserIds, type UserGroupRow, userGroupNameTaken } from './repository.ts';
 
 /** Limits of spec section 5. */
 export const limits = {
@@ -42,7 +37,9 @@ function missing(field: string, what: string): HavenError {
 
 /**
  * Every edit to one user group goes through here, inside one change, whether it comes from
- * its own endpoint or from a batch; each checks who may make it (spec sections 2 and 5).
+ * its own endpoint or from a batch; each asks the user-group policy (`src/access/user-groups.ts`)
+ * who may make it, reading the caller's standing inside the change, so an earlier operation of
+ * a batch counts for the later ones.
  */
 export class UserGroupEditor {
   constructor(
@@ -55,40 +52,37 @@ export class UserGroupEditor {
     return this.group.id;
   }
 
-  async isOwner(): Promise<boolean> {
-    if (!this.principal.userId) return false;
-    const owners = await currentIn(this.change.db, 'user_group_owners', this.group.id, [
-      this.principal.userId,
-    ]);
-    return owners.size > 0;
+  #standing() {
+    return loadStanding(this.change.db, this.principal, this.group);
   }
 
-  /** Admin or higher administers every group; a group's owners administer it (spec section 5). */
-  async requireAdminister(): Promise<void> {
-    if (canSomewhere(this.principal, 'user_groups.manage')) return;
-    if (await this.isOwner()) return;
-    throw permissionDenied('user_groups.manage');
+  async requireSteward(): Promise<void> {
+    requireSteward(await this.#standing());
+  }
+
+  async requireAdministrator(): Promise<void> {
+    requireAdministrator(await this.#standing());
   }
 
   /**
    * Changing who is in a group passes on everything the group holds, so the actor must be able
    * to grant each of its roles (rules 1 and 2) and hold each of its clearances (rule 3).
    */
-  async requireMembershipAuthority(): Promise<{ holdsOwner: boolean }> {
-    await this.requireAdminister();
-    const grants = await currentGroupGrants(this.change.db, this.group.id);
-    for (const grant of grants) {
-      requireAssignRole(this.principal, grant.role as GrantableRole, {
-        type: grant.scope_type as ScopeType,
-        id: grant.scope_id,
-      });
-    }
-    for (const clearance of await currentClearances(this.change.db, this.group.id)) {
-      requireClearanceToConfer(this.principal, clearance);
-    }
+  async requireMembershipAuthority(): Promise<UserGroupHoldings & { holdsOwner: boolean }> {
+    const holdings = await loadHoldings(this.change.db, this.group.id);
+    requireMembershipAuthority(this.principal, await this.#standing(), holdings);
     return {
-      holdsOwner: grants.some((g) => g.role === 'owner' && g.scope_type === 'organisation'),
+      ...holdings,
+      holdsOwner: holdings.grants.some(
+        (g) => g.role === 'owner' && g.scope.type === 'organisation',
+      ),
     };
+  }
+
+  /** Members may be added by hand or in bulk: the same checks either way. */
+  async requireMayAdd(userIds: readonly string[]): Promise<void> {
+    const holdings = await this.requireMembershipAuthority();
+    requireNotJoiningItself(this.principal, userIds, holdings);
   }
 
   async #requireUsers(userIds: readonly string[], field: string) {
@@ -116,7 +110,7 @@ export class UserGroupEditor {
         limits.idsPerCall,
       );
     }
-    await this.requireMembershipAuthority();
+    await this.requireMayAdd(ids);
     await this.#requireUsers(ids, 'userIds');
     const already = await currentIn(this.change.db, 'user_group_members', this.group.id, ids);
     const fresh = ids.filter((id) => !already.has(id));
@@ -206,7 +200,7 @@ export class UserGroupEditor {
   }
 
   async addOwners(userIds: readonly string[]): Promise<{ added: number }> {
-    await this.requireAdminister();
+    await this.requireSteward();
     const ids = [...new Set(userIds)];
     await this.#requireUsers(ids, 'userIds');
     const already = await currentIn(this.change.db, 'user_group_owners', this.group.id, ids);
@@ -247,7 +241,7 @@ export class UserGroupEditor {
   }
 
   async removeOwners(userIds: readonly string[]): Promise<{ removed: number }> {
-    await this.requireAdminister();
+    await this.requireSteward();
     const removed = await this.#endRows('user_group_owners', [...new Set(userIds)]);
     if (removed > 0) {
       this.change.record({
@@ -260,8 +254,9 @@ export class UserGroupEditor {
     return { removed };
   }
 
-  /** Links widen who sees which children, so they take Admin or higher where the children are. */
+  /** Links widen who sees which children: Admin at the group's home, and where the children are. */
   async addStudentLink(target: LinkTarget): Promise<string> {
+    await this.requireAdministrator();
     const db = this.change.db;
     const organisationId = this.group.organisation_id;
     const { studentGroupId, studentId } = target;
@@ -328,7 +323,7 @@ export class UserGroupEditor {
       .where('valid_to', 'is', null)
       .executeTakeFirst();
     if (!link) throw missing('linkId', 'Link');
-    await this.requireAdminister();
+    await this.requireAdministrator();
     await db
       .updateTable('student_links')
       .set({ valid_to: this.change.now, removed_by: this.principal.userId || null })
@@ -343,15 +338,16 @@ export class UserGroupEditor {
   }
 
   async setClearances(wanted: readonly Clearance[]): Promise<Clearance[]> {
-    if (!canSomewhere(this.principal, 'user_groups.manage'))
-      throw permissionDenied('user_groups.manage');
+    const standing = await this.#standing();
+    requireAdministrator(standing);
     const db = this.change.db;
-    const current = await currentClearances(db, this.group.id);
+    const current = [...(await loadHoldings(db, this.group.id)).clearances];
     const next = [...new Set(wanted)].sort();
     const adding = next.filter((c) => !current.includes(c));
     const removing = current.filter((c) => !next.includes(c));
     for (const clearance of [...adding, ...removing])
       requireClearanceToConfer(this.principal, clearance);
+    if (adding.length > 0) requireNotOwnGroup(this.principal, standing, 'a clearance');
     if (removing.length > 0) {
       await db
         .updateTable('user_group_clearances')
@@ -393,7 +389,7 @@ export class UserGroupEditor {
     description?: string | undefined;
     rationale?: string | undefined;
   }) {
-    await this.requireAdminister();
+    await this.requireSteward();
     const db = this.change.db;
     const name = patch.name ?? this.group.name;
     if (

@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import type { Clearance } from '../../access/clearances.ts';
 import { chunks } from '../../db/sql.ts';
 import type { DB } from '../../db/tables.ts';
 
@@ -49,27 +48,6 @@ export async function currentOwners(db: Kysely<DB>, groupId: string) {
     .where('o.user_group_id', '=', groupId)
     .where('o.valid_to', 'is', null)
     .orderBy('u.name')
-    .execute();
-}
-
-export async function currentClearances(db: Kysely<DB>, groupId: string): Promise<Clearance[]> {
-  const rows = await db
-    .selectFrom('user_group_clearances')
-    .select('clearance')
-    .where('user_group_id', '=', groupId)
-    .where('valid_to', 'is', null)
-    .orderBy('clearance')
-    .execute();
-  return rows.map((r) => r.clearance as Clearance);
-}
-
-export async function currentGroupGrants(db: Kysely<DB>, groupId: string) {
-  return db
-    .selectFrom('role_grants')
-    .selectAll()
-    .where('user_group_id', '=', groupId)
-    .where('valid_to', 'is', null)
-    .orderBy('valid_from')
     .execute();
 }
 

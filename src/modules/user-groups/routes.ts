@@ -3,6 +3,7 @@ import { clearances } from '../../access/clearances.ts';
 import { notFound } from '../../lib/errors.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams, name, roleName, scope } from '../../lib/schemas.ts';
+import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import { limits } from './editor.ts';
 import type { UserGroupService } from './service.ts';
@@ -24,9 +25,10 @@ const groupSchema = z.object({
   system: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  homeScope: scope.extend({ name: z.string() }),
   owners: z.array(z.object({ id, name: z.string(), email: z.string() })),
   clearances: z.array(z.enum(clearances)),
-  roleGrants: z.array(z.object({ id, role: roleName, scope })),
+  roleGrants: z.array(z.object({ id, role: roleName, scope, reason: z.string().nullable() })),
   studentLinks: z.array(
     z.object({
       id,
@@ -45,6 +47,7 @@ const groupSchema = z.object({
     manageOwners: z.boolean(),
     manageLinks: z.boolean(),
     manageClearances: z.boolean(),
+    manageRoles: z.boolean(),
   }),
 });
 
@@ -86,9 +89,16 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
     config: { access: { permission: 'user_groups.manage' } },
     schema: {
       tags: ['user groups'],
-      summary: 'Create a user group (Admin)',
+      summary: 'Create a user group (Admin at its home scope)',
+      description:
+        'The group is administered from `homeScope` (organisation, school group or school), where the caller must be Admin or higher. Omitted: the organisation for an Admin there, otherwise the one broadest scope the caller administers; when there is no single one, 400 naming `homeScope`.',
       body: z
-        .object({ name, description: text(2000).optional(), rationale: text(4000).optional() })
+        .object({
+          name,
+          description: text(2000).optional(),
+          rationale: text(4000).optional(),
+          homeScope: scope.optional(),
+        })
         .strict(),
       response: { 201: groupSchema },
     },
@@ -103,7 +113,7 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
     schema: {
       tags: ['user groups'],
       summary:
-        'User groups: all of them for Admins, otherwise the ones the caller owns or belongs to',
+        'User groups the caller may see: those homed where they are Admin, and those they own or belong to',
       querystring: pageQuery.extend({ q: z.string().trim().max(200).optional() }),
       response: {
         200: z.object({
@@ -114,6 +124,7 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
               description: z.string(),
               memberCount: z.number(),
               system: z.boolean(),
+              homeScope: scope,
             }),
           ),
           nextCursor: z.string().nullable(),
@@ -121,6 +132,22 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
       },
     },
     handler: (request) => groups.list(authOf(request).principal, request.query),
+  });
+
+  app.get('/api/v1/user-groups/homes', {
+    config: { access: { permission: 'user_groups.manage' } },
+    schema: {
+      tags: ['user groups'],
+      summary:
+        'Where the caller may home a new group (scopes where they are Admin), and the default',
+      response: {
+        200: z.object({
+          items: z.array(scope.extend({ name: z.string() })),
+          default: scope.nullable(),
+        }),
+      },
+    },
+    handler: (request) => groups.homes(authOf(request).principal),
   });
 
   app.get('/api/v1/user-groups/:id', {
@@ -164,6 +191,7 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
       tags: ['user groups'],
       summary: 'Delete a group: everything it conferred ends (Admin or owner)',
       params: idParams,
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       await groups.edit(authOf(request).principal, request.params.id, originOf(request), (e) =>
@@ -212,6 +240,7 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
       tags: ['user groups'],
       summary: 'Remove a member: their access through the group ends on their next request',
       params: z.object({ id, userId: id }),
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       const result = await groups.edit(
@@ -246,6 +275,7 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
       tags: ['user groups'],
       summary: 'Remove an owner',
       params: z.object({ id, userId: id }),
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       await groups.edit(authOf(request).principal, request.params.id, originOf(request), (e) =>
@@ -277,7 +307,12 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
 
   app.delete('/api/v1/user-groups/:id/student-links/:linkId', {
     config: { access: { authenticated: true } },
-    schema: { tags: ['user groups'], summary: 'End a link', params: z.object({ id, linkId: id }) },
+    schema: {
+      tags: ['user groups'],
+      summary: 'End a link',
+      params: z.object({ id, linkId: id }),
+      response: { 204: noContent },
+    },
     handler: async (request, reply) => {
       await groups.edit(authOf(request).principal, request.params.id, originOf(request), (e) =>
         e.removeStudentLink(request.params.linkId),

@@ -51,6 +51,8 @@ export async function createSchoolDefaults(
     rationale:
       'Designated safeguarding leads need to see every child at the school and child-protection records.',
     systemKey: `safeguarding_team:${school.id}`,
+    // Administered by the school's own Admins (spec section 5).
+    homeScope: { type: 'school', id: school.id },
   });
   const linkIds = [newId(), newId()];
   await change.db

@@ -1,31 +1,33 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Clearance } from '../../access/clearances.ts';
-import {
-  canAssignRole,
-  canConferClearance,
-  canSomewhere,
-  requireSomewhere,
-  viewerOf,
-} from '../../access/decide.ts';
+import { requireSomewhere, viewerOf } from '../../access/decide.ts';
 import type { Principal } from '../../access/principal.ts';
-import type { GrantableRole } from '../../access/roles.ts';
-import type { ScopeType } from '../../access/scopes.ts';
+import type { Scope } from '../../access/scopes.ts';
+import {
+  administeredHomes,
+  defaultHome,
+  homeOf,
+  loadHoldings,
+  requireAdministersHome,
+  requireVisibleUserGroup,
+  userGroupAbilities,
+  userGroupVisibleTo,
+  type VisibleUserGroup,
+} from '../../access/user-groups.ts';
 import type { Database } from '../../db/database.ts';
-import { conflict, HavenError, limitExceeded, notFound } from '../../lib/errors.ts';
+import { conflict, HavenError, invalidField, limitExceeded } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import { listSchoolGroups, listSchools, scopeName } from '../organisations/repository.ts';
 import { visibleStudentIds } from '../students/repository.ts';
 import { likeContains } from '../users/repository.ts';
 import { type LinkTarget, limits, UserGroupEditor } from './editor.ts';
 import {
   countUserGroups,
-  currentClearances,
-  currentGroupGrants,
   currentLinksOfGroup,
   currentOwners,
-  findUserGroup,
   type UserGroupRow,
   userGroupNameTaken,
 } from './repository.ts';
@@ -51,11 +53,14 @@ export interface NewUserGroup {
   rationale?: string | undefined;
 }
 
-/** Creates a user group inside the caller's change (the API, and school set-up). */
+/**
+ * Creates a user group inside the caller's change (the API, school set-up, the CLI). The caller
+ * has already decided that the home is one the creator administers.
+ */
 export async function addUserGroup(
   change: Change,
   organisationId: string,
-  input: NewUserGroup & { systemKey?: string },
+  input: NewUserGroup & { homeScope: Scope; systemKey?: string },
 ): Promise<UserGroupRow> {
   const db = change.db;
   if ((await countUserGroups(db, organisationId)) >= limits.userGroupsPerOrganisation) {
@@ -74,6 +79,8 @@ export async function addUserGroup(
     description: input.description ?? '',
     rationale: input.rationale ?? '',
     system_key: input.systemKey ?? null,
+    home_scope_type: input.homeScope.type,
+    home_scope_id: input.homeScope.id,
     member_count: 0,
     created_at: change.now,
     updated_at: change.now,
@@ -84,7 +91,12 @@ export async function addUserGroup(
     action: 'user_group.create',
     targetType: 'user_group',
     targetId: row.id,
-    after: { name: row.name, description: row.description, rationale: row.rationale },
+    after: {
+      name: row.name,
+      description: row.description,
+      rationale: row.rationale,
+      homeScope: input.homeScope,
+    },
   });
   return row;
 }
@@ -97,40 +109,68 @@ const denseGroupSize = 5_000;
 export class UserGroupService {
   constructor(private readonly database: Database) {}
 
-  /** Admins see every group; others see the groups they own or belong to (spec section 5). */
-  async #canView(principal: Principal, groupId: string): Promise<boolean> {
-    if (canSomewhere(principal, 'user_groups.manage')) return true;
-    const db = this.database.db;
-    const row = await db
-      .selectFrom('user_group_members')
-      .select('user_id')
-      .where('user_group_id', '=', groupId)
-      .where('user_id', '=', principal.userId)
-      .where('valid_to', 'is', null)
-      .unionAll(
-        db
-          .selectFrom('user_group_owners')
-          .select('user_id')
-          .where('user_group_id', '=', groupId)
-          .where('user_id', '=', principal.userId)
-          .where('valid_to', 'is', null),
-      )
-      .executeTakeFirst();
-    return row !== undefined;
+  /** The group as the caller may see it (`src/access/user-groups.ts`), or 404. */
+  #visibleGroup(principal: Principal, groupId: string): Promise<VisibleUserGroup> {
+    return requireVisibleUserGroup(this.database.db, principal, groupId);
   }
 
-  async #visibleGroup(principal: Principal, groupId: string): Promise<UserGroupRow> {
-    const group = await findUserGroup(this.database.db, principal.organisationId, groupId);
-    if (!group || !(await this.#canView(principal, groupId))) throw notFound('User group');
-    return group;
-  }
-
-  async create(principal: Principal, input: NewUserGroup, origin: ChangeOrigin) {
+  /**
+   * A group is homed where its creator says, at a scope where they are Admin or higher; if
+   * they do not say, at the one broadest scope they administer (see docs/decisions.md).
+   */
+  async create(
+    principal: Principal,
+    input: NewUserGroup & { homeScope?: Scope | undefined },
+    origin: ChangeOrigin,
+  ) {
     requireSomewhere(principal, 'user_groups.manage');
+    const homeScope = input.homeScope ?? defaultHome(principal);
+    if (!homeScope) {
+      throw invalidField(
+        'homeScope',
+        'say where the group is administered from: you are an Admin at more than one school',
+      );
+    }
+    if ((await scopeName(this.database.db, principal.organisationId, homeScope)) === undefined) {
+      throw new HavenError(
+        404,
+        'not_found',
+        'Not found',
+        `Scope ${homeScope.type} ${homeScope.id} not found`,
+        { field: 'homeScope.id' },
+      );
+    }
+    requireAdministersHome(principal, homeScope);
     const row = await runChange(this.database, origin, (change) =>
-      addUserGroup(change, principal.organisationId, input),
+      addUserGroup(change, principal.organisationId, { ...input, homeScope }),
     );
     return this.get(principal, row.id);
+  }
+
+  /** The scopes where the caller may home a new group, each with its name. */
+  async homes(principal: Principal) {
+    const db = this.database.db;
+    const org = principal.organisationId;
+    const homes = administeredHomes(principal);
+    const [schools, schoolGroups] = await Promise.all([
+      listSchools(db, org),
+      listSchoolGroups(db, org),
+    ]);
+    const items: (Scope & { name: string })[] = [];
+    if (homes === 'all') {
+      items.push({
+        type: 'organisation',
+        id: org,
+        name: (await scopeName(db, org, { type: 'organisation', id: org })) ?? '',
+      });
+    }
+    for (const g of schoolGroups)
+      if (homes === 'all' || homes.schoolGroups.includes(g.id))
+        items.push({ type: 'school_group', id: g.id, name: g.name });
+    for (const s of schools)
+      if (homes === 'all' || homes.schools.includes(s.id))
+        items.push({ type: 'school', id: s.id, name: s.name });
+    return { items, default: defaultHome(principal) ?? null };
   }
 
   async list(
@@ -142,30 +182,7 @@ export class UserGroupService {
     let select = db
       .selectFrom('user_groups as g')
       .selectAll('g')
-      .where('g.organisation_id', '=', principal.organisationId)
-      .where('g.deleted_at', 'is', null);
-    if (!canSomewhere(principal, 'user_groups.manage')) {
-      select = select.where((eb) =>
-        eb.or([
-          eb.exists(
-            eb
-              .selectFrom('user_group_members as m')
-              .select('m.user_id')
-              .whereRef('m.user_group_id', '=', 'g.id')
-              .where('m.user_id', '=', principal.userId)
-              .where('m.valid_to', 'is', null),
-          ),
-          eb.exists(
-            eb
-              .selectFrom('user_group_owners as o')
-              .select('o.user_id')
-              .whereRef('o.user_group_id', '=', 'g.id')
-              .where('o.user_id', '=', principal.userId)
-              .where('o.valid_to', 'is', null),
-          ),
-        ]),
-      );
-    }
+      .where((eb) => userGroupVisibleTo(eb, principal));
     if (query.q)
       select = select.where(sql<boolean>`lower(g.name) like ${likeContains(query.q)} escape '\\'`);
     if (after) {
@@ -190,6 +207,7 @@ export class UserGroupService {
         description: row.description,
         memberCount: row.member_count,
         system: row.system_key !== null,
+        homeScope: homeOf(row),
       }),
       (row) => [row.name, row.id],
     );
@@ -197,13 +215,14 @@ export class UserGroupService {
 
   /** A group with everything it holds, and what the caller may do with it. */
   async get(principal: Principal, groupId: string) {
-    const group = await this.#visibleGroup(principal, groupId);
+    const { group, standing } = await this.#visibleGroup(principal, groupId);
     const db = this.database.db;
-    const [owners, clearances, grants, links] = await Promise.all([
+    const home = homeOf(group);
+    const [owners, holdings, links, homeName] = await Promise.all([
       currentOwners(db, groupId),
-      currentClearances(db, groupId),
-      currentGroupGrants(db, groupId),
+      loadHoldings(db, groupId),
       currentLinksOfGroup(db, groupId),
+      scopeName(db, principal.organisationId, home),
     ]);
     const studentIds = links.flatMap((l) => (l.student_id ? [l.student_id] : []));
     const visible = await visibleStudentIds(
@@ -223,18 +242,6 @@ export class UserGroupService {
               .execute()
           ).map((s) => [s.id, `${s.given_name} ${s.family_name}`]),
     );
-    const isOwner = owners.some((o) => o.id === principal.userId);
-    const isAdmin = canSomewhere(principal, 'user_groups.manage');
-    const administer = isAdmin || isOwner;
-    const manageMembers =
-      administer &&
-      grants.every((g) =>
-        canAssignRole(principal, g.role as GrantableRole, {
-          type: g.scope_type as ScopeType,
-          id: g.scope_id,
-        }),
-      ) &&
-      clearances.every((c) => canConferClearance(principal, c));
     return {
       id: group.id,
       name: group.name,
@@ -244,12 +251,14 @@ export class UserGroupService {
       system: group.system_key !== null,
       createdAt: group.created_at,
       updatedAt: group.updated_at,
+      homeScope: { ...home, name: homeName ?? '' },
       owners: owners.map((o) => ({ id: o.id, name: o.name, email: o.email })),
-      clearances,
-      roleGrants: grants.map((g) => ({
+      clearances: [...holdings.clearances],
+      roleGrants: holdings.grants.map((g) => ({
         id: g.id,
-        role: g.role as GrantableRole,
-        scope: { type: g.scope_type as ScopeType, id: g.scope_id },
+        role: g.role,
+        scope: g.scope,
+        reason: g.reason,
       })),
       studentLinks: links.map((l) => ({
         id: l.id,
@@ -269,14 +278,7 @@ export class UserGroupService {
             : null,
         redacted: l.student_id !== null && !visible.has(l.student_id),
       })),
-      abilities: {
-        edit: administer,
-        delete: manageMembers,
-        manageMembers,
-        manageOwners: administer,
-        manageLinks: isAdmin,
-        manageClearances: isAdmin && clearances.every((c) => canConferClearance(principal, c)),
-      },
+      abilities: userGroupAbilities(principal, standing, holdings),
     };
   }
 
@@ -289,7 +291,7 @@ export class UserGroupService {
     groupId: string,
     query: { q?: string | undefined; limit: number; cursor?: string | undefined },
   ) {
-    const group = await this.#visibleGroup(principal, groupId);
+    const { group } = await this.#visibleGroup(principal, groupId);
     const db = this.database.db;
     const after = decodeCursor(query.cursor, nameCursor);
     // Past a few thousand members, sorting them all costs more than walking staff in name order
@@ -359,10 +361,25 @@ export class UserGroupService {
     origin: ChangeOrigin,
     work: (editor: UserGroupEditor) => Promise<T>,
   ): Promise<T> {
-    const group = await this.#visibleGroup(principal, groupId);
+    const { group } = await this.#visibleGroup(principal, groupId);
     return runChange(this.database, origin, async (change) =>
       work(new UserGroupEditor(change, principal, group)),
     );
+  }
+
+  /**
+   * A batch inside a change the caller holds (the widening preview runs it in one it rolls back):
+   * the group is looked up through the change's own handle.
+   */
+  async batchIn(
+    change: Change,
+    principal: Principal,
+    groupId: string,
+    operations: BatchOperation[],
+  ): Promise<void> {
+    const { group } = await requireVisibleUserGroup(change.db, principal, groupId);
+    const editor = new UserGroupEditor(change, principal, group);
+    for (const operation of operations) await applyOperation(editor, operation);
   }
 
   async batch(

@@ -1,0 +1,409 @@
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
+import type { DB, UserGroupsTable } from '../db/tables.ts';
+import { notFound } from '../lib/errors.ts';
+import type { Clearance } from './clearances.ts';
+import {
+  can,
+  canAssignRole,
+  canConferClearance,
+  canSomewhere,
+  ownsOrganisation,
+  permissionDenied,
+  requireAssignRole,
+  requireClearanceToConfer,
+  requireNotToSelf,
+  schoolsWith,
+} from './decide.ts';
+import type { PathExplanation } from './explain.ts';
+import type { Principal } from './principal.ts';
+import type { GrantableRole } from './roles.ts';
+import { covers, type Scope, type ScopeType } from './scopes.ts';
+
+/**
+ * Who sees a user group and who administers it (spec sections 2 and 5), in one place:
+ *  - Admin or higher at a scope covering the group's home administers it: details, members,
+ *    owners, links, clearances, role grants, deletion;
+ *  - the group's owners administer its details, owners and members, within anti-escalation;
+ *  - its members see it, read-only;
+ *  - nobody else knows it exists (404).
+ * The lists' SQL filter, the one-group lookup, the checks of every edit and the abilities sent
+ * to the web app all come from here.
+ */
+
+type GroupBuilder = ExpressionBuilder<DB & { g: DB['user_groups'] }, 'g'>;
+
+/** The caller's relation to one group. */
+export interface UserGroupStanding {
+  /** Admin or higher at a scope covering the group's home. */
+  administers: boolean;
+  owns: boolean;
+  belongs: boolean;
+}
+
+/** What the group confers on its members: what a new member would gain. */
+export interface UserGroupHoldings {
+  grants: readonly {
+    id: string;
+    role: GrantableRole;
+    scope: Scope;
+    reason: string | null;
+    since: string;
+  }[];
+  clearances: readonly Clearance[];
+}
+
+/** What the caller may do with one group, for the web app to hide what would be refused. */
+export interface UserGroupAbilities {
+  edit: boolean;
+  delete: boolean;
+  manageMembers: boolean;
+  manageOwners: boolean;
+  manageLinks: boolean;
+  manageClearances: boolean;
+  manageRoles: boolean;
+}
+
+export function homeOf(group: Pick<UserGroupsTable, 'home_scope_type' | 'home_scope_id'>): Scope {
+  return { type: group.home_scope_type as ScopeType, id: group.home_scope_id };
+}
+
+/** Admin or higher at a scope covering `home`: administers the groups homed there. */
+export function administersHome(principal: Principal, home: Scope): boolean {
+  return can(principal, 'user_groups.manage', home);
+}
+
+export function requireAdministersHome(principal: Principal, home: Scope): void {
+  if (!administersHome(principal, home)) throw permissionDenied('user_groups.manage');
+}
+
+/** The homes the principal administers: all of them, or these schools and school groups. */
+export function administeredHomes(
+  principal: Principal,
+): 'all' | { schools: string[]; schoolGroups: string[] } {
+  const schools = schoolsWith(principal, 'user_groups.manage');
+  if (schools === 'all') return 'all';
+  const held = new Set(
+    principal.grants.filter((g) => g.scope.type === 'school_group').map((g) => g.scope.id),
+  );
+  const schoolGroups = [...held]
+    .filter((id) => administersHome(principal, { type: 'school_group', id }))
+    .sort();
+  return { schools, schoolGroups };
+}
+
+/**
+ * Where a group is homed when its creator does not say: the organisation for an Admin there,
+ * otherwise the one broadest scope they administer (their school group, or their only school);
+ * undefined when that is not one scope, and the creator must choose.
+ */
+export function defaultHome(principal: Principal): Scope | undefined {
+  const homes = administeredHomes(principal);
+  if (homes === 'all') return { type: 'organisation', id: principal.organisationId };
+  const candidates: Scope[] = [
+    ...homes.schoolGroups.map((id) => ({ type: 'school_group' as const, id })),
+    ...homes.schools.map((id) => ({ type: 'school' as const, id })),
+  ];
+  const broadest = candidates.filter(
+    (c) => !candidates.some((o) => o !== c && covers(o, c, principal.schoolGroupsBySchool)),
+  );
+  return broadest.length === 1 ? broadest[0] : undefined;
+}
+
+/**
+ * The filter for a query over `user_groups as g`: the groups of the principal's organisation
+ * that they may see. Every list and lookup of user groups goes through it.
+ */
+export function userGroupVisibleTo(eb: GroupBuilder, principal: Principal): Expression<SqlBool> {
+  const homes = administeredHomes(principal);
+  const tenant = [
+    eb('g.organisation_id', '=', principal.organisationId),
+    eb('g.deleted_at', 'is', null),
+  ];
+  if (homes === 'all') return eb.and(tenant);
+  const ways: Expression<SqlBool>[] = [
+    eb.exists(
+      eb
+        .selectFrom('user_group_members as m')
+        .select('m.user_id')
+        .whereRef('m.user_group_id', '=', 'g.id')
+        .where('m.user_id', '=', principal.userId)
+        .where('m.valid_to', 'is', null),
+    ),
+    eb.exists(
+      eb
+        .selectFrom('user_group_owners as o')
+        .select('o.user_id')
+        .whereRef('o.user_group_id', '=', 'g.id')
+        .where('o.user_id', '=', principal.userId)
+        .where('o.valid_to', 'is', null),
+    ),
+  ];
+  if (homes.schools.length > 0)
+    ways.push(
+      eb.and([eb('g.home_scope_type', '=', 'school'), eb('g.home_scope_id', 'in', homes.schools)]),
+    );
+  if (homes.schoolGroups.length > 0)
+    ways.push(
+      eb.and([
+        eb('g.home_scope_type', '=', 'school_group'),
+        eb('g.home_scope_id', 'in', homes.schoolGroups),
+      ]),
+    );
+  return eb.and([...tenant, eb.or(ways)]);
+}
+
+export interface VisibleUserGroup {
+  group: UserGroupsTable;
+  standing: UserGroupStanding;
+}
+
+/** One group as the principal may see it, with their standing; undefined means 404. */
+export async function findVisibleUserGroup(
+  db: Kysely<DB>,
+  principal: Principal,
+  groupId: string,
+): Promise<VisibleUserGroup | undefined> {
+  const row = await db
+    .selectFrom('user_groups as g')
+    .selectAll('g')
+    .select((eb) => [
+      eb
+        .exists(
+          eb
+            .selectFrom('user_group_members as m')
+            .select('m.user_id')
+            .whereRef('m.user_group_id', '=', 'g.id')
+            .where('m.user_id', '=', principal.userId)
+            .where('m.valid_to', 'is', null),
+        )
+        .as('belongs'),
+      eb
+        .exists(
+          eb
+            .selectFrom('user_group_owners as o')
+            .select('o.user_id')
+            .whereRef('o.user_group_id', '=', 'g.id')
+            .where('o.user_id', '=', principal.userId)
+            .where('o.valid_to', 'is', null),
+        )
+        .as('owns'),
+    ])
+    .where('g.id', '=', groupId)
+    .where((eb) => userGroupVisibleTo(eb, principal))
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { belongs, owns, ...group } = row;
+  return {
+    group,
+    standing: {
+      administers: administersHome(principal, homeOf(group)),
+      // SQLite answers 0 or 1, PostgreSQL a boolean.
+      owns: Boolean(owns),
+      belongs: Boolean(belongs),
+    },
+  };
+}
+
+/** {@link findVisibleUserGroup}, or 404 exactly as if the group did not exist. */
+export async function requireVisibleUserGroup(
+  db: Kysely<DB>,
+  principal: Principal,
+  groupId: string,
+): Promise<VisibleUserGroup> {
+  const found = await findVisibleUserGroup(db, principal, groupId);
+  if (!found) throw notFound('User group');
+  return found;
+}
+
+/** The caller's standing to a group already found, read through `db` (a change's own transaction). */
+export async function loadStanding(
+  db: Kysely<DB>,
+  principal: Principal,
+  group: Pick<UserGroupsTable, 'id' | 'home_scope_type' | 'home_scope_id'>,
+): Promise<UserGroupStanding> {
+  const held = async (table: 'user_group_members' | 'user_group_owners') =>
+    principal.userId !== '' &&
+    (await db
+      .selectFrom(table)
+      .select('user_id')
+      .where('user_group_id', '=', group.id)
+      .where('user_id', '=', principal.userId)
+      .where('valid_to', 'is', null)
+      .executeTakeFirst()) !== undefined;
+  return {
+    administers: administersHome(principal, homeOf(group)),
+    owns: await held('user_group_owners'),
+    belongs: await held('user_group_members'),
+  };
+}
+
+/** The role grants and clearances the group holds now. */
+export async function loadHoldings(db: Kysely<DB>, groupId: string): Promise<UserGroupHoldings> {
+  const grants = await db
+    .selectFrom('role_grants')
+    .select(['id', 'role', 'scope_type', 'scope_id', 'reason', 'valid_from'])
+    .where('user_group_id', '=', groupId)
+    .where('valid_to', 'is', null)
+    .orderBy('valid_from')
+    .orderBy('id')
+    .execute();
+  const clearances = await db
+    .selectFrom('user_group_clearances')
+    .select('clearance')
+    .where('user_group_id', '=', groupId)
+    .where('valid_to', 'is', null)
+    .orderBy('clearance')
+    .execute();
+  return {
+    grants: grants.map((g) => ({
+      id: g.id,
+      role: g.role as GrantableRole,
+      scope: { type: g.scope_type as ScopeType, id: g.scope_id },
+      reason: g.reason,
+      since: g.valid_from,
+    })),
+    clearances: clearances.map((c) => c.clearance as Clearance),
+  };
+}
+
+function stewards(standing: UserGroupStanding): boolean {
+  return standing.administers || standing.owns;
+}
+
+/** Rules 1 to 3: changing who is in a group passes on every role and clearance it holds. */
+function passesOn(principal: Principal, holdings: UserGroupHoldings): boolean {
+  return (
+    holdings.grants.every((g) => canAssignRole(principal, g.role, g.scope)) &&
+    holdings.clearances.every((c) => canConferClearance(principal, c))
+  );
+}
+
+/** The abilities sent with a group: the same predicates the requirements below enforce. */
+export function userGroupAbilities(
+  principal: Principal,
+  standing: UserGroupStanding,
+  holdings: UserGroupHoldings,
+): UserGroupAbilities {
+  const manageMembers = stewards(standing) && passesOn(principal, holdings);
+  return {
+    edit: stewards(standing),
+    delete: manageMembers,
+    manageMembers,
+    manageOwners: stewards(standing),
+    manageLinks: standing.administers,
+    manageClearances:
+      standing.administers && holdings.clearances.every((c) => canConferClearance(principal, c)),
+    manageRoles:
+      standing.administers &&
+      canSomewhere(principal, 'roles.assign') &&
+      (!standing.belongs || ownsOrganisation(principal)),
+  };
+}
+
+/** Details and owners: the group's administrators and its owners. */
+export function requireSteward(standing: UserGroupStanding): void {
+  if (!stewards(standing)) throw permissionDenied('user_groups.manage');
+}
+
+/** Links, clearances and role grants: Admin or higher at the group's home. */
+export function requireAdministrator(standing: UserGroupStanding): void {
+  if (!standing.administers) throw permissionDenied('user_groups.manage');
+}
+
+/** Members, and deleting the group: a steward who could grant everything the group holds. */
+export function requireMembershipAuthority(
+  principal: Principal,
+  standing: UserGroupStanding,
+  holdings: UserGroupHoldings,
+): void {
+  requireSteward(standing);
+  for (const grant of holdings.grants) requireAssignRole(principal, grant.role, grant.scope);
+  for (const clearance of holdings.clearances) requireClearanceToConfer(principal, clearance);
+}
+
+/** Rule 5: nobody joins a group that holds a role or a clearance by their own hand. */
+export function requireNotJoiningItself(
+  principal: Principal,
+  userIds: readonly string[],
+  holdings: UserGroupHoldings,
+): void {
+  const confers = holdings.grants.length > 0 || holdings.clearances.length > 0;
+  requireNotToSelf(
+    principal,
+    confers && principal.userId !== '' && userIds.includes(principal.userId),
+    'a role or a clearance by joining a group that holds one',
+  );
+}
+
+/** Rule 5: nobody gives a group they are in a role or a clearance. */
+export function requireNotOwnGroup(
+  principal: Principal,
+  standing: UserGroupStanding,
+  what: 'a role' | 'a clearance',
+): void {
+  requireNotToSelf(principal, standing.belongs, `${what} through a group they are in`);
+}
+
+/**
+ * Of these group ids, those the principal may see: a group homed where they administer nothing,
+ * and that they neither own nor belong to, is named nowhere to them (not on a person's roles,
+ * memberships, clearances or paths either). A deleted group, met in an as-of answer, is named to
+ * those who administer its home.
+ */
+export async function visibleUserGroupIds(
+  db: Kysely<DB>,
+  principal: Principal,
+  groupIds: Iterable<string>,
+): Promise<Set<string>> {
+  const ids = [...new Set(groupIds)];
+  const visible = new Set<string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const slice = ids.slice(i, i + 500);
+    const [live, deleted] = await Promise.all([
+      db
+        .selectFrom('user_groups as g')
+        .select('g.id')
+        .where('g.id', 'in', slice)
+        .where((eb) => userGroupVisibleTo(eb, principal))
+        .execute(),
+      db
+        .selectFrom('user_groups as g')
+        .select(['g.id', 'g.home_scope_type', 'g.home_scope_id'])
+        .where('g.id', 'in', slice)
+        .where('g.organisation_id', '=', principal.organisationId)
+        .where('g.deleted_at', 'is not', null)
+        .execute(),
+    ]);
+    for (const row of live) visible.add(row.id);
+    for (const row of deleted) if (administersHome(principal, homeOf(row))) visible.add(row.id);
+  }
+  return visible;
+}
+
+/**
+ * A user group the caller may not see (homed where they administer nothing) is named nowhere in
+ * an answer about someone else: its id and name are withheld, and the path's words say so.
+ */
+export function withholdPathGroup(path: PathExplanation, visible: ReadonlySet<string>) {
+  if (!path.userGroup || visible.has(path.userGroup.id)) return path;
+  return {
+    ...path,
+    userGroup: null,
+    summary: path.summary.replace(
+      `member of ${path.userGroup.name}`,
+      'member of a group you cannot see',
+    ),
+  };
+}
+
+export function withholdGrantSource<
+  G extends {
+    source: { type: 'direct' } | { type: 'user_group'; userGroupId: string; userGroupName: string };
+  },
+>(grant: G, visible: ReadonlySet<string>) {
+  if (grant.source.type !== 'user_group' || visible.has(grant.source.userGroupId)) return grant;
+  return {
+    ...grant,
+    source: { type: 'user_group' as const, userGroupId: null, userGroupName: null },
+  };
+}
