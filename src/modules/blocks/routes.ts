@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams } from '../../lib/schemas.ts';
+import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import type { BlockService } from './service.ts';
 
@@ -55,6 +56,7 @@ export function blockRoutes(app: HavenApp, blocks: BlockService) {
       summary: 'Lift a block (it stays in the history)',
       params: idParams,
       querystring: z.object({ reason: z.string().trim().min(1).max(1000).optional() }),
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       await blocks.remove(

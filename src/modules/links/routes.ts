@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { id } from '../../lib/schemas.ts';
+import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import type { DirectLinkService } from './service.ts';
 
@@ -52,7 +53,12 @@ export function directLinkRoutes(app: HavenApp, links: DirectLinkService) {
 
   app.delete('/api/v1/users/:id/student-links/:linkId', {
     config: { access: { permission: 'user_groups.manage' } },
-    schema: { tags: ['users'], summary: 'End a direct link', params: z.object({ id, linkId: id }) },
+    schema: {
+      tags: ['users'],
+      summary: 'End a direct link',
+      params: z.object({ id, linkId: id }),
+      response: { 204: noContent },
+    },
     handler: async (request, reply) => {
       await links.unlink(
         authOf(request).principal,

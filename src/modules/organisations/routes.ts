@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { email, id, idParams, name } from '../../lib/schemas.ts';
+import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import type { OrganisationService } from './service.ts';
 
@@ -203,7 +204,12 @@ export function organisationRoutes(app: HavenApp, organisations: OrganisationSer
 
   app.delete('/api/v1/school-groups/:id', {
     config: { access: { permission: 'schools.manage' } },
-    schema: { tags: ['schools'], summary: 'Delete a school group (Owner)', params: idParams },
+    schema: {
+      tags: ['schools'],
+      summary: 'Delete a school group (Owner)',
+      params: idParams,
+      response: { 204: noContent },
+    },
     handler: async (request, reply) => {
       await organisations.deleteSchoolGroup(
         authOf(request).principal,

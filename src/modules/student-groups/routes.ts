@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams, name } from '../../lib/schemas.ts';
+import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import { studentSchema } from '../students/schema.ts';
 import type { StudentGroupService } from './service.ts';
@@ -54,6 +55,7 @@ export function studentGroupRoutes(app: HavenApp, groups: StudentGroupService) {
     schema: {
       tags: ['student groups'],
       summary: "The organisation's student groups",
+      description: '`memberCount` counts only the members the caller can see.',
       querystring: z.object({ schoolId: id.optional(), kind: kind.optional() }),
       response: { 200: z.object({ items: z.array(studentGroupSchema), nextCursor: z.null() }) },
     },
@@ -67,7 +69,7 @@ export function studentGroupRoutes(app: HavenApp, groups: StudentGroupService) {
     config: { access: { permission: 'student_groups.manage' } },
     schema: {
       tags: ['student groups'],
-      summary: 'Who a rule would match: the count, and the first students the caller can see',
+      summary: 'Who a rule would match: how many of them the caller can see, and the first few',
       body: z.object({ schoolId: id.nullable(), rule }).strict(),
       response: { 200: z.object({ count: z.number(), sample: z.array(studentSchema) }) },
     },
@@ -110,6 +112,7 @@ export function studentGroupRoutes(app: HavenApp, groups: StudentGroupService) {
       tags: ['student groups'],
       summary: 'Delete a student group; links to it end',
       params: idParams,
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       await groups.remove(authOf(request).principal, request.params.id, originOf(request));
@@ -156,6 +159,7 @@ export function studentGroupRoutes(app: HavenApp, groups: StudentGroupService) {
       tags: ['student groups'],
       summary: 'Take a student out of a manual group (Admin)',
       params: z.object({ id, studentId: id }),
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       await groups.changeManualMembers(

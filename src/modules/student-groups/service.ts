@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import { z } from 'zod';
 import { requirePermission, viewerOf } from '../../access/decide.ts';
 import type { Principal } from '../../access/principal.ts';
@@ -43,6 +43,56 @@ export function presentStudentGroup(row: StudentGroupsTable) {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/**
+ * How many current members of each group the caller can see (issue 11, finding 12): a count of
+ * every member would tell an Admin how many children a "flag cp_plan" group holds while they
+ * see none of them. One query for all the groups `groupIds` selects, with the student list's own
+ * filter. It reads the visible members first and their memberships second (a CROSS JOIN keeps
+ * SQLite to that order), so each child is tested once however many groups they are in.
+ */
+export async function visibleMemberCounts(
+  db: Kysely<DB>,
+  principal: Principal,
+  groupIds: SelectQueryBuilder<DB, 'student_groups', { id: string }>,
+): Promise<Map<string, number>> {
+  const t = { organisationId: principal.organisationId };
+  const members = db
+    .selectFrom('student_group_members as cm')
+    .select('cm.student_id')
+    .where('cm.student_group_id', 'in', groupIds)
+    .where('cm.valid_to', 'is', null);
+  const rows = await visibleStudents(db, t, viewerOf(principal))
+    .where('s.id', 'in', members)
+    .crossJoin('student_group_members as gm')
+    .whereRef('gm.student_id', '=', 's.id')
+    .where('gm.student_group_id', 'in', groupIds)
+    .where('gm.valid_to', 'is', null)
+    .select(['gm.student_group_id as id', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('gm.student_group_id')
+    .execute();
+  return new Map(rows.map((r) => [r.id, Number(r.n)]));
+}
+
+/** Student groups as the caller may see them: each member count is of the children they can see. */
+async function presentForCaller(
+  db: Kysely<DB>,
+  principal: Principal,
+  rows: readonly StudentGroupsTable[],
+  groupIds: SelectQueryBuilder<DB, 'student_groups', { id: string }>,
+) {
+  const counts = rows.length > 0 ? await visibleMemberCounts(db, principal, groupIds) : new Map();
+  return rows.map((row) => presentStudentGroup({ ...row, member_count: counts.get(row.id) ?? 0 }));
+}
+
+/** One group as the caller may see it (read through `db`, the change's own handle inside one). */
+async function presentOneForCaller(db: Kysely<DB>, principal: Principal, groupId: string) {
+  const row = await findStudentGroup(db, principal.organisationId, groupId);
+  if (!row) throw notFound('Student group');
+  const only = db.selectFrom('student_groups').select('id').where('id', '=', row.id);
+  const [group] = await presentForCaller(db, principal, [row], only);
+  return group!;
 }
 
 export function scopeOfStudentGroup(organisationId: string, schoolId: string | null): Scope {
@@ -219,7 +269,7 @@ export class StudentGroupService {
           studentIds,
         },
       });
-      return presentStudentGroup((await findStudentGroup(db, organisationId, row.id))!);
+      return presentOneForCaller(db, principal, row.id);
     });
   }
 
@@ -227,21 +277,19 @@ export class StudentGroupService {
     principal: Principal,
     filter: { schoolId?: string | undefined; kind?: StudentGroupKind | undefined },
   ) {
-    let query = this.database.db
+    const db = this.database.db;
+    let query = db
       .selectFrom('student_groups')
-      .selectAll()
       .where('organisation_id', '=', principal.organisationId)
       .where('deleted_at', 'is', null);
     if (filter.schoolId) query = query.where('school_id', '=', filter.schoolId);
     if (filter.kind) query = query.where('kind', '=', filter.kind);
-    const rows = await query.orderBy('name').orderBy('id').limit(5000).execute();
-    return rows.map(presentStudentGroup);
+    const rows = await query.selectAll().orderBy('name').orderBy('id').limit(5000).execute();
+    return presentForCaller(db, principal, rows, query.select('id'));
   }
 
   async get(principal: Principal, groupId: string) {
-    const row = await findStudentGroup(this.database.db, principal.organisationId, groupId);
-    if (!row) throw notFound('Student group');
-    return presentStudentGroup(row);
+    return presentOneForCaller(this.database.db, principal, groupId);
   }
 
   async update(
@@ -290,7 +338,7 @@ export class StudentGroupService {
         after: { name, description, rule: rule ? JSON.parse(rule) : null },
         meta: membership,
       });
-      return presentStudentGroup((await findStudentGroup(db, organisationId, groupId))!);
+      return presentOneForCaller(db, principal, groupId);
     });
   }
 
@@ -379,7 +427,7 @@ export class StudentGroupService {
     return toPage(rows, page.limit, presentStudent, (r) => [r.family_key, r.given_key, r.id]);
   }
 
-  /** Who a rule would match, before saving it: the number of students, and the first few the caller can see. */
+  /** Who a rule would match, before saving it: how many the caller can see, and the first few of them. */
   async preview(principal: Principal, input: { schoolId: string | null; rule: unknown }) {
     const db = this.database.db;
     const organisationId = principal.organisationId;
@@ -397,12 +445,17 @@ export class StudentGroupService {
     const matching = db
       .selectFrom('students as s')
       .where((eb) => belongs(eb, { organisationId, schoolId: input.schoolId, rule }));
-    const count = await matching
+    // Like a group's member count, the count is of the matches the caller can see.
+    const visibleMatches = visibleStudents(db, { organisationId }, viewerOf(principal)).where(
+      's.id',
+      'in',
+      matching.select('s.id'),
+    );
+    const count = await visibleMatches
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
-    const sample = await visibleStudents(db, { organisationId }, viewerOf(principal))
+    const sample = await visibleMatches
       .selectAll('s')
-      .where('s.id', 'in', matching.select('s.id'))
       .orderBy('s.family_key')
       .orderBy('s.given_key')
       .limit(20)

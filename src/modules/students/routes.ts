@@ -3,6 +3,7 @@ import type { Database } from '../../db/database.ts';
 import { HavenError, validationFailed } from '../../lib/errors.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams } from '../../lib/schemas.ts';
+import { noContent, rawContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import { logRead } from '../audit/access-log.ts';
 import { importStudents } from './import.ts';
@@ -81,6 +82,9 @@ export function studentRoutes(app: HavenApp, students: StudentService, database:
       tags: ['students'],
       summary: 'CSV of the students the caller can see (the export is logged)',
       querystring: studentFilterQuery,
+      response: {
+        200: rawContent('text/csv', 'One row per student the caller can see, with a header row'),
+      },
     },
     handler: async (request, reply) => {
       const csv = await students.exportCsv(
@@ -183,6 +187,7 @@ export function studentRoutes(app: HavenApp, students: StudentService, database:
       tags: ['students'],
       summary: 'Soft-delete a student (Admin at the school)',
       params: idParams,
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       await students.remove(authOf(request).principal, request.params.id, originOf(request));
