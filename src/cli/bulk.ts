@@ -1,20 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { installationPrincipal, type Principal } from '../access/principal.ts';
+import { type Scope, scopeTypes } from '../access/scopes.ts';
+import { findVisibleUserGroup } from '../access/user-groups.ts';
 import type { Database } from '../db/database.ts';
 import { chunks } from '../db/sql.ts';
 import { conflict, invalidField, notFound } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { email as emailSchema } from '../lib/schemas.ts';
 import { type Change, type ChangeOrigin, runChange } from '../modules/audit/change.ts';
+import { scopeName } from '../modules/organisations/repository.ts';
 import { importStudents } from '../modules/students/import.ts';
 import { UserGroupEditor } from '../modules/user-groups/editor.ts';
 import {
   currentIn,
   existingUserIds,
-  findUserGroup,
   type UserGroupRow,
 } from '../modules/user-groups/repository.ts';
+import { addUserGroup } from '../modules/user-groups/service.ts';
 import { normaliseEmail } from '../modules/users/repository.ts';
 
 /**
@@ -66,6 +69,28 @@ const cliOrigin = (organisationId: string): ChangeOrigin => ({
   via: 'cli',
 });
 
+/** `haven user-groups create`: a group homed at `organisation` (the default), `school:<id>` or `school_group:<id>`. */
+export async function createUserGroupFromConsole(
+  database: Database,
+  organisationId: string,
+  name: string,
+  home: string | undefined,
+): Promise<string> {
+  const [type, id] = (home ?? 'organisation').split(':', 2);
+  const homeScope = {
+    type,
+    id: type === 'organisation' ? (id ?? organisationId) : id,
+  } as Scope;
+  if (!scopeTypes.includes(homeScope.type) || !homeScope.id)
+    throw invalidField('--home', 'is organisation, school:<id> or school_group:<id>');
+  if ((await scopeName(database.db, organisationId, homeScope)) === undefined)
+    throw notFound(`Scope ${home}`);
+  const group = await runChange(database, cliOrigin(organisationId), (change) =>
+    addUserGroup(change, organisationId, { name, homeScope }),
+  );
+  return group.id;
+}
+
 /** `haven users import`: users from a CSV with `email` and `name` columns; they hold only Member. */
 export async function importUsers(
   database: Database,
@@ -93,7 +118,7 @@ export async function importUsers(
   );
 }
 
-/** Inserts many users (holding only Member) in one change; emails must be free on the installation. */
+/** Inserts many users (holding only Member) in one change; emails must be free in the organisation. */
 export async function insertUsers(
   change: Change,
   organisationId: string,
@@ -103,6 +128,7 @@ export async function insertUsers(
     const taken = await change.db
       .selectFrom('users')
       .select('email')
+      .where('organisation_id', '=', organisationId)
       .where('email', 'in', slice)
       .executeTakeFirst();
     if (taken) throw conflict(`A user with the email ${taken.email} already exists`, 'email_taken');
@@ -160,7 +186,9 @@ export async function addGroupMembersFromFile(
   const idAt = header.indexOf('id');
   const emailAt = header.indexOf('email');
   if (idAt < 0 && emailAt < 0) throw invalidField('file', 'needs an id or an email column');
-  const group = await findUserGroup(database.db, organisationId, groupId);
+  const group = (
+    await findVisibleUserGroup(database.db, installationPrincipal(organisationId), groupId)
+  )?.group;
   if (!group) throw notFound('User group');
   let userIds: string[];
   if (idAt >= 0) {
@@ -169,14 +197,14 @@ export async function addGroupMembersFromFile(
     const emails = [...new Set(rows.map((r) => normaliseEmail(r[emailAt] ?? '')).filter(Boolean))];
     userIds = [];
     for (const slice of chunks(emails)) {
-      // By email alone, which is unique on the installation; the organisation is checked on the rows.
-      const found = (
-        await database.db
-          .selectFrom('users')
-          .select(['id', 'email', 'organisation_id', 'removed_at'])
-          .where('email', 'in', slice)
-          .execute()
-      ).filter((u) => u.organisation_id === organisationId && u.removed_at === null);
+      // Emails are unique within the organisation, so each names at most one of its users.
+      const found = await database.db
+        .selectFrom('users')
+        .select(['id', 'email'])
+        .where('organisation_id', '=', organisationId)
+        .where('email', 'in', slice)
+        .where('removed_at', 'is', null)
+        .execute();
       if (found.length !== slice.length) {
         const known = new Set(found.map((f) => f.email));
         throw notFound(`User ${slice.find((e) => !known.has(e))}`);
@@ -202,7 +230,7 @@ export async function addMembersInBulk(
   if (absent) throw notFound(`User ${absent}`);
   const already = await currentIn(change.db, 'user_group_members', group.id, userIds);
   const fresh = userIds.filter((id) => !already.has(id));
-  await editor.requireMembershipAuthority();
+  await editor.requireMayAdd(userIds);
   await editor.insertMembers(fresh);
   return { added: fresh.length, alreadyMembers: already.size };
 }

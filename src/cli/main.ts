@@ -5,12 +5,16 @@ import { type Config, loadConfig } from '../config.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { HavenError } from '../lib/errors.ts';
-import { runChange } from '../modules/audit/change.ts';
-import { verifyAuditChains } from '../modules/audit/verify.ts';
-import { addUserGroup } from '../modules/user-groups/service.ts';
+import {
+  type ChainHeadMark,
+  formatHead,
+  parseHead,
+  verifyAuditChains,
+} from '../modules/audit/verify.ts';
 import { buildApp, createServices } from '../server/app.ts';
 import {
   addGroupMembersFromFile,
+  createUserGroupFromConsole,
   importStudentsFromFile,
   importUsers,
   resolveOrganisation,
@@ -39,16 +43,22 @@ Commands:
                              add users (columns: email, name); they hold only Member
   students import --file <csv> [--org <id>] [--dry-run]
                              add students, all rows or none (the API's columns)
-  user-groups create --name <name> [--org <id>]
-                             create a user group (prints its id)
+  user-groups create --name <name> [--home <scope>] [--org <id>]
+                             create a user group (prints its id), administered
+                             from its home: organisation (the default),
+                             school:<id> or school_group:<id>
   user-groups add-members --group <id> --file <csv> [--org <id>]
                              add members (column: id or email), up to 1,000,000
-  audit verify               recompute the audit log's hash chains and name the
-                             first row that was edited, deleted or reordered
+  audit verify [--expect <chain>:<seq>:<hash> ...] [--expect-file <path>]
+                             recompute the audit log's hash chains, name the first
+                             row that was edited, deleted or reordered, and print
+                             each chain's head; keep those lines elsewhere and pass
+                             them back to catch a chain cut short and rewritten
   help                       show this text
 
 Settings come from the environment: see the README's configuration table.`;
 
+/** The console's own handle: bulk work and migrations run without the server's time limits. */
 function openFor(config: Config): Database {
   return openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
 }
@@ -67,8 +77,12 @@ async function withDatabase<T>(
 }
 
 async function serve(config: Config, io: CliIo): Promise<number> {
-  const database = openFor(config);
-  await migrateToLatest(database.db);
+  await withDatabase(config, async () => {});
+  const database = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    timeouts: config.databaseTimeouts,
+  });
   const app = await buildApp({ config, database });
   await app.listen({ port: config.port, host: config.host });
   io.out(`Haven is serving http://${config.host}:${config.port} (${database.engine})`);
@@ -125,9 +139,43 @@ async function orgCreate(config: Config, args: string[], io: CliIo): Promise<num
   });
 }
 
-async function auditVerify(config: Config, io: CliIo): Promise<number> {
+/** Heads from `--expect` and from `--expect-file` (the lines an earlier run printed). */
+function expectedHeads(
+  values: { expect?: string[] | undefined; 'expect-file'?: string | undefined },
+  io: CliIo,
+): ChainHeadMark[] | null {
+  const texts = [...(values.expect ?? [])];
+  if (values['expect-file']) {
+    for (const line of readFileSync(values['expect-file'], 'utf8').split('\n')) {
+      const text = line.trim().replace(/^head\s+/, '');
+      if (/^[^\s:]+:\d+:[0-9a-f]{64}$/.test(text)) texts.push(text);
+    }
+  }
+  const heads: ChainHeadMark[] = [];
+  for (const text of texts) {
+    const head = parseHead(text);
+    if (!head) {
+      io.err(`Not a chain head: ${text} (expected <chain>:<seq>:<hash>, as verify prints it)`);
+      return null;
+    }
+    heads.push(head);
+  }
+  return heads;
+}
+
+async function auditVerify(config: Config, args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      expect: { type: 'string', multiple: true },
+      'expect-file': { type: 'string' },
+    },
+    strict: true,
+  });
+  const expected = expectedHeads(values, io);
+  if (!expected) return 2;
   return withDatabase(config, async (database) => {
-    const report = await verifyAuditChains(database.db);
+    const report = await verifyAuditChains(database.db, expected);
     for (const problem of report.problems) {
       io.out(`BROKEN chain ${problem.chainId}: ${problem.message}`);
     }
@@ -135,10 +183,13 @@ async function auditVerify(config: Config, io: CliIo): Promise<number> {
       io.out(
         `${report.problems.length} of ${report.chains} chains are broken (${report.rows} rows read)`,
       );
-      return 1;
+    } else {
+      const against = expected.length > 0 ? `, and ${expected.length} expected heads hold` : '';
+      io.out(`OK: ${report.chains} chains, ${report.rows} rows, every hash verified${against}`);
     }
-    io.out(`OK: ${report.chains} chains, ${report.rows} rows, every hash verified`);
-    return 0;
+    // Keep these lines elsewhere: a later `--expect` against them shows a cut end.
+    for (const head of report.heads) io.out(`head ${formatHead(head)}`);
+    return report.problems.length > 0 ? 1 : 0;
   });
 }
 
@@ -151,6 +202,7 @@ async function bulk(config: Config, command: string, args: string[], io: CliIo):
       group: { type: 'string' },
       'dry-run': { type: 'boolean' },
       name: { type: 'string' },
+      home: { type: 'string' },
     },
     strict: true,
   });
@@ -162,12 +214,7 @@ async function bulk(config: Config, command: string, args: string[], io: CliIo):
     const name = values.name;
     return withDatabase(config, async (database) => {
       const organisationId = await resolveOrganisation(database, values.org);
-      const group = await runChange(
-        database,
-        { organisationId, userId: null, via: 'cli' },
-        (change) => addUserGroup(change, organisationId, { name }),
-      );
-      io.out(group.id);
+      io.out(await createUserGroupFromConsole(database, organisationId, name, values.home));
       return 0;
     });
   }
@@ -238,7 +285,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         if (sub === 'create') return await orgCreate(config, rest, io);
         break;
       case 'audit':
-        if (sub === 'verify') return await auditVerify(config, io);
+        if (sub === 'verify') return await auditVerify(config, rest, io);
         break;
       case 'users':
       case 'students':

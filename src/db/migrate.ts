@@ -13,6 +13,9 @@ import * as twoFactor from './migrations/0003_two_factor.ts';
 import * as records from './migrations/0004_records.ts';
 import * as documents from './migrations/0005_documents.ts';
 import * as searchInNameOrder from './migrations/0006_search_in_name_order.ts';
+import * as revisionShapes from './migrations/0007_revision_shapes.ts';
+import * as userGroupHome from './migrations/0008_user_group_home.ts';
+import * as emailPerOrganisation from './migrations/0009_email_per_organisation.ts';
 import type { DB } from './tables.ts';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
@@ -23,7 +26,13 @@ const migrations: Record<string, Migration> = {
   '0004_records': records,
   '0005_documents': documents,
   '0006_search_in_name_order': searchInNameOrder,
+  '0007_revision_shapes': revisionShapes,
+  '0008_user_group_home': userGroupHome,
+  '0009_email_per_organisation': emailPerOrganisation,
 };
+
+/** The migrations' names in order (a migration's test starts from the one before it). */
+export const migrationNames = Object.keys(migrations);
 
 const provider: MigrationProvider = {
   getMigrations: async () => migrations,

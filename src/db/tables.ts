@@ -62,6 +62,9 @@ export interface UserGroupsTable {
   rationale: string;
   /** Set for the groups Haven makes itself, e.g. a school's Safeguarding Team. */
   system_key: string | null;
+  /** Where the group is administered from (spec section 5): set at creation, never changed. */
+  home_scope_type: string;
+  home_scope_id: string;
   /** Current members, kept in the same transaction as every membership change. */
   member_count: number;
   created_at: string;
@@ -105,6 +108,8 @@ export interface RoleGrantsTable {
   scope_id: string;
   granted_by: string | null;
   revoked_by: string | null;
+  /** Why the grant was given, as the granter wrote it (optional). */
+  reason: string | null;
   valid_from: string;
   valid_to: string | null;
 }
@@ -314,6 +319,17 @@ export interface IncidentRevisionsTable {
   snapshot: string;
   changed_by: string | null;
   changed_at: string;
+  /** The school, sensitivity and allegation subject the record had in this revision. */
+  school_id: string;
+  sensitivity: Sensitivity;
+  subject_user_id: string | null;
+}
+
+/** The children a record named in one revision. */
+export interface IncidentRevisionStudentsTable {
+  incident_id: string;
+  revision: number;
+  student_id: string;
 }
 
 export interface IncidentStudentsTable {
@@ -409,6 +425,7 @@ export interface DB {
   categories: CategoriesTable;
   incidents: IncidentsTable;
   incident_revisions: IncidentRevisionsTable;
+  incident_revision_students: IncidentRevisionStudentsTable;
   incident_students: IncidentStudentsTable;
   incident_assignees: IncidentAssigneesTable;
   incident_exclusions: IncidentExclusionsTable;

@@ -104,4 +104,39 @@ describeInBrowser('first run and sign-in', () => {
     await page.getByRole('button', { name: 'Verify and sign in' }).click();
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
   });
+
+  it('asks which organisation when the password opens an account in two, then signs in there', async () => {
+    const { url, haven } = world();
+    const oak = await setupOrganisation(haven);
+    await haven.services.organisations.createOrganisation(
+      {
+        organisationName: 'Elm Trust',
+        schoolName: 'Elm Primary',
+        owner: { email: oak.ownerEmail, name: 'Eliza Elm', password: STRONG_PASSWORD },
+      },
+      { organisationId: null, userId: null, via: 'cli' },
+    );
+    const page = await world().newPage();
+    await page.goto(url);
+    await page.getByLabel('Email').fill(oak.ownerEmail);
+    await page.getByLabel('Password').fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    const choice = page.getByRole('group', { name: 'Which organisation are you signing in to?' });
+    await choice.waitFor();
+    expect(
+      await choice
+        .getByRole('radio')
+        .evaluateAll((radios) => radios.map((r) => r.parentElement?.textContent?.trim())),
+    ).toEqual(['Elm Trust', 'Oak Trust']);
+    expect(await seriousViolations(page)).toEqual([]);
+    // Continuing without a choice says so, and sends nothing.
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText('Choose an organisation.').waitFor();
+
+    await choice.getByRole('radio', { name: 'Elm Trust' }).check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Hello, Eliza' }).waitFor();
+    await page.locator('.org').getByText('Elm Trust').waitFor();
+  });
 });

@@ -1,8 +1,12 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrateTo, migrateToLatest } from '../../src/db/migrate.ts';
+import { migrateTo, migrateToLatest, migrationNames } from '../../src/db/migrate.ts';
 import { pageOfVisibleStudents } from '../../src/modules/students/repository.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  whileNoSchemaIsDropped,
+} from '../support/database.ts';
 
 describe('migrations keep what is there', () => {
   let test: TestDatabase | undefined;
@@ -18,7 +22,9 @@ describe('migrations keep what is there', () => {
       // Each has its own tables and its own record of the migrations it ran.
       const rows = await second.database.db.selectFrom('students').select('id').execute();
       expect(rows).toEqual([]);
-      expect((await migrateToLatest(second.database.db)).applied).toEqual([]);
+      expect(
+        (await whileNoSchemaIsDropped(() => migrateToLatest(second.database.db))).applied,
+      ).toEqual([]);
     } finally {
       await second.dispose();
     }
@@ -27,7 +33,7 @@ describe('migrations keep what is there', () => {
   it('0006 gives every search word its student sort keys, and searches read them in name order', async () => {
     test = await createTestDatabase({ migrate: false });
     const db = test.database.db;
-    await migrateTo(db, '0005_documents');
+    await whileNoSchemaIsDropped(() => migrateTo(db, '0005_documents'));
     const now = '2026-11-01T09:00:00.000Z';
     await db
       .insertInto('organisations')
@@ -70,7 +76,9 @@ describe('migrations keep what is there', () => {
         );
     }
 
-    expect((await migrateToLatest(db)).applied).toContain('0006_search_in_name_order');
+    expect((await whileNoSchemaIsDropped(() => migrateToLatest(db))).applied).toContain(
+      '0006_search_in_name_order',
+    );
 
     const tokens = await db
       .selectFrom('student_name_tokens')
@@ -121,5 +129,220 @@ describe('migrations keep what is there', () => {
       { limit: 10, q: 's', shape: 'search' },
     );
     expect(page.map((s) => s.id)).toEqual(['s3', 's1', 's2']);
+  });
+
+  it("0008 homes existing user groups at the organisation, and each school's own team at its school", async () => {
+    test = await createTestDatabase({ migrate: false });
+    const db = test.database.db;
+    const before = migrationNames[migrationNames.indexOf('0008_user_group_home') - 1]!;
+    await whileNoSchemaIsDropped(() => migrateTo(db, before));
+    const now = '2026-11-01T09:00:00.000Z';
+    for (const org of ['o1', 'o2']) {
+      await db
+        .insertInto('organisations')
+        .values({ id: org, name: `Trust ${org}`, created_at: now, updated_at: now } as never)
+        .execute();
+    }
+    for (const [school, org] of [
+      ['k1', 'o1'],
+      ['k2', 'o1'],
+      ['k3', 'o2'],
+    ]) {
+      await db
+        .insertInto('schools')
+        .values({
+          id: school,
+          organisation_id: org,
+          name: school,
+          created_at: now,
+          updated_at: now,
+        } as never)
+        .execute();
+    }
+    const groups = [
+      { id: 'g1', org: 'o1', key: 'safeguarding_team:k1' },
+      { id: 'g2', org: 'o1', key: 'safeguarding_team:k2' },
+      { id: 'g3', org: 'o1', key: null },
+      { id: 'g4', org: 'o2', key: 'safeguarding_team:k3' },
+      // A key naming another organisation's school is not taken at its word.
+      { id: 'g5', org: 'o2', key: 'safeguarding_team:k1' },
+    ];
+    for (const g of groups) {
+      await db
+        .insertInto('user_groups')
+        .values({
+          id: g.id,
+          organisation_id: g.org,
+          name: g.id,
+          system_key: g.key,
+          created_at: now,
+          updated_at: now,
+        } as never)
+        .execute();
+    }
+    await db
+      .insertInto('role_grants')
+      .values({
+        id: 'r1',
+        organisation_id: 'o1',
+        user_group_id: 'g3',
+        role: 'viewer',
+        scope_type: 'school',
+        scope_id: 'k1',
+        valid_from: now,
+      } as never)
+      .execute();
+
+    expect((await whileNoSchemaIsDropped(() => migrateToLatest(db))).applied).toContain(
+      '0008_user_group_home',
+    );
+
+    const homes = await db
+      .selectFrom('user_groups')
+      .select(['id', 'home_scope_type', 'home_scope_id'])
+      .orderBy('id')
+      .execute();
+    expect(homes).toEqual([
+      { id: 'g1', home_scope_type: 'school', home_scope_id: 'k1' },
+      { id: 'g2', home_scope_type: 'school', home_scope_id: 'k2' },
+      { id: 'g3', home_scope_type: 'organisation', home_scope_id: 'o1' },
+      { id: 'g4', home_scope_type: 'school', home_scope_id: 'k3' },
+      { id: 'g5', home_scope_type: 'organisation', home_scope_id: 'o2' },
+    ]);
+    const grant = await db
+      .selectFrom('role_grants')
+      .select(['id', 'reason'])
+      .executeTakeFirstOrThrow();
+    expect(grant).toEqual({ id: 'r1', reason: null });
+  });
+
+  it('0009 makes email unique per organisation, keeping every user, index and foreign key', async () => {
+    test = await createTestDatabase({ migrate: false });
+    const db = test.database.db;
+    const before = migrationNames[migrationNames.indexOf('0009_email_per_organisation') - 1]!;
+    await whileNoSchemaIsDropped(() => migrateTo(db, before));
+    const now = '2026-11-01T09:00:00.000Z';
+    for (const org of ['o1', 'o2']) {
+      await db
+        .insertInto('organisations')
+        .values({ id: org, name: `Trust ${org}`, created_at: now, updated_at: now } as never)
+        .execute();
+    }
+    const user = (id: string, org: string, email: string, extra: object = {}) => ({
+      id,
+      organisation_id: org,
+      email,
+      name: `User ${id}`,
+      password_hash: null,
+      created_at: now,
+      updated_at: now,
+      disabled_at: null,
+      removed_at: null,
+      ...extra,
+    });
+    const users = [
+      user('u1', 'o1', 'ada@school.test', { password_hash: 'hash-1' }),
+      user('u2', 'o1', 'bea@school.test', { disabled_at: now }),
+      user('u3', 'o2', 'cal@school.test', { removed_at: now }),
+    ];
+    await db.insertInto('users').values(users).execute();
+    // Before: one address, one account on the whole installation.
+    await expect(
+      db
+        .insertInto('users')
+        .values(user('u4', 'o2', 'ada@school.test'))
+        .execute(),
+    ).rejects.toThrow();
+    await db
+      .insertInto('sessions')
+      .values({
+        id: 's1',
+        token_hash: 't1',
+        user_id: 'u1',
+        organisation_id: 'o1',
+        csrf_token: 'c1',
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now,
+      } as never)
+      .execute();
+    await db
+      .insertInto('role_grants')
+      .values({
+        id: 'r1',
+        organisation_id: 'o1',
+        user_id: 'u1',
+        granted_by: 'u2',
+        role: 'admin',
+        scope_type: 'organisation',
+        scope_id: 'o1',
+        valid_from: now,
+      } as never)
+      .execute();
+
+    expect((await whileNoSchemaIsDropped(() => migrateToLatest(db))).applied).toContain(
+      '0009_email_per_organisation',
+    );
+
+    expect(await db.selectFrom('users').selectAll().orderBy('id').execute()).toEqual(users);
+    expect(
+      await db.selectFrom('role_grants').select(['id', 'user_id', 'granted_by']).execute(),
+    ).toEqual([{ id: 'r1', user_id: 'u1', granted_by: 'u2' }]);
+    const indexes =
+      test.engine === 'postgres'
+        ? (
+            await sql<{ name: string }>`
+              select indexname as name from pg_indexes
+              where schemaname = current_schema() and tablename = 'users'`.execute(db)
+          ).rows
+        : (
+            await sql<{ name: string }>`
+              select name from sqlite_master where type = 'index' and tbl_name = 'users'
+                and sql is not null`.execute(db)
+          ).rows;
+    expect(indexes.map((i) => i.name)).toEqual(
+      expect.arrayContaining(['users_org_name', 'users_org_email']),
+    );
+    if (test.engine === 'sqlite') {
+      const { rows } = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(db);
+      expect(rows[0]?.foreign_keys).toBe(1);
+      expect((await sql`pragma foreign_key_check`.execute(db)).rows).toEqual([]);
+    }
+
+    // Another organisation may hold the same address; one organisation may not hold it twice.
+    await db
+      .insertInto('users')
+      .values(user('u4', 'o2', 'ada@school.test'))
+      .execute();
+    await expect(
+      db
+        .insertInto('users')
+        .values(user('u5', 'o1', 'ada@school.test'))
+        .execute(),
+    ).rejects.toThrow();
+    // A removed user's address stays reserved in its organisation.
+    await expect(
+      db
+        .insertInto('users')
+        .values(user('u6', 'o2', 'cal@school.test'))
+        .execute(),
+    ).rejects.toThrow();
+    // The foreign keys into users still hold against the rebuilt table.
+    await expect(db.deleteFrom('users').where('id', '=', 'u1').execute()).rejects.toThrow();
+    await expect(
+      db
+        .insertInto('sessions')
+        .values({
+          id: 's2',
+          token_hash: 't2',
+          user_id: 'nobody',
+          organisation_id: 'o1',
+          csrf_token: 'c2',
+          created_at: now,
+          last_seen_at: now,
+          expires_at: now,
+        } as never)
+        .execute(),
+    ).rejects.toThrow();
   });
 });

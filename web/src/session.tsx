@@ -31,8 +31,11 @@ interface LoginResult {
 
 interface SessionApi {
   state: SessionState;
-  /** Resolves when signed in; rejects with the API's error (e.g. `totp_required`). */
-  signIn(email: string, password: string, totp?: string): Promise<void>;
+  /**
+   * Resolves when signed in; rejects with the API's error (e.g. `totp_required`, or
+   * `choose_organisation` when the password opens accounts in several: `organisationsToChoose`).
+   */
+  signIn(email: string, password: string, totp?: string, organisationId?: string): Promise<void>;
   signOut(): Promise<void>;
   /** Reload the caller (after a step-up, enrolment or role change). */
   refresh(): Promise<void>;
@@ -41,6 +44,23 @@ interface SessionApi {
 }
 
 const SessionContext = createContext<SessionApi | null>(null);
+
+/** An organisation a sign-in may continue into. */
+export interface OrganisationChoice {
+  id: string;
+  name: string;
+}
+
+/** The organisations a `choose_organisation` answer offers (none for any other error). */
+export function organisationsToChoose(error: unknown): OrganisationChoice[] {
+  if (!(error instanceof ApiError) || error.code !== 'choose_organisation') return [];
+  const offered = error.problem.organisations;
+  return Array.isArray(offered)
+    ? offered.filter(
+        (o): o is OrganisationChoice => typeof o?.id === 'string' && typeof o?.name === 'string',
+      )
+    : [];
+}
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<SessionState>({ status: 'loading' });
@@ -84,12 +104,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const value = useMemo<SessionApi>(
     () => ({
       state,
-      async signIn(email, password, totp) {
+      async signIn(email, password, totp, organisationId) {
         try {
           const result = await api.post<LoginResult>('/auth/login', {
             email,
             password,
             ...(totp ? { totp } : {}),
+            ...(organisationId ? { organisationId } : {}),
           });
           setCsrfToken(result.csrfToken);
           queryClient.clear();

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
+import { id } from '../../lib/schemas.ts';
 import { cookieOptions, SESSION_COOKIE } from '../../server/authenticate.ts';
+import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import { heldGrantSchema, userSchema } from '../users/routes.ts';
 import type { AuthService } from './service.ts';
@@ -30,7 +32,7 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
       tags: ['auth'],
       summary: 'Sign in',
       description:
-        'Sets an HttpOnly session cookie and also returns the token for `Authorization: Bearer`. Requests signed in by cookie that change anything must send `x-csrf-token` with the returned `csrfToken`. With two-factor sign-in on, `totp` (the current 6-digit code, or an unused recovery code) is needed too: without it the answer is 401 `totp_required`, with a wrong or already used one 401 `invalid_code`. After 10 failed attempts (passwords or codes) on an account within 15 minutes, further attempts answer 429.',
+        'Sets an HttpOnly session cookie and also returns the token for `Authorization: Bearer`. Requests signed in by cookie that change anything must send `x-csrf-token` with the returned `csrfToken`. With two-factor sign-in on, `totp` (the current 6-digit code, or an unused recovery code) is needed too: without it the answer is 401 `totp_required`, with a wrong or already used one 401 `invalid_code`. After 10 failed attempts (passwords or codes) for an email within 15 minutes, further attempts answer 429. An email may have an account in more than one organisation: when the password is right for several, the answer is 409 `choose_organisation` with `organisations: [{ id, name }]` (only those), and the same request with `organisationId` signs in to that one.',
       body: z.object({
         email: z.string().trim().min(1).max(254),
         password: z.string().min(1).max(256),
@@ -40,6 +42,8 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
           .max(40)
           .regex(/^[0-9A-Za-z\s-]*$/, 'must be a 6-digit code or a recovery code')
           .optional(),
+        /** Which organisation's account, when the email has one in several (409 `choose_organisation`). */
+        organisationId: id.optional(),
       }),
       response: {
         200: z.object({
@@ -71,7 +75,11 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
 
   app.post('/api/v1/auth/logout', {
     config: { access: { authenticated: true } },
-    schema: { tags: ['auth'], summary: 'Sign out: ends this session' },
+    schema: {
+      tags: ['auth'],
+      summary: 'Sign out: ends this session',
+      response: { 204: noContent },
+    },
     handler: async (request, reply) => {
       await auth.logout(authOf(request).session.sessionId, originOf(request));
       reply.clearCookie(SESSION_COOKIE, cookieOptions(config, request));
@@ -145,6 +153,7 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
             .regex(/^[0-9A-Za-z\s-]+$/, 'must be a 6-digit code or a recovery code'),
         })
         .strict(),
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       const { session } = authOf(request);

@@ -6,9 +6,9 @@ import { HavenError, noRole, notFound } from '../../lib/errors.ts';
 import { nowIso } from '../../lib/time.ts';
 import { type ChangeOrigin, runChange } from '../audit/change.ts';
 import { findOrganisation, scopeNames } from '../organisations/repository.ts';
-import { findUser, findUserByEmail, normaliseEmail } from '../users/repository.ts';
+import { findSignInAccounts, findUser, normaliseEmail } from '../users/repository.ts';
 import { presentHeldGrant, presentUser } from '../users/service.ts';
-import { recordAttempt, refuseIfThrottled } from './attempts.ts';
+import { claimAttempt, settleAttempt } from './attempts.ts';
 import { decoyPasswordHash, verifyPassword } from './passwords.ts';
 import { createSession, endSession } from './sessions.ts';
 import {
@@ -33,6 +33,17 @@ function invalidCredentials(): HavenError {
   );
 }
 
+/** The password is right in more than one organisation: only those are named, for the caller to pick. */
+function chooseOrganisation(accounts: { organisation_id: string; organisation_name: string }[]) {
+  return new HavenError(
+    409,
+    'choose_organisation',
+    'Choose an organisation',
+    'This email and password sign in to more than one organisation: send `organisationId`, one of `organisations`',
+    { organisations: accounts.map((a) => ({ id: a.organisation_id, name: a.organisation_name })) },
+  );
+}
+
 function totpRequired(): HavenError {
   return new HavenError(
     401,
@@ -40,6 +51,26 @@ function totpRequired(): HavenError {
     'Two-factor code needed',
     'Send `totp`: the 6-digit code from your authenticator app, or one of your recovery codes',
   );
+}
+
+/**
+ * The accounts whose password this is. Every account is verified (in parallel), and a decoy
+ * hash when there is none or it has no password, so timing does not tell an unknown email from
+ * a wrong password.
+ */
+async function passwordMatches<A extends { password_hash: string | null }>(
+  accounts: A[],
+  password: string,
+): Promise<A[]> {
+  const decoy = await decoyPasswordHash();
+  if (accounts.length === 0) {
+    await verifyPassword(decoy, password);
+    return [];
+  }
+  const verified = await Promise.all(
+    accounts.map((a) => verifyPassword(a.password_hash ?? decoy, password)),
+  );
+  return accounts.filter((a, i) => a.password_hash !== null && verified[i]);
 }
 
 export class AuthService {
@@ -55,30 +86,48 @@ export class AuthService {
 
   /**
    * Signs a user in. Failures (wrong passwords, wrong or reused two-factor codes) are counted
-   * per account: after `maxFailures` within the window, every further attempt is refused with
-   * 429 (and logged) until the window has passed. With TOTP on, `totp` (a current code or a
-   * recovery code) is needed too, and the new session counts as having passed TOTP.
+   * per email, and each check is claimed against that count before the password is verified:
+   * after `maxFailures` within the window, every further attempt is refused with 429 (and
+   * logged) until the window has passed, however many arrive at once. With TOTP on, `totp` (a
+   * current code or a recovery code) is needed too, and the new session counts as having passed
+   * TOTP.
+   *
+   * An email may hold an account in several organisations: the password is tried against each
+   * (or only the one in `organisationId`), and when it is right for more than one the answer is
+   * 409 `choose_organisation`, naming just those, for the caller to send again with one.
    */
-  async login(input: { email: string; password: string; totp?: string }, client: ClientInfo) {
+  async login(
+    input: { email: string; password: string; totp?: string; organisationId?: string },
+    client: ClientInfo,
+  ) {
     const db = this.database.db;
     const email = normaliseEmail(input.email);
     const now = nowIso();
-    const user = await findUserByEmail(db, email);
-    const organisationId = user?.organisation_id ?? null;
+    const accounts = await findSignInAccounts(db, email, input.organisationId);
+    // A refusal before the password is known to be right is audited in the account's own
+    // organisation when there is one account to speak of, otherwise on the installation's chain.
+    const claimedFor = accounts.length === 1 ? accounts[0]!.organisation_id : null;
 
-    await refuseIfThrottled(db, this.config.login, { email, now, ip: client.ip, organisationId });
+    const attempt = await claimAttempt(this.database, this.config.login, {
+      email,
+      now,
+      ip: client.ip,
+      organisationId: claimedFor,
+    });
 
-    // Without an account, a decoy hash is verified all the same so timing reveals nothing.
-    const passwordOk = await verifyPassword(
-      user?.password_hash ?? (await decoyPasswordHash()),
-      input.password,
-    );
-    if (!user?.password_hash || !passwordOk || user.removed_at) {
-      await recordAttempt(db, email, 'failure', now, client.ip);
-      throw invalidCredentials().withAudit({ email }, organisationId);
+    const matched = await passwordMatches(accounts, input.password);
+    if (matched.length > 1) {
+      await settleAttempt(db, attempt, 'choose_organisation');
+      throw chooseOrganisation(matched);
     }
+    const user = matched[0];
+    if (!user) {
+      await settleAttempt(db, attempt, 'failure');
+      throw invalidCredentials().withAudit({ email }, claimedFor);
+    }
+    const organisationId = user.organisation_id;
     if (user.disabled_at) {
-      await recordAttempt(db, email, 'disabled', now, client.ip);
+      await settleAttempt(db, attempt, 'disabled');
       throw new HavenError(
         403,
         'account_disabled',
@@ -91,18 +140,18 @@ export class AuthService {
     if (enrolment) {
       const typed = input.totp?.trim() ?? '';
       if (!typed) {
-        await recordAttempt(db, email, 'totp_required', now, client.ip);
+        await settleAttempt(db, attempt, 'totp_required');
         throw totpRequired().withAudit({ email }, organisationId);
       }
       secondFactor = await this.twoFactor.identify(enrolment, typed);
       if (!secondFactor) {
-        await recordAttempt(db, email, 'invalid_code', now, client.ip);
+        await settleAttempt(db, attempt, 'invalid_code');
         throw invalidCode(401).withAudit({ email }, organisationId);
       }
     }
     const principal = await loadPrincipal(db, user.organisation_id, user.id);
     if (!holdsActiveRole(principal)) {
-      await recordAttempt(db, email, 'no_role', now, client.ip);
+      await settleAttempt(db, attempt, 'no_role');
       throw noRole().withAudit({ email }, organisationId);
     }
 
@@ -131,7 +180,7 @@ export class AuthService {
         ip: client.ip,
         userAgent: client.userAgent,
       });
-      await recordAttempt(change.db, email, 'success', change.now, client.ip);
+      await settleAttempt(change.db, attempt, 'success');
       change.record({
         action: 'auth.login',
         targetType: 'session',
@@ -144,7 +193,7 @@ export class AuthService {
       return { session: created, mfaAt };
     });
     if (!signedIn) {
-      await recordAttempt(db, email, 'invalid_code', now, client.ip);
+      await settleAttempt(db, attempt, 'invalid_code');
       throw invalidCode(401).withAudit({ email }, organisationId);
     }
     return { session: signedIn.session, user: await this.me(principal, signedIn.mfaAt) };

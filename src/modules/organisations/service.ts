@@ -9,7 +9,7 @@ import { newId } from '../../lib/ids.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
 import { hashPassword, passwordWeakness } from '../auth/passwords.ts';
 import { insertGrant } from '../role-grants/repository.ts';
-import { findUserByEmail, insertUser, normaliseEmail } from '../users/repository.ts';
+import { insertUser, normaliseEmail } from '../users/repository.ts';
 import * as repo from './repository.ts';
 
 export interface NewOrganisation {
@@ -97,9 +97,6 @@ export class OrganisationService {
         if (onlyFirst && (await repo.anyOrganisationExists(db))) {
           throw conflict('Haven is already set up on this installation', 'already_set_up');
         }
-        if (await findUserByEmail(db, input.owner.email)) {
-          throw conflict('A user with this email already exists', 'email_taken');
-        }
         await db
           .insertInto('organisations')
           .values({
@@ -116,6 +113,7 @@ export class OrganisationService {
           targetId: organisationId,
           after: { name: input.organisationName },
         });
+        // Emails are unique per organisation, and this one has no users yet: nothing to check.
         await insertUser(db, {
           id: ownerId,
           organisation_id: organisationId,

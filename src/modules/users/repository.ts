@@ -17,13 +17,35 @@ export async function findUser(db: Kysely<DB>, organisationId: string, userId: s
     .executeTakeFirst();
 }
 
-/** Emails are unique on the installation, so this one lookup is not scoped to an organisation. */
-export async function findUserByEmail(db: Kysely<DB>, email: string) {
+/** The organisation's user with this email, removed ones included: their address stays reserved. */
+export async function findUserByEmail(db: Kysely<DB>, organisationId: string, email: string) {
   return db
     .selectFrom('users')
     .selectAll()
+    .where('organisation_id', '=', organisationId)
     .where('email', '=', normaliseEmail(email))
     .executeTakeFirst();
+}
+
+/**
+ * The accounts sign-in tries for an email, with their organisation's name. The one lookup not
+ * scoped to an organisation: an address may hold an account in each (docs/decisions.md), and
+ * only someone who knows an account's password learns where it is. Removed accounts are left out.
+ */
+export async function findSignInAccounts(
+  db: Kysely<DB>,
+  email: string,
+  organisationId?: string | undefined,
+) {
+  let query = db
+    .selectFrom('users as u')
+    .innerJoin('organisations as o', 'o.id', 'u.organisation_id')
+    .selectAll('u')
+    .select('o.name as organisation_name')
+    .where('u.email', '=', normaliseEmail(email))
+    .where('u.removed_at', 'is', null);
+  if (organisationId !== undefined) query = query.where('u.organisation_id', '=', organisationId);
+  return query.orderBy('o.name').orderBy('u.organisation_id').execute();
 }
 
 export async function insertUser(

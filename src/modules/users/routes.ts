@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { pageQuery } from '../../lib/pagination.ts';
 import { email, id, idParams, name, roleName, scope } from '../../lib/schemas.ts';
+import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import type { UserService } from './service.ts';
 
@@ -20,7 +21,12 @@ export const heldGrantSchema = z.object({
   scope: scope.extend({ name: z.string() }),
   source: z.discriminatedUnion('type', [
     z.object({ type: z.literal('direct') }),
-    z.object({ type: z.literal('user_group'), userGroupId: id, userGroupName: z.string() }),
+    // Null id and name: a group the caller may not see (homed where they administer nothing).
+    z.object({
+      type: z.literal('user_group'),
+      userGroupId: id.nullable(),
+      userGroupName: z.string().nullable(),
+    }),
   ]),
   since: z.string(),
 });
@@ -89,6 +95,7 @@ export function userRoutes(app: HavenApp, users: UserService) {
       tags: ['users'],
       summary: 'Remove a user from the organisation (Owner)',
       params: idParams,
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       await users.remove(authOf(request).principal, request.params.id, originOf(request));
@@ -104,6 +111,7 @@ export function userRoutes(app: HavenApp, users: UserService) {
       body: z
         .object({ currentPassword: z.string().max(256), newPassword: z.string().max(256) })
         .strict(),
+      response: { 204: noContent },
     },
     handler: async (request, reply) => {
       const auth = authOf(request);

@@ -2,11 +2,19 @@ import { z } from 'zod';
 import { requireManageUser, requirePermission, requireSomewhere } from '../../access/decide.ts';
 import { assertOrganisationKeepsAnOwner } from '../../access/owners.ts';
 import { type HeldGrant, loadHeldGrants, type Principal } from '../../access/principal.ts';
+import {
+  findVisibleUserGroup,
+  visibleUserGroupIds,
+  withholdGrantSource,
+} from '../../access/user-groups.ts';
+import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { conflict, invalidField, notFound, unauthorized } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, type Page, toPage } from '../../lib/pagination.ts';
+import { nowIso } from '../../lib/time.ts';
 import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import { claimAttempt, settleAttempt } from '../auth/attempts.ts';
 import { hashPassword, passwordWeakness, verifyPassword } from '../auth/passwords.ts';
 import { endUserSessions } from '../auth/sessions.ts';
 import { scopeNames } from '../organisations/repository.ts';
@@ -53,7 +61,10 @@ function checkPassword(password: string, field: string, context: string[]) {
 const userCursor = z.tuple([z.string(), z.string()]);
 
 export class UserService {
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    private readonly loginLimits: Config['login'],
+  ) {}
 
   async create(
     principal: Principal,
@@ -65,7 +76,8 @@ export class UserService {
       checkPassword(input.password, 'password', [input.name, input.email]);
     const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
     return runChange(this.database, origin, async (change) => {
-      if (await findUserByEmail(change.db, input.email)) {
+      // Only the caller's own organisation is asked: another's addresses are neither told nor reserved.
+      if (await findUserByEmail(change.db, principal.organisationId, input.email)) {
         throw conflict('A user with this email already exists', 'email_taken');
       }
       const id = newId();
@@ -99,6 +111,13 @@ export class UserService {
     },
   ): Promise<Page<UserView>> {
     requireSomewhere(principal, 'users.manage');
+    // A group the caller may not see answers as one that does not exist: nobody is in it.
+    if (
+      query.inGroup &&
+      query.inGroup !== 'none' &&
+      !(await findVisibleUserGroup(this.database.db, principal, query.inGroup))
+    )
+      return { items: [], nextCursor: null };
     const rows = await listUsers(this.database.db, principal.organisationId, {
       q: query.q,
       inGroup: query.inGroup,
@@ -118,7 +137,15 @@ export class UserService {
       loadHeldGrants(db, principal.organisationId, userId),
       scopeNames(db, principal.organisationId),
     ]);
-    return { ...presentUser(row), roles: grants.map((g) => presentHeldGrant(g, names)) };
+    const groups = await visibleUserGroupIds(
+      db,
+      principal,
+      grants.flatMap((g) => (g.source.type === 'user_group' ? [g.source.userGroupId] : [])),
+    );
+    return {
+      ...presentUser(row),
+      roles: grants.map((g) => withholdGrantSource(presentHeldGrant(g, names), groups)),
+    };
   }
 
   async update(
@@ -218,9 +245,18 @@ export class UserService {
     const db = this.database.db;
     const user = await findUser(db, principal.organisationId, principal.userId);
     if (!user) throw notFound('User');
+    // Wrong current passwords count against the account's sign-in throttle, claimed before the check.
+    const attempt = await claimAttempt(this.database, this.loginLimits, {
+      email: user.email,
+      now: nowIso(),
+      ip: origin.ip ?? null,
+      organisationId: principal.organisationId,
+    });
     if (!user.password_hash || !(await verifyPassword(user.password_hash, input.currentPassword))) {
+      await settleAttempt(db, attempt, 'wrong_current_password');
       throw unauthorized('The current password is not right');
     }
+    await settleAttempt(db, attempt, 'current_password_ok');
     checkPassword(input.newPassword, 'newPassword', [user.name, user.email]);
     const passwordHash = await hashPassword(input.newPassword);
     await runChange(this.database, origin, async (change) => {

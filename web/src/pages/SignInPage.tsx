@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { ApiError } from '../api/client.ts';
 import { Button, ErrorMessage, InputField, Notice, PageHeader } from '../components/ui.tsx';
-import { useSession } from '../session.tsx';
+import { type OrganisationChoice, organisationsToChoose, useSession } from '../session.tsx';
 
 export function SignInPage({ reason }: { reason?: 'expired' | 'signed_out' | undefined }) {
   const { signIn } = useSession();
@@ -9,17 +9,27 @@ export function SignInPage({ reason }: { reason?: 'expired' | 'signed_out' | und
   const [password, setPassword] = useState('');
   const [totp, setTotp] = useState('');
   const [askTotp, setAskTotp] = useState(false);
+  // Set when the password opens accounts in several organisations: which one to sign in to.
+  const [choices, setChoices] = useState<OrganisationChoice[]>([]);
+  const [organisationId, setOrganisationId] = useState('');
+  const [choiceMissing, setChoiceMissing] = useState(false);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    setChoiceMissing(choices.length > 0 && !organisationId);
+    if (choices.length > 0 && !organisationId) return;
     setBusy(true);
     setError(undefined);
     try {
-      await signIn(email, password, askTotp ? totp : undefined);
+      await signIn(email, password, askTotp ? totp : undefined, organisationId || undefined);
     } catch (caught) {
-      if (caught instanceof ApiError && caught.code === 'totp_required') {
+      const offered = organisationsToChoose(caught);
+      if (offered.length > 0) {
+        setChoices(offered);
+        setOrganisationId('');
+      } else if (caught instanceof ApiError && caught.code === 'totp_required') {
         setAskTotp(true);
       } else {
         setError(caught);
@@ -51,6 +61,24 @@ export function SignInPage({ reason }: { reason?: 'expired' | 'signed_out' | und
               autoFocus
             />
           </>
+        ) : choices.length > 0 ? (
+          <fieldset className={`checks${choiceMissing ? ' field-error' : ''}`}>
+            <legend>Which organisation are you signing in to?</legend>
+            <p className="hint">Your email and password open an account in each of these.</p>
+            {choiceMissing ? <p className="field-message">Choose an organisation.</p> : null}
+            {choices.map((choice) => (
+              <label key={choice.id}>
+                <input
+                  type="radio"
+                  name="organisation"
+                  value={choice.id}
+                  checked={organisationId === choice.id}
+                  onChange={() => setOrganisationId(choice.id)}
+                />{' '}
+                {choice.name}
+              </label>
+            ))}
+          </fieldset>
         ) : (
           <>
             <InputField
@@ -72,7 +100,7 @@ export function SignInPage({ reason }: { reason?: 'expired' | 'signed_out' | und
           </>
         )}
         <Button type="submit" busy={busy}>
-          {askTotp ? 'Verify and sign in' : 'Sign in'}
+          {askTotp ? 'Verify and sign in' : choices.length > 0 ? 'Continue' : 'Sign in'}
         </Button>
       </form>
     </main>
