@@ -17,6 +17,7 @@ import type { Database } from '../db/database.ts';
 import { HavenError, notFound } from '../lib/errors.ts';
 import { accessRoutes } from '../modules/access/routes.ts';
 import { AccessService } from '../modules/access/service.ts';
+import { WideningPreviewService } from '../modules/access/widening.ts';
 import { actionRoutes } from '../modules/actions/routes.ts';
 import { ActionService } from '../modules/actions/service.ts';
 import { auditRoutes } from '../modules/audit/routes.ts';
@@ -48,8 +49,11 @@ import { UserGroupService } from '../modules/user-groups/service.ts';
 import { userRoutes } from '../modules/users/routes.ts';
 import { UserService } from '../modules/users/service.ts';
 import { registerAuthentication } from './authenticate.ts';
-import { auditRefusal, sendProblem, toHavenError } from './errors.ts';
+import { registerResponseContracts } from './contracts.ts';
+import { registerControlCharacterGuard } from './control-characters.ts';
+import { sendProblem, toHavenError } from './errors.ts';
 import type { HavenApp } from './http.ts';
+import { RefusalAudit } from './refusals.ts';
 import { registerWebApp } from './web.ts';
 
 export interface Services {
@@ -64,6 +68,7 @@ export interface Services {
   directLinks: DirectLinkService;
   blocks: BlockService;
   access: AccessService;
+  widening: WideningPreviewService;
   incidents: IncidentService;
   categories: CategoryService;
   actions: ActionService;
@@ -76,6 +81,11 @@ export function createServices(database: Database, config: Config): Services {
   organisations.onSchoolCreated(createDefaultCategories);
   const incidents = new IncidentService(database, { mfaWindowMs: config.mfaWindowMs });
   const masterKey = loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
+  const records = { mfaWindowMs: config.mfaWindowMs };
+  const userGroups = new UserGroupService(database);
+  const roleGrants = new RoleGrantService(database);
+  const blocks = new BlockService(database);
+  const directLinks = new DirectLinkService(database);
   return {
     incidents,
     documents: new DocumentService(
@@ -87,16 +97,25 @@ export function createServices(database: Database, config: Config): Services {
     categories: new CategoryService(database),
     actions: new ActionService(database, incidents),
     organisations,
-    users: new UserService(database),
-    roleGrants: new RoleGrantService(database),
+    users: new UserService(database, config.login),
+    roleGrants,
     auth: new AuthService(database, config),
-    audit: new AuditService(database),
+    audit: new AuditService(database, records),
     students: new StudentService(database),
     studentGroups: new StudentGroupService(database),
-    userGroups: new UserGroupService(database),
-    directLinks: new DirectLinkService(database),
-    blocks: new BlockService(database),
-    access: new AccessService(database),
+    userGroups,
+    directLinks,
+    blocks,
+    access: new AccessService(database, records),
+    widening: new WideningPreviewService(
+      database,
+      records,
+      incidents,
+      userGroups,
+      roleGrants,
+      blocks,
+      directLinks,
+    ),
   };
 }
 
@@ -163,11 +182,19 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
     return payload;
   });
 
+  const refusals = new RefusalAudit(database, {
+    windowMs: config.refusals.windowMs,
+    maxKeys: config.refusals.maxClients,
+    onError: (err) => app.log.error({ err }, 'could not write refusals to the audit log'),
+  });
+  // Counts of refusals still open are written before the database closes.
+  app.addHook('onClose', () => refusals.close());
+
   app.setErrorHandler(async (error, request, reply) => {
     const problem = toHavenError(error as Error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     try {
-      await auditRefusal(database, request, problem);
+      await refusals.record(request, problem);
     } catch (auditError) {
       request.log.error({ err: auditError }, 'could not write refusal to the audit log');
     }
@@ -181,6 +208,9 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   });
 
   registerAuthentication(app, database, config);
+  registerControlCharacterGuard(app);
+  // Every answer leaves through a declared schema: a route without one stops the app starting.
+  registerResponseContracts(app, { mode: 'strict' });
 
   app.get('/api/v1/health', {
     config: { access: { public: true } },
@@ -201,8 +231,8 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
 
   app.get('/api/v1/openapi.json', {
     config: { access: { public: true } },
-    schema: { hide: true },
-    handler: async () => app.swagger(),
+    schema: { hide: true, response: { 200: z.record(z.string(), z.unknown()) } },
+    handler: async () => ({ ...app.swagger() }),
   });
 
   organisationRoutes(app, svc.organisations);
@@ -215,7 +245,7 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   userGroupRoutes(app, svc.userGroups);
   directLinkRoutes(app, svc.directLinks);
   blockRoutes(app, svc.blocks);
-  accessRoutes(app, svc.access);
+  accessRoutes(app, svc.access, svc.widening);
   incidentRoutes(app, svc.incidents, svc.categories, svc.audit, database);
   actionRoutes(app, svc.actions);
   documentRoutes(app, svc.documents, config.documents.maxUploadBytes);

@@ -230,7 +230,7 @@ describeInBrowser('seeing access', () => {
 
     await assignTo('Year 9', 'Year 9 team');
     const dialog = page.getByRole('dialog', {
-      name: '1 more person will be able to see child-protection records about these children',
+      name: '1 more person will be able to read this record',
     });
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain('Vera Viewer');

@@ -37,7 +37,10 @@ describeInBrowser('administration', () => {
       scope: { type: 'school', id: org.schoolId },
     });
     const target = await addUser(haven, org.ownerToken, 'Tess Teacher');
-    const groupId = await createUserGroup(haven, org.ownerToken, 'Year 7 tutors');
+    // Homed at the school, so the school's Admin administers it too.
+    const groupId = await createUserGroup(haven, org.ownerToken, 'Year 7 tutors', {
+      homeScope: { type: 'school', id: org.schoolId },
+    });
 
     for (const who of [
       { email: admin.email, seesOwner: false },
@@ -64,6 +67,49 @@ describeInBrowser('administration', () => {
         }
       }
     }
+  });
+
+  it("creates a group at a home the caller administers, shows the home, and keeps a grant's reason", async () => {
+    const { url, haven } = world();
+    const org = await setupOrganisation(haven);
+    await haven.post('/api/v1/schools', org.ownerToken, { name: 'Birch Academy' });
+    const admin = await createUser(haven, org.ownerToken, {
+      name: 'Adam Admin',
+      role: 'admin',
+      scope: { type: 'school', id: org.schoolId },
+    });
+    const page = await world().newPage();
+    await signIn(page, url, admin.email);
+    await open(page, url, '/admin/user-groups', 'User groups');
+    await page.getByRole('button', { name: 'Create a user group' }).click();
+    const home = page.getByLabel('Administered from');
+    await home.locator(`option[value="school:${org.schoolId}"]`).waitFor({ state: 'attached' });
+    // Only the school where they are Admin is offered, and chosen already.
+    expect(await home.locator('option').allTextContents()).toEqual([
+      'Choose where the group belongs',
+      'Oak Primary',
+    ]);
+    expect(await home.inputValue()).toBe(`school:${org.schoolId}`);
+    await page.getByLabel('Name', { exact: true }).fill('Oak homework club');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Oak homework club' }).waitFor();
+    await page.getByText('Administered from Oak Primary').waitFor();
+
+    await page.getByLabel('Role', { exact: true }).selectOption({ label: 'Viewer' });
+    await page.getByLabel('Where', { exact: true }).selectOption({ label: 'Oak Primary' });
+    await page.getByLabel('Reason (optional)').fill('Homework club staff read pastoral notes');
+    await page.getByRole('button', { name: 'Grant role' }).click();
+    await page.getByText('Reason: Homework club staff read pastoral notes').waitFor();
+    const groups = (await haven.get('/api/v1/user-groups', org.ownerToken, { limit: 200 })).body
+      .items;
+    const created = groups.find((g: { name: string }) => g.name === 'Oak homework club');
+    expect(created.homeScope).toEqual({ type: 'school', id: org.schoolId });
+    const grants = await haven.get('/api/v1/role-grants', org.ownerToken, {
+      userGroupId: created.id,
+    });
+    expect(grants.body.items.map((g: { reason: string }) => g.reason)).toEqual([
+      'Homework club staff read pastoral notes',
+    ]);
   });
 
   it('collects user group edits and saves them together, or none of them', async () => {

@@ -48,7 +48,8 @@ async function school(h: TestHaven) {
     kind: 'rule',
     rule: { field: 'yearGroup', op: 'eq', value: 9 },
   });
-  const team = await createUserGroup(h, t, 'Year 9 team');
+  // Homed at the school, so the school's DSL finds it to assign work to.
+  const team = await createUserGroup(h, t, 'Year 9 team', { homeScope: atSchool });
   await linkGroup(h, t, team, { studentGroupId: year9 });
   const viewer = await createUser(h, t, { name: 'Vera Viewer', role: 'viewer', scope: atSchool });
   await addMembers(h, t, team, [viewer.id]);
@@ -142,6 +143,8 @@ describeInBrowser('everyday work', () => {
     await vera.goto(url);
     await vera.getByRole('link', { name: 'Check in with Ava at lunch', exact: true }).click();
     await vera.getByRole('heading', { name: 'Bullying' }).waitFor();
+    // Hers to do, not to change or delete.
+    expect(await vera.getByRole('button', { name: /^(Edit|Delete) "Check in/ }).count()).toBe(0);
     await vera.getByRole('button', { name: 'Mark "Check in with Ava at lunch" done' }).click();
     await vera.locator('.done').waitFor();
     expect(await vera.getByRole('button', { name: /Mark .* done/ }).count()).toBe(0);
@@ -386,7 +389,7 @@ describeInBrowser('everyday work', () => {
       expect(await seriousViolations(page)).toEqual([]);
     }
   });
-  it('the DSL works a case: a stale edit is refused and reloaded, a group assigned, a file added', async () => {
+  it('the DSL works a case: a stale edit refused, a group assigned, a file added and deleted, an action reworded', async () => {
     const { url, haven } = world();
     const s = await school(haven);
     const id = await logConcern(haven, s, s.viewer.token!, { studentIds: [s.students.ava] });
@@ -439,5 +442,35 @@ describeInBrowser('everyday work', () => {
       .select(['assignee_type', 'assignee_id'])
       .execute();
     expect(assignees).toEqual([{ assignee_type: 'user_group', assignee_id: s.team }]);
+
+    // A file added by mistake is deleted (kept, marked deleted, for the audit trail).
+    await page.getByRole('button', { name: 'Delete meeting-notes.txt' }).click();
+    const deleting = page.getByRole('dialog', { name: 'Delete this document?' });
+    await deleting.getByRole('button', { name: 'Delete document' }).click();
+    await link.waitFor({ state: 'detached' });
+    await page.getByText('No documents.').waitFor();
+    const documents = await haven.database.db
+      .selectFrom('documents')
+      .select('deleted_at')
+      .execute();
+    expect(documents).toEqual([{ deleted_at: expect.any(String) }]);
+
+    // An action is reworded, then withdrawn.
+    const actionsPanel = page.getByRole('region', { name: 'Actions' });
+    const addAction = page.getByRole('form', { name: 'Add an action' });
+    await addAction.getByLabel('What needs doing').fill('Phone home');
+    await addAction.getByLabel('Choose').selectOption({ label: 'Me (Dina Lewis)' });
+    await addAction.getByRole('button', { name: 'Add action' }).click();
+    await actionsPanel.getByRole('button', { name: 'Edit "Phone home"' }).click();
+    const editing = page.getByRole('form', { name: 'Edit "Phone home"' });
+    await editing.getByLabel('What needs doing').fill('Phone home after school');
+    await editing.getByRole('button', { name: 'Save action' }).click();
+    await actionsPanel.getByText('Phone home after school').waitFor();
+    await actionsPanel.getByRole('button', { name: 'Delete "Phone home after school"' }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete this action?' })
+      .getByRole('button', { name: 'Delete action' })
+      .click();
+    await actionsPanel.getByText('No actions yet.').waitFor();
   });
 });

@@ -21,10 +21,11 @@ interface EffectivePermissions {
   roles: HeldGrant[];
   clearances: {
     clearance: 'child_protection' | 'allegations';
-    source: { type: 'user_group'; userGroupId: string; userGroupName: string };
+    source: { type: 'user_group'; userGroupId: string | null; userGroupName: string | null };
     since: string;
   }[];
-  memberships: { userGroupId: string; name: string; since: string }[];
+  /** Null id and name: a group the caller may not see. */
+  memberships: { userGroupId: string | null; name: string | null; since: string }[];
   paths: {
     kind: AccessPath['kind'];
     linkId: string;
@@ -140,9 +141,13 @@ function Effective({ userId, asOf }: { userId: string; asOf: string | undefined 
               <p>
                 Member of{' '}
                 {held.memberships.map((m, index) => (
-                  <span key={m.userGroupId}>
+                  <span key={m.userGroupId ?? `hidden-${index}`}>
                     {index > 0 ? ', ' : ''}
-                    <Link to={`/admin/user-groups/${m.userGroupId}`}>{m.name}</Link>
+                    {m.userGroupId ? (
+                      <Link to={`/admin/user-groups/${m.userGroupId}`}>{m.name}</Link>
+                    ) : (
+                      <em>a group you cannot see</em>
+                    )}
                     <span className="muted"> (since {formatDate(m.since)})</span>
                   </span>
                 ))}
@@ -165,7 +170,7 @@ function Effective({ userId, asOf }: { userId: string; asOf: string | undefined 
                         <p className="muted">
                           {grant.source.type === 'direct'
                             ? 'Given to them directly'
-                            : `Through ${grant.source.userGroupName}`}
+                            : `Through ${grant.source.userGroupName ?? 'a group you cannot see'}`}
                           {` since ${formatDate(grant.since)}`}
                         </p>
                       </div>
@@ -180,12 +185,13 @@ function Effective({ userId, asOf }: { userId: string; asOf: string | undefined 
                 <Empty>No clearance: they see no child-protection or allegation records.</Empty>
               ) : (
                 <ul className="list">
-                  {held.clearances.map((c) => (
-                    <li key={`${c.clearance}-${c.source.userGroupId}`}>
+                  {held.clearances.map((c, index) => (
+                    <li key={`${c.clearance}-${c.source.userGroupId ?? `hidden-${index}`}`}>
                       <div>
                         <strong>{clearanceNames[c.clearance]}</strong>
                         <p className="muted">
-                          Through {c.source.userGroupName} since {formatDate(c.since)}
+                          Through {c.source.userGroupName ?? 'a group you cannot see'} since{' '}
+                          {formatDate(c.since)}
                         </p>
                       </div>
                     </li>

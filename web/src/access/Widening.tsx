@@ -1,20 +1,35 @@
 import { type ReactNode, useCallback, useRef, useState } from 'react';
 import { ApiError, api } from '../api/client.ts';
+import type { IncidentPatch, Role, ScopeType } from '../api/types.ts';
 import { Button, Dialog, ErrorMessage } from '../components/ui.tsx';
 import { plural } from '../format.ts';
 import './access.css';
 
-/** A change that may let more people see a child-protection or allegation record. */
+/**
+ * A change that may let more people read a child-protection or allegation record: the same
+ * kinds `POST /access/widening-preview` takes, tried there by the server and rolled back.
+ */
 export type WideningChange =
   | {
       kind: 'incident_assignee';
       incidentId: string;
       assignee: { type: 'user' | 'user_group'; id: string };
     }
+  /** An edit of a concern: its category, children, school, or closing a sensitive one. */
+  | { kind: 'incident_update'; incidentId: string; patch: IncidentPatch }
   | { kind: 'student_link'; userGroupId: string; studentGroupId?: string; studentId?: string }
   | { kind: 'group_members'; userGroupId: string; userIds: string[] }
   /** A whole user-group batch, tried together (a link and a clearance added at once). */
-  | { kind: 'user_group_batch'; userGroupId: string; operations: unknown[] };
+  | { kind: 'user_group_batch'; userGroupId: string; operations: unknown[] }
+  | {
+      kind: 'role_grant';
+      subject: { type: 'user' | 'user_group'; id: string };
+      role: Exclude<Role, 'member'>;
+      scope: { type: ScopeType; id: string };
+      reason?: string;
+    }
+  | { kind: 'block_removal'; blockId: string }
+  | { kind: 'direct_link'; userId: string; studentId: string };
 
 interface WideningPreview {
   sensitiveRecords: number;
@@ -26,7 +41,7 @@ interface WideningPreview {
 
 type Asking =
   | { state: 'idle' }
-  | { state: 'widens'; preview: WideningPreview }
+  | { state: 'widens'; change: WideningChange; preview: WideningPreview }
   | { state: 'unknown'; error: unknown };
 
 /**
@@ -52,7 +67,7 @@ export function useWideningConfirm(): {
     try {
       const preview = await api.post<WideningPreview>('/access/widening-preview', change);
       if (preview.newViewers === 0) return true;
-      next = { state: 'widens', preview };
+      next = { state: 'widens', change, preview };
     } catch (error) {
       // A refused or invalid change will be refused again when made, with its own message.
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) return true;
@@ -65,24 +80,11 @@ export function useWideningConfirm(): {
     });
   }, []);
 
-  const title =
-    asking.state === 'widens'
-      ? `${asking.preview.partial ? 'At least ' : ''}${plural(asking.preview.newViewers, 'more person', 'more people')} will be able to see child-protection records about these children`
-      : 'Haven could not check who else would see these records';
-
   const dialog = (
-    <Dialog open={asking.state !== 'idle'} title={title} onClose={() => answer(false)}>
+    <Dialog open={asking.state !== 'idle'} title={titleOf(asking)} onClose={() => answer(false)}>
       {asking.state === 'widens' ? (
         <>
-          <p>
-            {plural(asking.preview.sensitiveRecords, 'child-protection or allegation record')} would
-            become visible to people who cannot see{' '}
-            {asking.preview.sensitiveRecords === 1 ? 'it' : 'them'} now
-            {asking.preview.examples.length > 0
-              ? `, including ${asking.preview.examples.map((e) => e.name).join(', ')}`
-              : ''}
-            .
-          </p>
+          <p>{explain(asking.change, asking.preview)}</p>
           <p>Only go ahead if each of them needs to know.</p>
         </>
       ) : asking.state === 'unknown' ? (
@@ -98,4 +100,35 @@ export function useWideningConfirm(): {
   );
 
   return { confirm, dialog };
+}
+
+/** An assignment or an edit asks about the one record; the other kinds about every record. */
+function aboutOneRecord(change: WideningChange): boolean {
+  return change.kind === 'incident_assignee' || change.kind === 'incident_update';
+}
+
+function titleOf(asking: Asking): string {
+  if (asking.state !== 'widens') return 'Haven could not check who else would read these records';
+  const { preview, change } = asking;
+  const people = `${preview.partial ? 'At least ' : ''}${plural(preview.newViewers, 'more person', 'more people')}`;
+  return aboutOneRecord(change)
+    ? `${people} will be able to read this record`
+    : `${people} will be able to see child-protection or allegation records`;
+}
+
+/** "Ann Lee, Bo Parent and 3 others": the people the server named, and how many more. */
+function named(preview: WideningPreview): string {
+  const names = preview.examples.map((e) => e.name).join(', ');
+  const others = preview.newViewers - preview.examples.length;
+  if (others <= 0) return names;
+  const more = `${preview.partial ? 'at least ' : ''}${plural(others, 'other', 'others')}`;
+  return names ? `${names} and ${more}` : more;
+}
+
+function explain(change: WideningChange, preview: WideningPreview): string {
+  const who = named(preview);
+  if (aboutOneRecord(change))
+    return `${who} cannot read this record now and would be able to after this change.`;
+  const them = preview.sensitiveRecords === 1 ? 'it' : 'them';
+  return `${plural(preview.sensitiveRecords, 'child-protection or allegation record')} would become visible to people who cannot see ${them} now, including ${who}.`;
 }

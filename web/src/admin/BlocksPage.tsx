@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
+import { useWideningConfirm } from '../access/Widening.tsx';
 import { ApiError, api, type Page } from '../api/client.ts';
 import {
   Button,
@@ -190,48 +191,60 @@ function AddBlock() {
   );
 }
 
+/**
+ * Lifting a block may let the member of staff read child-protection or allegation records about
+ * the child again: the server tries the lift first, and if it would, the user confirms.
+ */
 function LiftBlock({ block, onClose }: { block: NamedBlock | null; onClose: () => void }) {
   const queryClient = useQueryClient();
+  const { confirm, dialog } = useWideningConfirm();
   const [reason, setReason] = useState('');
   const lift = useMutation({
-    mutationFn: (id: string) =>
-      api.delete(`/blocks/${id}?reason=${encodeURIComponent(reason.trim())}`),
-    onSuccess: () => {
+    mutationFn: async (id: string) => {
+      if (!(await confirm({ kind: 'block_removal', blockId: id }))) return false;
+      await api.delete(`/blocks/${id}?reason=${encodeURIComponent(reason.trim())}`);
+      return true;
+    },
+    onSuccess: (lifted) => {
+      if (!lifted) return;
       setReason('');
       onClose();
       void queryClient.invalidateQueries({ queryKey: ['blocks'] });
     },
   });
   return (
-    <Dialog open={block !== null} title="Lift the block?" onClose={onClose}>
-      {block ? (
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            lift.mutate(block.id);
-          }}
-        >
-          <p>
-            {block.userName} will be able to see {block.studentName} again if anything else lets
-            them.
-          </p>
-          <TextAreaField
-            label="Reason for lifting"
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-            required
-          />
-          <ErrorMessage error={lift.error} />
-          <div className="dialog-actions">
-            <Button type="submit" className="danger" busy={lift.isPending}>
-              Lift block
-            </Button>
-            <button type="button" className="secondary" onClick={onClose}>
-              Cancel
-            </button>
-          </div>
-        </form>
-      ) : null}
-    </Dialog>
+    <>
+      <Dialog open={block !== null} title="Lift the block?" onClose={onClose}>
+        {block ? (
+          <form
+            onSubmit={(event) => {
+              event.preventDefault();
+              lift.mutate(block.id);
+            }}
+          >
+            <p>
+              {block.userName} will be able to see {block.studentName} again if anything else lets
+              them.
+            </p>
+            <TextAreaField
+              label="Reason for lifting"
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+              required
+            />
+            <ErrorMessage error={lift.error} />
+            <div className="dialog-actions">
+              <Button type="submit" className="danger" busy={lift.isPending}>
+                Lift block
+              </Button>
+              <button type="button" className="secondary" onClick={onClose}>
+                Cancel
+              </button>
+            </div>
+          </form>
+        ) : null}
+      </Dialog>
+      {dialog}
+    </>
   );
 }

@@ -108,14 +108,42 @@ export function UserGroupsPage() {
   );
 }
 
+/** The scopes where the caller may home a group (Admin or higher there), and the server's default. */
+interface Homes {
+  items: (Scope & { name: string })[];
+  default: Scope | null;
+}
+
+const scopeKey = (scope: Scope) => `${scope.type}:${scope.id}`;
+
+function homeLabel(home: Scope & { name: string }): string {
+  if (home.type === 'organisation') return `Whole organisation (${home.name})`;
+  if (home.type === 'school_group') return `School group: ${home.name}`;
+  return home.name;
+}
+
 function CreateUserGroup() {
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [rationale, setRationale] = useState('');
+  const [home, setHome] = useState('');
+  const homes = useQuery({
+    queryKey: ['user-groups', 'homes'],
+    queryFn: ({ signal }) => api.get<Homes>('/user-groups/homes', undefined, signal),
+    enabled: open,
+  });
+  const fallback = homes.data?.default ? scopeKey(homes.data.default) : '';
+  const chosen = homes.data?.items.find((h) => scopeKey(h) === (home || fallback));
   const create = useMutation({
-    mutationFn: () => api.post<UserGroup>('/user-groups', { name, description, rationale }),
+    mutationFn: () =>
+      api.post<UserGroup>('/user-groups', {
+        name,
+        description,
+        rationale,
+        ...(chosen ? { homeScope: { type: chosen.type, id: chosen.id } } : {}),
+      }),
     onSuccess: (group) => navigate(`/admin/user-groups/${group.id}`),
   });
   const submit = (event: FormEvent) => {
@@ -135,6 +163,21 @@ function CreateUserGroup() {
       <h2 id="create-group-title">Create a user group</h2>
       <form onSubmit={submit}>
         <InputField label="Name" value={name} onChange={(e) => setName(e.target.value)} required />
+        <SelectField
+          label="Administered from"
+          hint="Admins there, and the group's owners, manage it; Admins of other schools do not see it."
+          value={home || fallback}
+          onChange={(e) => setHome(e.target.value)}
+          required
+        >
+          <option value="">Choose where the group belongs</option>
+          {homes.data?.items.map((h) => (
+            <option key={scopeKey(h)} value={scopeKey(h)}>
+              {homeLabel(h)}
+            </option>
+          ))}
+        </SelectField>
+        <ErrorMessage error={homes.error} />
         <TextAreaField
           label="Description"
           value={description}
@@ -358,6 +401,10 @@ function UserGroupEditor({ group }: { group: UserGroup }) {
     <>
       <PageHeader title={group.name} description={group.description || undefined} />
       {dialog}
+      <p>
+        Administered from <strong>{homeLabel(group.homeScope)}</strong>
+        {group.abilities.edit ? null : '. You can see this group but not change it.'}
+      </p>
       {group.system ? (
         <Notice>This group is built in: Haven made it with the school.</Notice>
       ) : null}
@@ -713,8 +760,13 @@ function GroupRoles({ group }: { group: UserGroup }) {
   const scopeName = useScopeName();
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['user-groups'] });
   const grant = useMutation({
-    mutationFn: ({ role, scope }: { role: Role; scope: Scope }) =>
-      api.post('/role-grants', { subject: { type: 'user_group', id: group.id }, role, scope }),
+    mutationFn: ({ role, scope, reason }: { role: Role; scope: Scope; reason: string }) =>
+      api.post('/role-grants', {
+        subject: { type: 'user_group', id: group.id },
+        role,
+        scope,
+        ...(reason ? { reason } : {}),
+      }),
     onSuccess: () => void refresh(),
   });
   const revoke = useMutation({
@@ -735,8 +787,10 @@ function GroupRoles({ group }: { group: UserGroup }) {
             <li key={held.id}>
               <div>
                 {roleLabels[held.role]} <span className="muted">at {scopeName(held.scope)}</span>
+                {held.reason ? <div className="muted">Reason: {held.reason}</div> : null}
               </div>
-              {(held.role === 'owner' ? can('roles.assign.owner') : can('roles.assign')) ? (
+              {group.abilities.manageRoles &&
+              (held.role === 'owner' ? can('roles.assign.owner') : can('roles.assign')) ? (
                 <Button
                   className="link-button"
                   busy={revoke.isPending && revoke.variables === held.id}
@@ -751,13 +805,14 @@ function GroupRoles({ group }: { group: UserGroup }) {
         </ul>
       )}
       <ErrorMessage error={revoke.error} />
-      {grantable.length > 0 ? (
+      {group.abilities.manageRoles && grantable.length > 0 ? (
         <>
           <h3>Grant a role to the group</h3>
           <RoleGrantForm
+            subject={{ type: 'user_group', id: group.id }}
             busy={grant.isPending}
             error={grant.error}
-            onGrant={(role, scope) => grant.mutate({ role, scope })}
+            onGrant={(role, scope, reason) => grant.mutate({ role, scope, reason })}
           />
         </>
       ) : null}

@@ -16,7 +16,7 @@ import {
 } from '../components/ui.tsx';
 import { formatDate } from '../format.ts';
 import { useDebounced } from '../hooks.ts';
-import { useCan } from '../session.tsx';
+import { useCan, useMe } from '../session.tsx';
 import { Pager, RoleGrantForm, useCursorPages } from './common.tsx';
 import type { User, UserDetail } from './types.ts';
 
@@ -220,6 +220,7 @@ export function UserPage() {
 function UserDetails({ user }: { user: UserDetail }) {
   const queryClient = useQueryClient();
   const can = useCan();
+  const me = useMe();
   const [confirming, setConfirming] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['users'] });
   const setDisabled = useMutation({
@@ -230,8 +231,13 @@ function UserDetails({ user }: { user: UserDetail }) {
     },
   });
   const grant = useMutation({
-    mutationFn: ({ role, scope }: { role: Role; scope: Scope }) =>
-      api.post('/role-grants', { subject: { type: 'user', id: user.id }, role, scope }),
+    mutationFn: ({ role, scope, reason }: { role: Role; scope: Scope; reason: string }) =>
+      api.post('/role-grants', {
+        subject: { type: 'user', id: user.id },
+        role,
+        scope,
+        ...(reason ? { reason } : {}),
+      }),
     onSuccess: () => void refresh(),
   });
   const revoke = useMutation({
@@ -315,6 +321,8 @@ function UserDetails({ user }: { user: UserDetail }) {
                     <td>
                       {held.source.type === 'direct' ? (
                         'Granted directly'
+                      ) : held.source.userGroupId === null ? (
+                        <em>Through a group you cannot see</em>
                       ) : (
                         <>
                           Group{' '}
@@ -345,10 +353,16 @@ function UserDetails({ user }: { user: UserDetail }) {
         )}
         <ErrorMessage error={revoke.error} />
         <h3>Grant a role</h3>
+        {user.id === me.id ? (
+          <p className="muted">
+            Nobody grants themselves a role: ask another Admin, or an Owner of the organisation.
+          </p>
+        ) : null}
         <RoleGrantForm
+          subject={{ type: 'user', id: user.id }}
           busy={grant.isPending}
           error={grant.error}
-          onGrant={(role, scope) => grant.mutate({ role, scope })}
+          onGrant={(role, scope, reason) => grant.mutate({ role, scope, reason })}
         />
       </section>
     </>

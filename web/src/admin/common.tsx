@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
+import { useWideningConfirm } from '../access/Widening.tsx';
 import { api, type Page } from '../api/client.ts';
 import { type Role, roleLabels, type Scope, type ScopeType } from '../api/types.ts';
 import { Button, Empty, ErrorMessage, InputField, SelectField } from '../components/ui.tsx';
@@ -89,68 +90,96 @@ export function useGrantableRoles(): Exclude<Role, 'member'>[] {
   return roles;
 }
 
-/** Grant a role at a scope: the role list holds only what the caller may grant. */
+/** Grant a role at a scope, with an optional reason: the role list holds only what the caller may grant. */
 export function RoleGrantForm({
+  subject,
   onGrant,
   busy,
   error,
 }: {
-  onGrant: (role: Exclude<Role, 'member'>, scope: Scope) => void;
+  /** Who is given the role: a grant that opens sensitive records is confirmed first. */
+  subject: { type: 'user' | 'user_group'; id: string };
+  onGrant: (role: Exclude<Role, 'member'>, scope: Scope, reason: string) => void;
   busy: boolean;
   error: unknown;
 }) {
+  const { confirm, dialog } = useWideningConfirm();
   const me = useMe();
   const roles = useGrantableRoles();
   const schools = useSchools();
   const schoolGroups = useSchoolGroups();
   const [role, setRole] = useState('');
   const [scope, setScope] = useState('');
+  const [reason, setReason] = useState('');
   if (roles.length === 0) return null;
-  const submit = (event: FormEvent) => {
+  const submit = async (event: FormEvent) => {
     event.preventDefault();
     const [type, id] = scope.split(':') as [ScopeType, string];
     if (!role || !type || !id) return;
-    onGrant(role as Exclude<Role, 'member'>, { type, id });
+    const granted = role as Exclude<Role, 'member'>;
+    // A role can open child-protection records to someone already in a cleared group.
+    if (!(await confirm({ kind: 'role_grant', subject, role: granted, scope: { type, id } })))
+      return;
+    onGrant(granted, { type, id }, reason.trim());
   };
   return (
-    <form className="inline-form" onSubmit={submit} aria-label="Grant a role">
-      <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value)} required>
-        <option value="">Choose a role</option>
-        {roles.map((r) => (
-          <option key={r} value={r}>
-            {roleLabels[r]}
+    <>
+      <form
+        className="inline-form"
+        onSubmit={(event) => void submit(event)}
+        aria-label="Grant a role"
+      >
+        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value)} required>
+          <option value="">Choose a role</option>
+          {roles.map((r) => (
+            <option key={r} value={r}>
+              {roleLabels[r]}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          label="Where"
+          value={scope}
+          onChange={(e) => setScope(e.target.value)}
+          required
+        >
+          <option value="">Choose where the role applies</option>
+          <option value={`organisation:${me.organisation.id}`}>
+            Whole organisation ({me.organisation.name})
           </option>
-        ))}
-      </SelectField>
-      <SelectField label="Where" value={scope} onChange={(e) => setScope(e.target.value)} required>
-        <option value="">Choose where the role applies</option>
-        <option value={`organisation:${me.organisation.id}`}>
-          Whole organisation ({me.organisation.name})
-        </option>
-        {schoolGroups.data?.items.length ? (
-          <optgroup label="School groups">
-            {schoolGroups.data.items.map((g) => (
-              <option key={g.id} value={`school_group:${g.id}`}>
-                {g.name}
-              </option>
-            ))}
-          </optgroup>
-        ) : null}
-        {schools.data?.items.length ? (
-          <optgroup label="Schools">
-            {schools.data.items.map((s) => (
-              <option key={s.id} value={`school:${s.id}`}>
-                {s.name}
-              </option>
-            ))}
-          </optgroup>
-        ) : null}
-      </SelectField>
-      <Button type="submit" busy={busy}>
-        Grant role
-      </Button>
-      <ErrorMessage error={error} />
-    </form>
+          {schoolGroups.data?.items.length ? (
+            <optgroup label="School groups">
+              {schoolGroups.data.items.map((g) => (
+                <option key={g.id} value={`school_group:${g.id}`}>
+                  {g.name}
+                </option>
+              ))}
+            </optgroup>
+          ) : null}
+          {schools.data?.items.length ? (
+            <optgroup label="Schools">
+              {schools.data.items.map((s) => (
+                <option key={s.id} value={`school:${s.id}`}>
+                  {s.name}
+                </option>
+              ))}
+            </optgroup>
+          ) : null}
+        </SelectField>
+        <InputField
+          label="Reason (optional)"
+          hint="Kept with the grant and in the audit log."
+          value={reason}
+          maxLength={500}
+          onChange={(e) => setReason(e.target.value)}
+        />
+        <Button type="submit" busy={busy}>
+          Grant role
+        </Button>
+        <ErrorMessage error={error} />
+      </form>
+      {dialog}
+    </>
   );
 }
 

@@ -28,6 +28,8 @@ export interface UserGroupSummary {
   description: string;
   memberCount: number;
   system: boolean;
+  /** Where the group is administered from. */
+  homeScope: Scope;
 }
 
 export interface StudentLink {
@@ -39,12 +41,13 @@ export interface StudentLink {
 }
 
 export interface UserGroup extends UserGroupSummary {
+  homeScope: Scope & { name: string };
   rationale: string;
   createdAt: string;
   updatedAt: string;
   owners: { id: string; name: string; email: string }[];
   clearances: Clearance[];
-  roleGrants: { id: string; role: Role; scope: Scope }[];
+  roleGrants: { id: string; role: Role; scope: Scope; reason: string | null }[];
   studentLinks: StudentLink[];
   abilities: {
     edit: boolean;
@@ -53,6 +56,7 @@ export interface UserGroup extends UserGroupSummary {
     manageOwners: boolean;
     manageLinks: boolean;
     manageClearances: boolean;
+    manageRoles: boolean;
   };
 }
 

@@ -3,7 +3,16 @@ import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useWideningConfirm } from '../access/Widening.tsx';
 import { ApiError, api } from '../api/client.ts';
-import type { Action, Category, Incident } from '../api/types.ts';
+import type {
+  Action,
+  Category,
+  DocumentInfo,
+  Incident,
+  IncidentPatch,
+  IncidentRevision,
+  IncidentStatus,
+  School,
+} from '../api/types.ts';
 import { sensitivityLabels } from '../api/types.ts';
 import { needsStepUp, StepUpPrompt } from '../components/StepUp.tsx';
 import {
@@ -24,34 +33,66 @@ import {
   fromLocalInput,
   toLocalInput,
 } from '../format.ts';
-import { useCan, useMe } from '../session.tsx';
+import { useSchools } from '../hooks.ts';
+import { useMe } from '../session.tsx';
 import {
   type Assignee,
   AssigneePicker,
-  type DocumentInfo,
+  categoryLabel,
   DocumentList,
+  IncidentChildren,
+  isSensitive,
+  type PickedStudent,
+  StudentPicker,
   statusLabels,
 } from './common.tsx';
 
-interface Revision {
-  revision: number;
-  replacedAt: string;
-  replacedBy: { id: string; name: string } | null;
-  incident: {
-    description?: string;
-    status?: Incident['status'];
-    occurredAt?: string;
-    location?: string | null;
-    categoryId?: string;
-  };
-}
-
-type Patch = Partial<
-  Pick<Incident, 'description' | 'occurredAt' | 'location' | 'status'> & { categoryId: string }
->;
+/** An edit as the page makes it; the revision it was made on is added when it is sent. */
+type Change = Omit<IncidentPatch, 'revision'>;
 
 function isStale(error: unknown) {
   return error instanceof ApiError && error.code === 'stale_revision';
+}
+
+/**
+ * Whether an edit may let other people read the record, and so is previewed first: a new
+ * category, other children, another school, or closing a sensitive record (spec section 4).
+ */
+function decidesReaders(i: Incident, change: Change): boolean {
+  return (
+    (change.categoryId !== undefined && change.categoryId !== i.category.id) ||
+    change.studentIds !== undefined ||
+    (change.schoolId !== undefined && change.schoolId !== i.schoolId) ||
+    (change.subjectUserId !== undefined && change.subjectUserId !== i.subjectUserId) ||
+    (change.status === 'closed' && i.status !== 'closed' && isSensitive(i.category.sensitivity))
+  );
+}
+
+/**
+ * A category the caller may move the record to: without `reclassify`, a child-protection or
+ * allegation record keeps its sensitivity (raising a standard one is open to anyone who edits).
+ */
+function categoryOffered(i: Incident, c: Category): boolean {
+  return (
+    i.abilities.reclassify ||
+    !isSensitive(i.category.sensitivity) ||
+    c.sensitivity === i.category.sensitivity
+  );
+}
+
+/** Statuses offered: closing a sensitive record is a safeguarding decision. */
+function statusesOffered(i: Incident): IncidentStatus[] {
+  const all = Object.keys(statusLabels) as IncidentStatus[];
+  const mayClose =
+    i.abilities.reclassify || !isSensitive(i.category.sensitivity) || i.status === 'closed';
+  return mayClose ? all : all.filter((s) => s !== 'closed');
+}
+
+/** The other schools the caller may move this record to, as the server says (`abilities.moveTo`). */
+function useMoveTargets(i: Incident): School[] {
+  const schools = useSchools();
+  const allowed = new Set(i.abilities.moveTo);
+  return (schools.data?.items ?? []).filter((school) => allowed.has(school.id));
 }
 
 export function IncidentPage() {
@@ -62,19 +103,55 @@ export function IncidentPage() {
     queryFn: ({ signal }) => api.get<Incident>(`/incidents/${id}`, undefined, signal),
   });
   const [stale, setStale] = useState(false);
+  // Saved, but the edit took the record out of the editor's reach (handed over as an allegation).
+  const [handedOver, setHandedOver] = useState(false);
+  const { confirm, dialog } = useWideningConfirm();
 
-  // Every change is sent with the revision it was made on; a newer one on the server wins.
+  // Every change is sent with the revision it was made on; a newer one on the server wins. An
+  // edit that decides who reads the record is tried by the server first and, if it would let
+  // more people read it, goes ahead only once the user confirms. Resolves null if they do not.
   const patch = useMutation({
-    mutationFn: (change: Patch) =>
-      api.patch<Incident>(`/incidents/${id}`, { ...change, revision: incident.data?.revision }),
+    mutationFn: async (change: Change) => {
+      const current = incident.data;
+      if (!current) return null;
+      const body: IncidentPatch = { ...change, revision: current.revision };
+      if (
+        decidesReaders(current, change) &&
+        !(await confirm({ kind: 'incident_update', incidentId: current.id, patch: body }))
+      )
+        return null;
+      return api.patch<Edited>(`/incidents/${id}`, body);
+    },
     onSuccess: (updated) => {
+      if (!updated) return;
+      if ('withheld' in updated) {
+        setHandedOver(true);
+        queryClient.removeQueries({ queryKey: ['incidents', 'one', id] });
+        void queryClient.invalidateQueries({ queryKey: ['incidents', 'list'] });
+        return;
+      }
       queryClient.setQueryData(['incidents', 'one', id], updated);
       void queryClient.invalidateQueries({ queryKey: ['incidents', 'revisions', id] });
       void queryClient.invalidateQueries({ queryKey: ['incidents', 'list'] });
+      void queryClient.invalidateQueries({ queryKey: ['students', 'chronology'] });
     },
     onError: (error) => setStale(isStale(error)),
   });
 
+  if (handedOver) {
+    return (
+      <>
+        <PageHeader title="Concern saved" />
+        <div className="notice" role="status">
+          <p>
+            Your change was saved. The concern is now out of your reach: only those cleared for what
+            it has become can read it.
+          </p>
+          <Link to="/incidents">Back to concerns</Link>
+        </div>
+      </>
+    );
+  }
   if (incident.isError && needsStepUp(incident.error)) {
     return (
       <>
@@ -124,20 +201,24 @@ export function IncidentPage() {
         <Account incident={i} patch={patch} />
         <Assignees incident={i} />
         <Actions incident={i} />
-        <Documents incidentId={i.id} />
+        <Documents incident={i} />
         {i.abilities.manageExclusions ? <Exclusions incidentId={i.id} /> : null}
-        <Revisions incidentId={i.id} />
+        <Revisions incident={i} />
       </div>
+      {dialog}
     </>
   );
 }
 
-type PatchMutation = ReturnType<typeof useMutation<Incident, Error, Patch>>;
+/** What an edit answers: the record as the editor now reads it, or that it left their reach. */
+type Edited = Incident | { id: string; revision: number; withheld: true };
+type PatchMutation = ReturnType<typeof useMutation<Edited | null, Error, Change>>;
 
 function Account({ incident: i, patch }: { incident: Incident; patch: PatchMutation }) {
   const [editing, setEditing] = useState(false);
   const [status, setStatus] = useState(i.status);
   const [lastStatus, setLastStatus] = useState(i.status);
+  const schoolName = useSchoolName();
   if (lastStatus !== i.status) {
     setLastStatus(i.status);
     setStatus(i.status);
@@ -167,8 +248,14 @@ function Account({ incident: i, patch }: { incident: Incident; patch: PatchMutat
             </dd>
             <dt>Category</dt>
             <dd>
-              {i.category.name} ({sensitivityLabels[i.category.sensitivity].toLowerCase()})
+              {i.category.name} ({sensitivityName(i.category)})
             </dd>
+            {schoolName.many ? (
+              <>
+                <dt>School</dt>
+                <dd>{schoolName(i.schoolId)}</dd>
+              </>
+            ) : null}
             <dt>When</dt>
             <dd>{formatDateTime(i.occurredAt)}</dd>
             <dt>Where</dt>
@@ -192,11 +279,11 @@ function Account({ incident: i, patch }: { incident: Incident; patch: PatchMutat
                 <SelectField
                   label="Change status"
                   value={status}
-                  onChange={(event) => setStatus(event.target.value as Incident['status'])}
+                  onChange={(event) => setStatus(event.target.value as IncidentStatus)}
                 >
-                  {Object.entries(statusLabels).map(([value, label]) => (
+                  {statusesOffered(i).map((value) => (
                     <option key={value} value={value}>
-                      {label}
+                      {statusLabels[value]}
                     </option>
                   ))}
                 </SelectField>
@@ -212,6 +299,13 @@ function Account({ incident: i, patch }: { incident: Incident; patch: PatchMutat
                   Edit the account
                 </Button>
               </form>
+              {i.abilities.reclassify ||
+              !isSensitive(i.category.sensitivity) ||
+              i.status === 'closed' ? null : (
+                <p className="hint">
+                  Only a Deputy DSL or above at this school can close this record.
+                </p>
+              )}
               <ErrorMessage error={failed} />
             </>
           ) : null}
@@ -221,6 +315,24 @@ function Account({ incident: i, patch }: { incident: Incident; patch: PatchMutat
   );
 }
 
+function sensitivityName(c: Pick<Category, 'sensitivity'>): string {
+  return sensitivityLabels[c.sensitivity].toLowerCase();
+}
+
+/** A school's name from the schools query; `many` when the organisation has more than one. */
+function useSchoolName(): ((schoolId: string) => string) & { many: boolean } {
+  const schools = useSchools().data?.items ?? [];
+  const name = (schoolId: string) =>
+    schools.find((s) => s.id === schoolId)?.name ?? 'Another school';
+  return Object.assign(name, { many: schools.length > 1 });
+}
+
+/**
+ * Edits a concern. Everyone who may update it corrects the account, when and where, raises its
+ * sensitivity and adds children they can see; lowering the sensitivity, taking a child off,
+ * moving it to another school and changing whom an allegation is about are offered only with
+ * `reclassify`. Children the caller cannot see stay on the record whatever is sent.
+ */
 function EditIncident({
   incident: i,
   patch,
@@ -230,67 +342,169 @@ function EditIncident({
   patch: PatchMutation;
   onDone: () => void;
 }) {
+  const mayReclassify = i.abilities.reclassify;
+  const visible: PickedStudent[] = i.students.flatMap((s) =>
+    s.redacted ? [] : [{ id: s.id, name: s.name }],
+  );
+  const hidden = i.students.length - visible.length;
   const [description, setDescription] = useState(i.description);
   const [occurredAt, setOccurredAt] = useState(toLocalInput(new Date(i.occurredAt)));
   const [location, setLocation] = useState(i.location ?? '');
   const [categoryId, setCategoryId] = useState(i.category.id);
+  const [children, setChildren] = useState(visible);
+  const [schoolId, setSchoolId] = useState(i.schoolId);
+  const [subject, setSubject] = useState<Assignee | null>(
+    i.subjectUserId
+      ? { type: 'user', id: i.subjectUserId, name: 'The member of staff named now' }
+      : null,
+  );
+  const [missing, setMissing] = useState<Partial<Record<keyof Change, string>>>({});
+  const moveTargets = useMoveTargets(i);
+  const schoolName = useSchoolName();
+  const moving = mayReclassify && moveTargets.length > 0;
   const categories = useQuery({
-    queryKey: ['categories', i.schoolId],
-    queryFn: ({ signal }) =>
-      api.get<{ items: Category[] }>('/categories', { schoolId: i.schoolId }, signal),
+    queryKey: ['categories', schoolId],
+    queryFn: ({ signal }) => api.get<{ items: Category[] }>('/categories', { schoolId }, signal),
     staleTime: 60_000,
   });
+  const offered = (categories.data?.items ?? (schoolId === i.schoolId ? [i.category] : [])).filter(
+    (c) => categoryOffered(i, c),
+  );
+  const category = offered.find((c) => c.id === categoryId);
+  // Naming whom an allegation is about: needed when a record becomes one; changing it is a
+  // safeguarding decision.
+  const asksSubject =
+    category?.sensitivity === 'allegation' &&
+    (i.category.sensitivity !== 'allegation' || mayReclassify);
   const error = patch.error instanceof ApiError && !isStale(patch.error) ? patch.error : null;
+  const fieldError = (field: keyof Change) => missing[field] ?? error?.fieldMessage(field);
+  const shownFields: (keyof Change)[] = [
+    'description',
+    'studentIds',
+    'categoryId',
+    'occurredAt',
+    'location',
+    ...(moving ? (['schoolId'] as const) : []),
+    ...(asksSubject ? (['subjectUserId'] as const) : []),
+  ];
+  // A refusal that names no field shown here (a 403, or another field) is shown as a whole.
+  const unplaced = error && !shownFields.some((f) => error.fieldMessage(f)) ? error : null;
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    patch.mutate(
-      {
-        description: description.trim(),
-        occurredAt: fromLocalInput(occurredAt),
-        location: location.trim() || null,
-        categoryId,
-      },
-      { onSuccess: onDone },
-    );
+    const found: Partial<Record<keyof Change, string>> = {};
+    if (!description.trim()) found.description = 'Say what happened.';
+    if (!occurredAt) found.occurredAt = 'Say when it happened.';
+    if (!category)
+      found.categoryId =
+        schoolId === i.schoolId ? 'Choose a category.' : 'Choose a category of the new school.';
+    if (children.length + hidden === 0) found.studentIds = 'A concern names at least one child.';
+    if (asksSubject && !subject) found.subjectUserId = 'Say who the allegation is about.';
+    setMissing(found);
+    if (Object.keys(found).length > 0) return;
+
+    const change: Change = {};
+    if (description.trim() !== i.description) change.description = description.trim();
+    if (occurredAt !== toLocalInput(new Date(i.occurredAt)))
+      change.occurredAt = fromLocalInput(occurredAt);
+    if (location.trim() !== (i.location ?? '')) change.location = location.trim() || null;
+    if (categoryId !== i.category.id) change.categoryId = categoryId;
+    if (schoolId !== i.schoolId) change.schoolId = schoolId;
+    const before = visible.map((s) => s.id);
+    const after = children.map((s) => s.id);
+    if (after.length !== before.length || after.some((id) => !before.includes(id)))
+      change.studentIds = after;
+    if (asksSubject && subject && subject.id !== i.subjectUserId) change.subjectUserId = subject.id;
+    if (Object.keys(change).length === 0) {
+      onDone();
+      return;
+    }
+    patch.mutate(change, { onSuccess: (updated) => updated && onDone() });
   }
 
   return (
-    <form onSubmit={submit} noValidate>
+    <form onSubmit={submit} noValidate aria-label="Edit the concern">
       <TextAreaField
         label="What happened"
         value={description}
         onChange={(event) => setDescription(event.target.value)}
-        error={error?.fieldMessage('description')}
+        error={fieldError('description')}
       />
+      <StudentPicker
+        // Any child the caller can see: a concern may involve children of more than one school.
+        schoolId={undefined}
+        picked={children}
+        onChange={setChildren}
+        error={fieldError('studentIds')}
+        hidden={hidden}
+        {...(mayReclassify
+          ? {}
+          : {
+              fixed: new Set(visible.map((s) => s.id)),
+              hint: 'Add any child this concern is also about. Only a Deputy DSL or above can take a child off it.',
+            })}
+      />
+      {moving ? (
+        <SelectField
+          label="School"
+          hint="Moving a concern to another school changes who can read it."
+          value={schoolId}
+          onChange={(event) => setSchoolId(event.target.value)}
+          error={fieldError('schoolId')}
+        >
+          <option value={i.schoolId}>{schoolName(i.schoolId)}</option>
+          {moveTargets.map((school) => (
+            <option key={school.id} value={school.id}>
+              {school.name}
+            </option>
+          ))}
+        </SelectField>
+      ) : null}
       <SelectField
         label="Category"
-        value={categoryId}
+        value={category ? categoryId : ''}
         onChange={(event) => setCategoryId(event.target.value)}
-        error={error?.fieldMessage('categoryId')}
+        error={fieldError('categoryId')}
+        hint={
+          mayReclassify || !isSensitive(i.category.sensitivity)
+            ? undefined
+            : `Only a Deputy DSL or above can give this record a category that is not ${sensitivityName(i.category)}.`
+        }
+        disabled={categories.isPending && schoolId !== i.schoolId}
       >
-        {(categories.data?.items ?? [i.category]).map((c) => (
+        {category ? null : <option value="">Choose…</option>}
+        {offered.map((c) => (
           <option key={c.id} value={c.id}>
-            {c.sensitivity === 'standard'
-              ? c.name
-              : `${c.name} (${sensitivityLabels[c.sensitivity].toLowerCase()})`}
+            {categoryLabel(c)}
           </option>
         ))}
       </SelectField>
+      {categories.isError ? <ErrorMessage error={categories.error} /> : null}
+      {asksSubject ? (
+        <AssigneePicker
+          label="Who the allegation is about"
+          kinds={['user']}
+          value={subject}
+          onChange={setSubject}
+          onlyMeHint="You cannot search staff: ask a Deputy DSL to name them."
+          error={fieldError('subjectUserId')}
+        />
+      ) : null}
       <InputField
         label="When"
         type="datetime-local"
         value={occurredAt}
         onChange={(event) => setOccurredAt(event.target.value)}
-        error={error?.fieldMessage('occurredAt')}
+        error={fieldError('occurredAt')}
       />
       <InputField
         label="Where (optional)"
         value={location}
         maxLength={200}
         onChange={(event) => setLocation(event.target.value)}
+        error={fieldError('location')}
       />
-      {error && !error.problem.errors ? <ErrorMessage error={error} /> : null}
+      <ErrorMessage error={unplaced} />
       <div className="inline-form">
         <Button type="submit" busy={patch.isPending}>
           Save changes
@@ -391,20 +605,12 @@ function Assignees({ incident: i }: { incident: Incident }) {
 
 function Actions({ incident: i }: { incident: Incident }) {
   const me = useMe();
-  const can = useCan();
   const queryClient = useQueryClient();
   const actions = useQuery({
     queryKey: ['incidents', 'actions', i.id],
     queryFn: ({ signal }) =>
       api.get<{ items: Action[] }>(`/incidents/${i.id}/actions`, undefined, signal),
   });
-  // The actions the server lists as mine (to me or to a group I am in): only those can be done.
-  const mine = useQuery({
-    queryKey: ['me', 'actions'],
-    queryFn: ({ signal }) => api.get<{ items: Action[] }>('/me/actions', undefined, signal),
-    enabled: can('actions.complete'),
-  });
-  const mineIds = new Set((mine.data?.items ?? []).map((a) => a.id));
   const complete = useMutation({
     mutationFn: (actionId: string) => api.post<Action>(`/actions/${actionId}/complete`),
     onSuccess: () => {
@@ -412,6 +618,8 @@ function Actions({ incident: i }: { incident: Incident }) {
       void queryClient.invalidateQueries({ queryKey: ['me'] });
     },
   });
+  const [editing, setEditing] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<Action | null>(null);
   const names = new Map<string, string>(i.assignees.map((a) => [`${a.type}:${a.id}`, a.name]));
   names.set(`user:${me.id}`, 'you');
   const assigneeName = (a: Action['assignee']) =>
@@ -429,42 +637,159 @@ function Actions({ incident: i }: { incident: Incident }) {
             <Empty>No actions yet.</Empty>
           ) : (
             <ul className="list">
-              {items.map((a) => (
-                <li key={a.id} className={a.overdue && !a.completedAt ? 'overdue' : undefined}>
-                  <div>
-                    <strong>{a.title}</strong>
-                    <p className="muted">
-                      For {assigneeName(a.assignee)}
-                      {a.dueAt ? ` · due ${formatDate(a.dueAt)}` : ''}
-                      {a.overdue && !a.completedAt ? (
-                        <>
-                          {' '}
-                          <strong className="tag tag-danger">Overdue</strong>
-                        </>
+              {items.map((a) =>
+                editing === a.id ? (
+                  <li key={a.id}>
+                    <EditAction action={a} onDone={() => setEditing(null)} />
+                  </li>
+                ) : (
+                  <li key={a.id} className={a.overdue && !a.completedAt ? 'overdue' : undefined}>
+                    <div>
+                      <strong>{a.title}</strong>
+                      <p className="muted">
+                        For {assigneeName(a.assignee)}
+                        {a.dueAt ? ` · due ${formatDate(a.dueAt)}` : ''}
+                        {a.overdue && !a.completedAt ? (
+                          <>
+                            {' '}
+                            <strong className="tag tag-danger">Overdue</strong>
+                          </>
+                        ) : null}
+                      </p>
+                      {a.completedAt ? (
+                        <p className="done">Done {formatDateTime(a.completedAt)}</p>
                       ) : null}
-                    </p>
-                    {a.completedAt ? (
-                      <p className="done">Done {formatDateTime(a.completedAt)}</p>
-                    ) : null}
-                  </div>
-                  {!a.completedAt && mineIds.has(a.id) ? (
-                    <Button
-                      className="secondary"
-                      busy={complete.isPending && complete.variables === a.id}
-                      onClick={() => complete.mutate(a.id)}
-                      aria-label={`Mark "${a.title}" done`}
-                    >
-                      Mark done
-                    </Button>
-                  ) : null}
-                </li>
-              ))}
+                    </div>
+                    <div className="inline-form">
+                      {!a.completedAt && a.abilities.complete ? (
+                        <Button
+                          className="secondary"
+                          busy={complete.isPending && complete.variables === a.id}
+                          onClick={() => complete.mutate(a.id)}
+                          aria-label={`Mark "${a.title}" done`}
+                        >
+                          Mark done
+                        </Button>
+                      ) : null}
+                      {!a.completedAt && a.abilities.update ? (
+                        <Button
+                          className="secondary"
+                          onClick={() => setEditing(a.id)}
+                          aria-label={`Edit "${a.title}"`}
+                        >
+                          Edit
+                        </Button>
+                      ) : null}
+                      {a.abilities.delete ? (
+                        <Button
+                          className="secondary"
+                          onClick={() => setDeleting(a)}
+                          aria-label={`Delete "${a.title}"`}
+                        >
+                          Delete
+                        </Button>
+                      ) : null}
+                    </div>
+                  </li>
+                ),
+              )}
             </ul>
           )
         }
       </QueryState>
       {i.abilities.addActions ? <AddAction incidentId={i.id} /> : null}
+      <DeleteAction action={deleting} onClose={() => setDeleting(null)} />
     </section>
+  );
+}
+
+/** Changes what an action asks for and when it is due (who does it stays). */
+function EditAction({ action: a, onDone }: { action: Action; onDone: () => void }) {
+  const queryClient = useQueryClient();
+  const [title, setTitle] = useState(a.title);
+  const [due, setDue] = useState(a.dueAt ? toLocalInput(new Date(a.dueAt)).slice(0, 10) : '');
+  const save = useMutation({
+    mutationFn: () =>
+      api.patch<Action>(`/actions/${a.id}`, {
+        title: title.trim(),
+        dueAt: due ? endOfDayIso(due) : null,
+      }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['incidents', 'actions', a.incidentId] });
+      void queryClient.invalidateQueries({ queryKey: ['me'] });
+      onDone();
+    },
+  });
+  const error = save.error instanceof ApiError ? save.error : null;
+  return (
+    <form
+      aria-label={`Edit "${a.title}"`}
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (title.trim()) save.mutate();
+      }}
+    >
+      <InputField
+        label="What needs doing"
+        value={title}
+        maxLength={500}
+        onChange={(event) => setTitle(event.target.value)}
+        error={title.trim() ? error?.fieldMessage('title') : 'Say what needs doing.'}
+      />
+      <InputField
+        label="Due (optional)"
+        type="date"
+        value={due}
+        onChange={(event) => setDue(event.target.value)}
+        error={error?.fieldMessage('dueAt')}
+      />
+      {save.isError && !error?.problem.errors ? <ErrorMessage error={save.error} /> : null}
+      <div className="inline-form">
+        <Button type="submit" busy={save.isPending}>
+          Save action
+        </Button>
+        <Button className="secondary" onClick={onDone}>
+          Cancel
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+function DeleteAction({ action, onClose }: { action: Action | null; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const remove = useMutation({
+    mutationFn: (a: Action) => api.delete(`/actions/${a.id}`),
+    onSuccess: (_, a) => {
+      void queryClient.invalidateQueries({ queryKey: ['incidents', 'actions', a.incidentId] });
+      void queryClient.invalidateQueries({ queryKey: ['me'] });
+      onClose();
+    },
+  });
+  const close = () => {
+    remove.reset();
+    onClose();
+  };
+  return (
+    <Dialog open={action !== null} title="Delete this action?" onClose={close}>
+      <p>
+        “{action?.title}” will no longer be listed. It is kept, marked deleted, for the audit trail.
+      </p>
+      <ErrorMessage error={remove.error} />
+      <div className="dialog-actions">
+        <Button
+          className="danger"
+          busy={remove.isPending}
+          onClick={() => action && remove.mutate(action)}
+        >
+          Delete action
+        </Button>
+        <Button className="secondary" onClick={close}>
+          Keep it
+        </Button>
+      </div>
+    </Dialog>
   );
 }
 
@@ -528,23 +853,23 @@ function AddAction({ incidentId }: { incidentId: string }) {
   );
 }
 
-function Documents({ incidentId }: { incidentId: string }) {
-  const can = useCan();
+function Documents({ incident: i }: { incident: Incident }) {
   const queryClient = useQueryClient();
   const [file, setFile] = useState<File | null>(null);
   const [inputKey, setInputKey] = useState(0);
+  const queryKey = ['documents', 'incident', i.id];
   const documents = useQuery({
-    queryKey: ['documents', 'incident', incidentId],
+    queryKey,
     queryFn: ({ signal }) =>
-      api.get<{ items: DocumentInfo[] }>(`/incidents/${incidentId}/documents`, undefined, signal),
+      api.get<{ items: DocumentInfo[] }>(`/incidents/${i.id}/documents`, undefined, signal),
   });
   const upload = useMutation({
     mutationFn: (f: File) =>
-      api.upload<DocumentInfo>(`/incidents/${incidentId}/documents`, f, { filename: f.name }),
+      api.upload<DocumentInfo>(`/incidents/${i.id}/documents`, f, { filename: f.name }),
     onSuccess: () => {
       setFile(null);
       setInputKey((k) => k + 1);
-      void queryClient.invalidateQueries({ queryKey: ['documents', 'incident', incidentId] });
+      void queryClient.invalidateQueries({ queryKey });
     },
   });
   return (
@@ -552,10 +877,14 @@ function Documents({ incidentId }: { incidentId: string }) {
       <h2 id="documents-title">Documents</h2>
       <QueryState query={documents} loading="Loading documents…">
         {({ items }) =>
-          items.length === 0 ? <Empty>No documents.</Empty> : <DocumentList items={items} />
+          items.length === 0 ? (
+            <Empty>No documents.</Empty>
+          ) : (
+            <DocumentList items={items} queryKey={queryKey} />
+          )
         }
       </QueryState>
-      {can('documents.manage') ? (
+      {i.abilities.manageDocuments ? (
         <form
           className="inline-form"
           onSubmit={(event) => {
@@ -649,11 +978,16 @@ function Exclusions({ incidentId }: { incidentId: string }) {
   );
 }
 
-function Revisions({ incidentId }: { incidentId: string }) {
+/**
+ * Earlier versions, newest first, each as the caller could read a record of its own category,
+ * school and children: a version they could not is listed only by its date.
+ */
+function Revisions({ incident: i }: { incident: Incident }) {
+  const schoolName = useSchoolName();
   const revisions = useQuery({
-    queryKey: ['incidents', 'revisions', incidentId],
+    queryKey: ['incidents', 'revisions', i.id],
     queryFn: ({ signal }) =>
-      api.get<{ items: Revision[] }>(`/incidents/${incidentId}/revisions`, undefined, signal),
+      api.get<{ items: IncidentRevision[] }>(`/incidents/${i.id}/revisions`, undefined, signal),
   });
   return (
     <section className="panel" aria-labelledby="revisions-title">
@@ -664,33 +998,50 @@ function Revisions({ incidentId }: { incidentId: string }) {
             <Empty>Not changed since it was logged.</Empty>
           ) : (
             <ol className="list">
-              {items.map((r) => (
-                <li key={r.revision}>
-                  <details>
-                    <summary>
-                      Revision {r.revision}, replaced {formatDateTime(r.replacedAt)}
-                      {r.replacedBy ? ` by ${r.replacedBy.name}` : ''}
-                    </summary>
-                    <dl className="facts">
-                      {r.incident.status ? (
-                        <>
-                          <dt>Status</dt>
-                          <dd>{statusLabels[r.incident.status]}</dd>
-                        </>
-                      ) : null}
-                      {r.incident.occurredAt ? (
-                        <>
-                          <dt>When</dt>
-                          <dd>{formatDateTime(r.incident.occurredAt)}</dd>
-                        </>
-                      ) : null}
-                      <dt>Where</dt>
-                      <dd>{r.incident.location || 'Not recorded'}</dd>
-                    </dl>
-                    <p className="account-text">{r.incident.description}</p>
-                  </details>
-                </li>
-              ))}
+              {items.map((r) =>
+                r.withheld ? (
+                  <li key={r.revision}>
+                    <div>
+                      <p>
+                        Revision {r.revision}, replaced {formatDateTime(r.replacedAt)}
+                      </p>
+                      <p className="muted">An earlier version you cannot see.</p>
+                    </div>
+                  </li>
+                ) : (
+                  <li key={r.revision}>
+                    <details>
+                      <summary>
+                        Revision {r.revision}, replaced {formatDateTime(r.replacedAt)}
+                        {r.replacedBy ? ` by ${r.replacedBy.name}` : ''}
+                      </summary>
+                      <dl className="facts">
+                        <dt>Category</dt>
+                        <dd>
+                          {r.incident.category.name} ({sensitivityName(r.incident.category)})
+                        </dd>
+                        <dt>Children</dt>
+                        <dd>
+                          <IncidentChildren students={r.incident.students} />
+                        </dd>
+                        {schoolName.many || r.incident.schoolId !== i.schoolId ? (
+                          <>
+                            <dt>School</dt>
+                            <dd>{schoolName(r.incident.schoolId)}</dd>
+                          </>
+                        ) : null}
+                        <dt>Status</dt>
+                        <dd>{statusLabels[r.incident.status]}</dd>
+                        <dt>When</dt>
+                        <dd>{formatDateTime(r.incident.occurredAt)}</dd>
+                        <dt>Where</dt>
+                        <dd>{r.incident.location || 'Not recorded'}</dd>
+                      </dl>
+                      <p className="account-text">{r.incident.description}</p>
+                    </details>
+                  </li>
+                ),
+              )}
             </ol>
           )
         }

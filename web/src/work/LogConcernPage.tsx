@@ -1,13 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import { ApiError, api, type Page } from '../api/client.ts';
-import type { Category, Incident, StudentSummary } from '../api/types.ts';
+import { ApiError, api } from '../api/client.ts';
+import type { Category, Incident } from '../api/types.ts';
 import { sensitivityLabels } from '../api/types.ts';
 import {
   Button,
   ErrorMessage,
-  Field,
   InputField,
   Notice,
   PageHeader,
@@ -16,15 +15,15 @@ import {
 } from '../components/ui.tsx';
 import { concernDraftKey, readStoredDraft } from '../drafts.ts';
 import { formatDateTime, fromLocalInput, toLocalInput } from '../format.ts';
-import { useDebounced, useSchools } from '../hooks.ts';
+import { useSchools } from '../hooks.ts';
 import { useMe } from '../session.tsx';
-import { type StudentDetail, studentName, yearLabel } from './common.tsx';
-
-interface PickedStudent {
-  id: string;
-  name: string;
-  schoolId: string;
-}
+import {
+  categoryLabel,
+  type PickedStudent,
+  type StudentDetail,
+  StudentPicker,
+  studentName,
+} from './common.tsx';
 
 /** What the form holds; kept on this device as the user types, until the concern is saved. */
 interface Draft {
@@ -208,9 +207,7 @@ export function LogConcernPage() {
           <option value="">Choose…</option>
           {(categories.data?.items ?? []).map((c) => (
             <option key={c.id} value={c.id}>
-              {c.sensitivity === 'standard'
-                ? c.name
-                : `${c.name} (${sensitivityLabels[c.sensitivity].toLowerCase()})`}
+              {categoryLabel(c)}
             </option>
           ))}
         </SelectField>
@@ -249,142 +246,5 @@ export function LogConcernPage() {
         </div>
       </form>
     </>
-  );
-}
-
-/**
- * Picks children by name: a combobox listing the matches the server returns. Arrow keys move
- * through the matches, Enter picks one, Escape closes the list; picked children show as chips.
- */
-function StudentPicker({
-  schoolId,
-  picked,
-  error,
-  onChange,
-}: {
-  schoolId: string | undefined;
-  picked: PickedStudent[];
-  error: string | undefined;
-  onChange: (students: PickedStudent[]) => void;
-}) {
-  const listId = useId();
-  const inputRef = useRef<HTMLInputElement>(null);
-  const [text, setText] = useState('');
-  const [open, setOpen] = useState(false);
-  const [active, setActive] = useState(0);
-  const q = useDebounced(text.trim(), 200);
-  const matches = useQuery({
-    queryKey: ['students', 'pick', q, schoolId ?? ''],
-    queryFn: ({ signal }) =>
-      api.get<Page<StudentSummary>>('/students', { q, schoolId, limit: 8 }, signal),
-    enabled: q.length > 0,
-  });
-  const options = (matches.data?.items ?? []).filter((s) => !picked.some((p) => p.id === s.id));
-  const expanded = open && q.length > 0 && text.trim().length > 0;
-
-  function pick(s: StudentSummary) {
-    onChange([...picked, { id: s.id, name: studentName(s), schoolId: s.schoolId }]);
-    setText('');
-    setActive(0);
-    inputRef.current?.focus();
-  }
-
-  function onKeyDown(event: KeyboardEvent<HTMLInputElement>) {
-    if (event.key === 'ArrowDown') {
-      event.preventDefault();
-      setOpen(true);
-      setActive((a) => Math.min(a + 1, Math.max(options.length - 1, 0)));
-    } else if (event.key === 'ArrowUp') {
-      event.preventDefault();
-      setActive((a) => Math.max(a - 1, 0));
-    } else if (event.key === 'Enter') {
-      const choice = options[active];
-      if (expanded && choice) {
-        event.preventDefault();
-        pick(choice);
-      }
-    } else if (event.key === 'Escape') {
-      setOpen(false);
-    }
-  }
-
-  const optionId = (i: number) => `${listId}-option-${i}`;
-  return (
-    <div className="combobox">
-      <Field
-        label="Children involved"
-        hint="Type part of a name, then pick each child involved."
-        error={error}
-      >
-        {(props) => (
-          <input
-            {...props}
-            ref={inputRef}
-            type="text"
-            role="combobox"
-            autoComplete="off"
-            aria-autocomplete="list"
-            aria-expanded={expanded}
-            aria-controls={listId}
-            aria-activedescendant={expanded && options[active] ? optionId(active) : undefined}
-            value={text}
-            onChange={(event) => {
-              setText(event.target.value);
-              setOpen(true);
-              setActive(0);
-            }}
-            onKeyDown={onKeyDown}
-            onBlur={() => setOpen(false)}
-            onFocus={() => setOpen(true)}
-          />
-        )}
-      </Field>
-      <div id={listId} role="listbox" aria-label="Matching children" hidden={!expanded}>
-        {options.map((s, i) => (
-          <div
-            key={s.id}
-            id={optionId(i)}
-            role="option"
-            tabIndex={-1}
-            aria-selected={i === active}
-            className={i === active ? 'active' : undefined}
-            onMouseDown={(event) => event.preventDefault()}
-            onClick={() => pick(s)}
-            onKeyDown={(event) => event.key === 'Enter' && pick(s)}
-          >
-            {studentName(s)}
-            {s.yearGroup !== null ? (
-              <span className="muted"> · {yearLabel(s.yearGroup)}</span>
-            ) : null}
-          </div>
-        ))}
-      </div>
-      {expanded ? (
-        <p className="muted" role="status">
-          {matches.isFetching
-            ? 'Searching…'
-            : options.length === 0
-              ? 'No children match.'
-              : `${options.length} ${options.length === 1 ? 'match' : 'matches'}: use the arrow keys and Enter to pick.`}
-        </p>
-      ) : null}
-      {picked.length > 0 ? (
-        <ul className="chips" aria-label="Children picked">
-          {picked.map((s) => (
-            <li key={s.id}>
-              {s.name}
-              <button
-                type="button"
-                className="secondary"
-                aria-label={`Remove ${s.name}`}
-                onClick={() => onChange(picked.filter((p) => p.id !== s.id))}
-              >
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-      ) : null}
-    </div>
   );
 }

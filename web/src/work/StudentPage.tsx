@@ -2,13 +2,12 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { WhoCanSee } from '../access/WhoCanSee.tsx';
 import { api, type Page } from '../api/client.ts';
-import type { Incident } from '../api/types.ts';
+import type { DocumentInfo, Incident } from '../api/types.ts';
 import { Button, Empty, PageHeader, QueryState } from '../components/ui.tsx';
 import { formatDate, formatDateTime } from '../format.ts';
 import { useCursorList } from '../hooks.ts';
 import { useCan } from '../session.tsx';
 import {
-  type DocumentInfo,
   DocumentList,
   IncidentChildren,
   SensitivityTag,
@@ -198,8 +197,9 @@ function Concerns({ studentId }: { studentId: string }) {
 }
 
 function StudentDocuments({ studentId }: { studentId: string }) {
+  const queryKey = ['documents', 'student', studentId];
   const query = useQuery({
-    queryKey: ['documents', 'student', studentId],
+    queryKey,
     queryFn: ({ signal }) =>
       api.get<{ items: DocumentInfo[] }>(`/students/${studentId}/documents`, undefined, signal),
   });
@@ -211,7 +211,7 @@ function StudentDocuments({ studentId }: { studentId: string }) {
           items.length === 0 ? (
             <Empty>No documents on this child's file.</Empty>
           ) : (
-            <DocumentList items={items} />
+            <DocumentList items={items} queryKey={queryKey} />
           )
         }
       </QueryState>

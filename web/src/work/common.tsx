@@ -1,9 +1,15 @@
-import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
-import { ApiError, api } from '../api/client.ts';
-import type { Incident, Sensitivity } from '../api/types.ts';
+import { type QueryKey, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type KeyboardEvent, useId, useRef, useState } from 'react';
+import { ApiError, api, type Page } from '../api/client.ts';
+import type {
+  DocumentInfo,
+  Incident,
+  InvolvedStudent,
+  Sensitivity,
+  StudentSummary,
+} from '../api/types.ts';
 import { sensitivityLabels } from '../api/types.ts';
-import { Field } from '../components/ui.tsx';
+import { Button, Dialog, ErrorMessage, Field } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
 import { useDebounced } from '../hooks.ts';
 import { useMe } from '../session.tsx';
@@ -27,16 +33,6 @@ export interface StudentDetail {
   onRoll?: boolean;
 }
 
-export interface DocumentInfo {
-  id: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  uploadedBy: string | null;
-  createdAt: string;
-}
-
 export function studentName(s: { givenName: string; familyName: string }): string {
   return `${s.givenName} ${s.familyName}`;
 }
@@ -56,6 +52,18 @@ export const statusLabels: Record<Incident['status'], string> = {
   in_progress: 'In progress',
   closed: 'Closed',
 };
+
+/** Child-protection and allegation records: kept to the people cleared for them. */
+export function isSensitive(sensitivity: Sensitivity): boolean {
+  return sensitivity !== 'standard';
+}
+
+/** "Bullying", or "Disclosure (child protection)" for a category kept to those cleared for it. */
+export function categoryLabel(c: { name: string; sensitivity: Sensitivity }): string {
+  return isSensitive(c.sensitivity)
+    ? `${c.name} (${sensitivityLabels[c.sensitivity].toLowerCase()})`
+    : c.name;
+}
 
 export function SensitivityTag({ sensitivity }: { sensitivity: Sensitivity }) {
   if (sensitivity === 'standard') return null;
@@ -114,11 +122,16 @@ export function AssigneePicker({
   kinds = ['user', 'user_group'],
   value,
   onChange,
+  onlyMeHint = 'You can assign only yourself.',
+  error,
 }: {
   label: string;
   kinds?: AssigneeKind[];
   value: Assignee | null;
   onChange: (value: Assignee | null) => void;
+  /** Said when the caller may not list staff, and so is offered only themself. */
+  onlyMeHint?: string;
+  error?: string | undefined;
 }) {
   const me = useMe();
   const [search, setSearch] = useState('');
@@ -141,7 +154,7 @@ export function AssigneePicker({
     <fieldset className="picker">
       <legend>{label}</legend>
       {onlyMe ? (
-        <p className="hint">You can assign only yourself.</p>
+        <p className="hint">{onlyMeHint}</p>
       ) : (
         <Field label={kinds.includes('user_group') ? 'Search staff and groups' : 'Search staff'}>
           {(props) => (
@@ -155,7 +168,7 @@ export function AssigneePicker({
           )}
         </Field>
       )}
-      <Field label="Choose" hint={searching ? 'Searching…' : undefined}>
+      <Field label="Choose" hint={searching ? 'Searching…' : undefined} error={error}>
         {(props) => (
           <select
             {...props}
@@ -193,7 +206,7 @@ export function AssigneePicker({
 }
 
 /** The children of an incident as the caller may see them: a hidden child is never named. */
-export function IncidentChildren({ students }: { students: Incident['students'] }) {
+export function IncidentChildren({ students }: { students: InvolvedStudent[] }) {
   return (
     <>
       {students.map((s, i) => (
@@ -206,21 +219,225 @@ export function IncidentChildren({ students }: { students: Incident['students'] 
   );
 }
 
-export function DocumentList({ items }: { items: DocumentInfo[] }) {
+/**
+ * The documents of a concern or of a child's file, each downloadable; those the server says the
+ * caller may delete get a Delete button, asked again before anything is removed.
+ */
+export function DocumentList({ items, queryKey }: { items: DocumentInfo[]; queryKey: QueryKey }) {
+  const queryClient = useQueryClient();
+  const [deleting, setDeleting] = useState<DocumentInfo | null>(null);
+  const remove = useMutation({
+    mutationFn: (d: DocumentInfo) => api.delete(`/documents/${d.id}`),
+    onSuccess: () => {
+      setDeleting(null);
+      void queryClient.invalidateQueries({ queryKey });
+    },
+  });
+  const close = () => {
+    setDeleting(null);
+    remove.reset();
+  };
   return (
-    <ul className="list">
-      {items.map((d) => (
-        <li key={d.id}>
-          <div>
-            <a href={`/api/v1/documents/${d.id}`} download={d.filename}>
-              {d.filename}
-            </a>
-            <p className="muted">
-              {fileSize(d.size)} · added {formatDateTime(d.createdAt)}
-            </p>
+    <>
+      <ul className="list">
+        {items.map((d) => (
+          <li key={d.id}>
+            <div>
+              <a href={`/api/v1/documents/${d.id}`} download={d.filename}>
+                {d.filename}
+              </a>
+              <p className="muted">
+                {fileSize(d.size)} · added {formatDateTime(d.createdAt)}
+              </p>
+            </div>
+            {d.abilities.delete ? (
+              <Button
+                className="secondary"
+                aria-label={`Delete ${d.filename}`}
+                onClick={() => setDeleting(d)}
+              >
+                Delete
+              </Button>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+      <Dialog open={deleting !== null} title="Delete this document?" onClose={close}>
+        <p>
+          {deleting?.filename} will no longer be listed or downloadable. It is kept, marked deleted,
+          for the audit trail.
+        </p>
+        <ErrorMessage error={remove.error} />
+        <div className="dialog-actions">
+          <Button
+            className="danger"
+            busy={remove.isPending}
+            onClick={() => deleting && remove.mutate(deleting)}
+          >
+            Delete document
+          </Button>
+          <Button className="secondary" onClick={close}>
+            Keep it
+          </Button>
+        </div>
+      </Dialog>
+    </>
+  );
+}
+
+export interface PickedStudent {
+  id: string;
+  name: string;
+  /** Known for a child picked here; children already on a record are at its school. */
+  schoolId?: string;
+}
+
+/**
+ * Picks children by name: a combobox listing the matches the server returns. Arrow keys move
+ * through the matches, Enter picks one, Escape closes the list; picked children show as chips.
+ * `fixed` children cannot be taken off here; `hidden` counts children on the record whom the
+ * caller cannot see, shown without a name and never removable.
+ */
+export function StudentPicker({
+  schoolId,
+  picked,
+  error,
+  onChange,
+  fixed,
+  hidden = 0,
+  hint = 'Type part of a name, then pick each child involved.',
+}: {
+  schoolId: string | undefined;
+  picked: PickedStudent[];
+  error: string | undefined;
+  onChange: (students: PickedStudent[]) => void;
+  fixed?: ReadonlySet<string>;
+  hidden?: number;
+  hint?: string;
+}) {
+  const listId = useId();
+  const inputRef = useRef<HTMLInputElement>(null);
+  const [text, setText] = useState('');
+  const [open, setOpen] = useState(false);
+  const [active, setActive] = useState(0);
+  const q = useDebounced(text.trim(), 200);
+  const matches = useQuery({
+    queryKey: ['students', 'pick', q, schoolId ?? ''],
+    queryFn: ({ signal }) =>
+      api.get<Page<StudentSummary>>('/students', { q, schoolId, limit: 8 }, signal),
+    enabled: q.length > 0,
+  });
+  const options = (matches.data?.items ?? []).filter((s) => !picked.some((p) => p.id === s.id));
+  const expanded = open && q.length > 0 && text.trim().length > 0;
+
+  function pick(s: StudentSummary) {
+    onChange([...picked, { id: s.id, name: studentName(s), schoolId: s.schoolId }]);
+    setText('');
+    setActive(0);
+    inputRef.current?.focus();
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLInputElement>) {
+    if (event.key === 'ArrowDown') {
+      event.preventDefault();
+      setOpen(true);
+      setActive((a) => Math.min(a + 1, Math.max(options.length - 1, 0)));
+    } else if (event.key === 'ArrowUp') {
+      event.preventDefault();
+      setActive((a) => Math.max(a - 1, 0));
+    } else if (event.key === 'Enter') {
+      const choice = options[active];
+      if (expanded && choice) {
+        event.preventDefault();
+        pick(choice);
+      }
+    } else if (event.key === 'Escape') {
+      setOpen(false);
+    }
+  }
+
+  const optionId = (i: number) => `${listId}-option-${i}`;
+  return (
+    <div className="combobox">
+      <Field label="Children involved" hint={hint} error={error}>
+        {(props) => (
+          <input
+            {...props}
+            ref={inputRef}
+            type="text"
+            role="combobox"
+            autoComplete="off"
+            aria-autocomplete="list"
+            aria-expanded={expanded}
+            aria-controls={listId}
+            aria-activedescendant={expanded && options[active] ? optionId(active) : undefined}
+            value={text}
+            onChange={(event) => {
+              setText(event.target.value);
+              setOpen(true);
+              setActive(0);
+            }}
+            onKeyDown={onKeyDown}
+            onBlur={() => setOpen(false)}
+            onFocus={() => setOpen(true)}
+          />
+        )}
+      </Field>
+      <div id={listId} role="listbox" aria-label="Matching children" hidden={!expanded}>
+        {options.map((s, i) => (
+          <div
+            key={s.id}
+            id={optionId(i)}
+            role="option"
+            tabIndex={-1}
+            aria-selected={i === active}
+            className={i === active ? 'active' : undefined}
+            onMouseDown={(event) => event.preventDefault()}
+            onClick={() => pick(s)}
+            onKeyDown={(event) => event.key === 'Enter' && pick(s)}
+          >
+            {studentName(s)}
+            {s.yearGroup !== null ? (
+              <span className="muted"> · {yearLabel(s.yearGroup)}</span>
+            ) : null}
           </div>
-        </li>
-      ))}
-    </ul>
+        ))}
+      </div>
+      {expanded ? (
+        <p className="muted" role="status">
+          {matches.isFetching
+            ? 'Searching…'
+            : options.length === 0
+              ? 'No children match.'
+              : `${options.length} ${options.length === 1 ? 'match' : 'matches'}: use the arrow keys and Enter to pick.`}
+        </p>
+      ) : null}
+      {picked.length + hidden > 0 ? (
+        <ul className="chips" aria-label="Children picked">
+          {picked.map((s) => (
+            <li key={s.id} className={fixed?.has(s.id) ? 'chip-fixed' : undefined}>
+              {s.name}
+              {fixed?.has(s.id) ? null : (
+                <button
+                  type="button"
+                  className="secondary"
+                  aria-label={`Remove ${s.name}`}
+                  onClick={() => onChange(picked.filter((p) => p.id !== s.id))}
+                >
+                  ×
+                </button>
+              )}
+            </li>
+          ))}
+          {Array.from({ length: hidden }, (_, n) => (
+            // Nothing identifies a hidden child; their place in the list is all there is.
+            // biome-ignore lint/suspicious/noArrayIndexKey: no other key exists
+            <li key={`hidden-${n}`} className="chip-fixed">
+              <em>A child you cannot see</em>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
   );
 }
