@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { main } from '../../src/cli/main.ts';
+import { whileNoSchemaIsDropped } from './database.ts';
 import type { TestHaven } from './haven.ts';
 
 export interface CliResult {
@@ -18,11 +19,14 @@ export async function runHaven(
 ): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(args, {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    env: { HAVEN_LOG_LEVEL: 'silent', ...h.db.env, ...env },
-  });
+  // Every command migrates first: kept apart from other tests' schema drops (see database.ts).
+  const code = await whileNoSchemaIsDropped(() =>
+    main(args, {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      env: { HAVEN_LOG_LEVEL: 'silent', ...h.db.env, ...env },
+    }),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -30,9 +34,11 @@ export async function runHaven(
 export async function spawnHaven(h: TestHaven, args: string[]): Promise<CliResult> {
   const bin = path.resolve(import.meta.dirname, '../../bin/haven.mjs');
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH, HAVEN_LOG_LEVEL: 'silent', ...h.db.env },
-    });
+    const { stdout, stderr } = await whileNoSchemaIsDropped(() =>
+      promisify(execFile)(process.execPath, [bin, ...args], {
+        env: { PATH: process.env.PATH, HAVEN_LOG_LEVEL: 'silent', ...h.db.env },
+      }),
+    );
     return { code: 0, out: stdout, err: stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
