@@ -1,7 +1,7 @@
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
-import { chunks } from '../db/sql.ts';
+import { chunks, sqlTrue } from '../db/sql.ts';
 import type { DB } from '../db/tables.ts';
-import { currentRecord, incidentReadable } from './incidents.ts';
+import { currentRecord, incidentReadable, readableRevisions } from './incidents.ts';
 import { asCaller, type Reader } from './readers.ts';
 import { type AccessTime, heldBlocks, studentVisibleTo, visibleAmong } from './visibility.ts';
 
@@ -15,25 +15,66 @@ import { type AccessTime, heldBlocks, studentVisibleTo, visibleAmong } from './v
 
 type AuditBuilder = ExpressionBuilder<DB & { e: DB['audit_events'] }, 'e'>;
 
-/** Who deleted a child stays readable to anyone not blocked from them. */
+/**
+ * A child's trail follows the child; once deleted, it stays with those who saw them when they
+ * were deleted: a path that held then and holds now (the child's own group memberships were
+ * closed by the deletion itself), a role at their school, and no block since. Deleting a child
+ * must not open their record to anyone else.
+ */
 function studentTrailReadable(
   db: Kysely<DB>,
   eb: ExpressionBuilder<DB & { s: DB['students'] }, 's'>,
   t: AccessTime,
   reader: Reader,
 ): Expression<SqlBool> {
+  const user = reader.userId;
+  const student = sql.ref<string>('s.id');
+  const deletedAt = sql.ref<string>('s.deleted_at');
   return eb.or([
     studentVisibleTo(db, eb, t, reader),
     eb.and([
       eb('s.organisation_id', '=', t.organisationId),
       eb('s.deleted_at', 'is not', null),
-      eb.not(
+      reader.schools === 'all'
+        ? sql<SqlBool>`1 = 1`
+        : reader.schools.length === 0
+          ? sql<SqlBool>`1 = 0`
+          : eb('s.school_id', 'in', [...reader.schools]),
+      eb.not(eb.exists(heldBlocks(db, t, { user, student }).select('b.id'))),
+      eb.or([
         eb.exists(
-          heldBlocks(db, t, { user: reader.userId, student: sql.ref<string>('s.id') }).select(
-            'b.id',
-          ),
+          db
+            .selectFrom('user_group_members as m')
+            .innerJoin('student_links as l', 'l.user_group_id', 'm.user_group_id')
+            .innerJoin('student_group_members as sgm', 'sgm.student_group_id', 'l.student_group_id')
+            .select('m.user_id')
+            .where('m.user_id', '=', user)
+            .where('m.valid_to', 'is', null)
+            .where('l.valid_to', 'is', null)
+            .where('sgm.student_id', '=', student)
+            .where((eb2) =>
+              eb2.or([eb2('sgm.valid_to', 'is', null), eb2('sgm.valid_to', '>=', deletedAt)]),
+            ),
         ),
-      ),
+        eb.exists(
+          db
+            .selectFrom('user_group_members as m')
+            .innerJoin('student_links as l', 'l.user_group_id', 'm.user_group_id')
+            .select('m.user_id')
+            .where('m.user_id', '=', user)
+            .where('m.valid_to', 'is', null)
+            .where('l.valid_to', 'is', null)
+            .where('l.student_id', '=', student),
+        ),
+        eb.exists(
+          db
+            .selectFrom('student_links as l')
+            .select('l.id')
+            .where('l.user_id', '=', user)
+            .where('l.valid_to', 'is', null)
+            .where('l.student_id', '=', student),
+        ),
+      ]),
     ]),
   ]);
 }
@@ -57,8 +98,16 @@ export function auditRowReadable(
   eb: AuditBuilder,
   t: AccessTime,
   reader: Reader,
+  /** Where the reader decides blocks (`blocks.manage`): a block's row is a safeguarding decision. */
+  blockSchools: 'all' | readonly string[],
 ): Expression<SqlBool> {
   const target = sql.ref<string>('e.target_id');
+  const decidesBlocks = (eb2: ExpressionBuilder<DB & { s: DB['students'] }, 's'>) =>
+    blockSchools === 'all'
+      ? sql<SqlBool>`1 = 1`
+      : blockSchools.length === 0
+        ? sql<SqlBool>`1 = 0`
+        : eb2('s.school_id', 'in', [...blockSchools]);
   return eb.or([
     eb('e.target_type', 'is', null),
     eb('e.target_id', 'is', null),
@@ -70,7 +119,9 @@ export function auditRowReadable(
           .selectFrom('students as s')
           .select('s.id')
           .where('s.id', '=', target)
-          .where((eb2) => studentTrailReadable(db, eb2, t, reader)),
+          .where((eb2) => studentTrailReadable(db, eb2, t, reader))
+          // Who is blocked from a child, and why, is read where blocks are decided.
+          .where((eb2) => eb2.or([eb.not(eb('e.action', 'like', 'block.%')), decidesBlocks(eb2)])),
       ),
     ]),
     eb.and([
@@ -188,9 +239,8 @@ export async function hiddenRecordIds(
         .where('d.organisation_id', '=', org)
         .execute(),
     ]);
-    const truthy = (v: unknown) => v === true || v === 1 || v === '1';
     for (const row of [...students, ...incidents, ...actions])
-      if (!truthy(row.ok)) hidden.add(row.id);
+      if (!sqlTrue(row.ok)) hidden.add(row.id);
     const studentFiles = documents.filter((d) => d.student_id !== null);
     const seen = await visibleAmong(
       db,
@@ -199,7 +249,7 @@ export async function hiddenRecordIds(
       studentFiles.map((d) => d.student_id!),
     );
     for (const d of documents) {
-      const ok = d.student_id !== null ? seen.has(d.student_id) : truthy(d.ok);
+      const ok = d.student_id !== null ? seen.has(d.student_id) : sqlTrue(d.ok);
       if (!ok) hidden.add(d.id);
     }
   }
@@ -217,4 +267,56 @@ export function withhold<T>(value: T, hidden: ReadonlySet<string>): T {
       Object.entries(value).map(([key, item]) => [key, withhold(item, hidden)]),
     ) as T;
   return value;
+}
+
+/** The versions of an incident an audit row describes: its creation is version 1, an edit two. */
+function versionsDescribed(row: AuditRowText): number[] {
+  if (row.target_type !== 'incident') return [];
+  if (row.action === 'incident.create') return [1];
+  if (row.action !== 'incident.update') return [];
+  const revision = (text: string | null) =>
+    Number((text ? (JSON.parse(text) as { revision?: unknown }) : {}).revision);
+  return [revision(row.before_json), revision(row.after_json)].filter(Number.isFinite);
+}
+
+interface AuditRowText {
+  id: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  before_json: string | null;
+  after_json: string | null;
+}
+
+/**
+ * Rows describing a version of an incident that the reader could not read as a record of that
+ * version's shape (an allegation since lowered, a child since removed): their before and after
+ * are withheld, as the version itself is on the revisions page.
+ */
+export async function rowsOfUnreadableVersions(
+  db: Kysely<DB>,
+  t: AccessTime,
+  reader: Reader,
+  rows: readonly AuditRowText[],
+): Promise<Set<string>> {
+  const withheld = new Set<string>();
+  const byIncident = new Map<string, AuditRowText[]>();
+  for (const row of rows) {
+    if (versionsDescribed(row).length === 0 || !row.target_id) continue;
+    byIncident.set(row.target_id, [...(byIncident.get(row.target_id) ?? []), row]);
+  }
+  for (const [incidentId, described] of byIncident) {
+    const current = await db
+      .selectFrom('incidents')
+      .select('revision')
+      .where('id', '=', incidentId)
+      .where('organisation_id', '=', t.organisationId)
+      .executeTakeFirst();
+    const readable = await readableRevisions(db, t, reader, incidentId, 'include');
+    // The row passed the filter, so the record as it stands is readable to them.
+    if (current) readable.add(Number(current.revision));
+    for (const row of described)
+      if (versionsDescribed(row).some((n) => !readable.has(n))) withheld.add(row.id);
+  }
+  return withheld;
 }

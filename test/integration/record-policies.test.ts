@@ -437,3 +437,63 @@ describe('records: assigning work to a group one may not see', () => {
     expect(own.status).toBe(200);
   });
 });
+
+describe('records: the audit log holds no more than the records it describes (review)', () => {
+  const haven = useHaven();
+
+  it('an edit of a version one could not read is withheld; a deleted child stays hidden; block decisions stay with those who make them', async () => {
+    const h = haven();
+    const s = await school(h);
+    const dev = await deputy(h, s);
+    const admin = await createUser(h, s.t, {
+      name: 'Ada Admin',
+      role: 'admin',
+      organisationId: s.org.organisationId,
+    });
+    // The Admin sees the Year 9 children (and so standard concerns about them), nothing more.
+    await addMembers(h, s.t, s.team, [admin.id]);
+    const subject = s.users.outsider.id;
+    const allegation = await logConcern(h, s, dev.token!, {
+      sensitivity: 'allegation',
+      subjectUserId: subject,
+    });
+    // Dev holds no allegations clearance but reported it, and lowers it to standard.
+    const lowered = await patch(h, dev.token, allegation, { categoryId: s.category('standard') });
+    expect(lowered.status).toBe(200);
+    const rows = (
+      await h.get('/api/v1/audit-log', admin.token, { targetId: allegation, limit: 200 })
+    ).body.items;
+    const created = rows.find((r: any) => r.action === 'incident.create');
+    expect(created).toMatchObject({ withheld: true, before: null, after: null });
+    expect(JSON.stringify(rows)).not.toContain(subject);
+    // Someone who could read the allegation (its reporter, here made an Admin too) reads it in full.
+    await grantRole(h, s.t, { type: 'user', id: dev.id }, 'admin', {
+      type: 'organisation',
+      id: s.org.organisationId,
+    });
+    const devRows = (
+      await h.get('/api/v1/audit-log', dev.token, { targetId: allegation, limit: 200 })
+    ).body.items;
+    expect(devRows.find((r: any) => r.action === 'incident.create')).toMatchObject({
+      withheld: false,
+      after: expect.objectContaining({ subjectUserId: subject }),
+    });
+
+    // A child the Admin never saw (Year 10), deleted: deleting does not open their trail.
+    expect((await h.delete(`/api/v1/students/${s.students.c}`, s.t)).status).toBe(204);
+    const trail = await h.get('/api/v1/audit-log', admin.token, { targetId: s.students.c });
+    expect(trail.body.items).toEqual([]);
+    // Those who saw the child when it was deleted still read who deleted it.
+    const ownerTrail = await h.get('/api/v1/audit-log', s.t, { targetId: s.students.c });
+    expect(ownerTrail.body.items.map((r: any) => r.action)).toContain('student.delete');
+
+    // A block on a child the Admin sees is a Deputy DSL's decision, not theirs to read.
+    await blockStudent(h, s.t, s.users.colleague.id, s.students.a, 'BLOCK-REASON parent');
+    const adminLog = JSON.stringify(
+      (await h.get('/api/v1/audit-log', admin.token, { limit: 200 })).body,
+    );
+    expect(adminLog).not.toContain('BLOCK-REASON');
+    const ownerLog = JSON.stringify((await h.get('/api/v1/audit-log', s.t, { limit: 200 })).body);
+    expect(ownerLog).toContain('BLOCK-REASON');
+  });
+});

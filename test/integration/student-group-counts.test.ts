@@ -42,17 +42,26 @@ async function world(h: TestHaven) {
   await addMembers(h, t, team, [admin.id]);
   const reach = (target: { studentGroupId: string } | { studentId: string }) =>
     linkGroup(h, t, team, target);
-  return { org, planned, other, group, admin, adminToken: admin.token!, reach };
+  // A user group at the school linked to the rule group: its page shows the group's size too.
+  const leads = await createUserGroup(h, t, 'Child-protection leads', {
+    homeScope: { type: 'school', id: org.schoolId },
+  });
+  await linkGroup(h, t, leads, { studentGroupId: group });
+  return { org, planned, other, group, leads, admin, adminToken: admin.token!, reach };
 }
 
-async function countsOf(h: TestHaven, token: string, group: string) {
+async function countsOf(h: TestHaven, token: string, w: { group: string; leads: string }) {
   const list = await h.get('/api/v1/student-groups', token);
   expect(list.status).toBe(200);
-  const one = await h.get(`/api/v1/student-groups/${group}`, token);
+  const one = await h.get(`/api/v1/student-groups/${w.group}`, token);
   expect(one.status).toBe(200);
+  const linked = await h.get(`/api/v1/user-groups/${w.leads}`, token);
+  expect(linked.status).toBe(200);
   return {
-    inList: list.body.items.find((g: any) => g.id === group)?.memberCount as number,
+    inList: list.body.items.find((g: any) => g.id === w.group)?.memberCount as number,
     one: one.body.memberCount as number,
+    linked: linked.body.studentLinks.find((l: any) => l.studentGroup?.id === w.group)?.studentGroup
+      .size as number,
   };
 }
 
@@ -68,13 +77,13 @@ describe('student group member counts hold only the children the reader can see'
   it('an Admin who sees one of three members reads memberCount 1, everywhere a count is shown', async () => {
     const h = haven();
     const w = await world(h);
-    expect(await countsOf(h, w.org.ownerToken, w.group)).toEqual({ inList: 3, one: 3 });
+    expect(await countsOf(h, w.org.ownerToken, w)).toEqual({ inList: 3, one: 3, linked: 3 });
 
     // Before any path the Admin sees none of the three: the count says nothing of them.
-    expect(await countsOf(h, w.adminToken, w.group)).toEqual({ inList: 0, one: 0 });
+    expect(await countsOf(h, w.adminToken, w)).toEqual({ inList: 0, one: 0, linked: 0 });
 
     await w.reach({ studentId: w.planned.a });
-    expect(await countsOf(h, w.adminToken, w.group)).toEqual({ inList: 1, one: 1 });
+    expect(await countsOf(h, w.adminToken, w)).toEqual({ inList: 1, one: 1, linked: 1 });
     expect(await memberIds(h, w.adminToken, w.group)).toEqual([w.planned.a]);
 
     // The counts the Admin's own changes answer with, and the rule preview, count the same way.
@@ -108,22 +117,22 @@ describe('student group member counts hold only the children the reader can see'
     ).toBe(3);
 
     // The Owner, who sees every child, still reads the whole group.
-    expect(await countsOf(h, w.org.ownerToken, w.group)).toEqual({ inList: 3, one: 3 });
+    expect(await countsOf(h, w.org.ownerToken, w)).toEqual({ inList: 3, one: 3, linked: 3 });
   });
 
   it('a blocked member is neither counted nor listed', async () => {
     const h = haven();
     const w = await world(h);
     await w.reach({ studentGroupId: w.group });
-    expect(await countsOf(h, w.adminToken, w.group)).toEqual({ inList: 3, one: 3 });
+    expect(await countsOf(h, w.adminToken, w)).toEqual({ inList: 3, one: 3, linked: 3 });
     expect(await memberIds(h, w.adminToken, w.group)).toEqual(
       [w.planned.a, w.planned.b, w.planned.c].sort(),
     );
 
     await blockStudent(h, w.org.ownerToken, w.admin.id, w.planned.b);
-    expect(await countsOf(h, w.adminToken, w.group)).toEqual({ inList: 2, one: 2 });
+    expect(await countsOf(h, w.adminToken, w)).toEqual({ inList: 2, one: 2, linked: 2 });
     expect(await memberIds(h, w.adminToken, w.group)).toEqual([w.planned.a, w.planned.c].sort());
-    expect(await countsOf(h, w.org.ownerToken, w.group)).toEqual({ inList: 3, one: 3 });
+    expect(await countsOf(h, w.org.ownerToken, w)).toEqual({ inList: 3, one: 3, linked: 3 });
   });
 
   it('counts each group of a page in the same answer, whatever the other groups hold', async () => {

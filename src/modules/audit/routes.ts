@@ -18,6 +18,8 @@ export const auditEvent = z.object({
   before: z.unknown(),
   after: z.unknown(),
   meta: z.unknown(),
+  /** True when the row describes a version of a record the reader could not read: no before or after. */
+  withheld: z.boolean(),
 });
 
 export function auditRoutes(app: HavenApp, audit: AuditService) {

@@ -1,6 +1,12 @@
 import { z } from 'zod';
-import { auditRowReadable, hiddenRecordIds, idsIn, withhold } from '../../access/audit.ts';
-import { requirePermission } from '../../access/decide.ts';
+import {
+  auditRowReadable,
+  hiddenRecordIds,
+  idsIn,
+  rowsOfUnreadableVersions,
+  withhold,
+} from '../../access/audit.ts';
+import { requirePermission, schoolsWith } from '../../access/decide.ts';
 import { type Caller, readerOf } from '../../access/readers.ts';
 import type { Database } from '../../db/database.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
@@ -64,7 +70,7 @@ export class AuditService {
         'e.meta_json',
       ])
       .where('e.organisation_id', '=', principal.organisationId)
-      .where((eb) => auditRowReadable(db, eb, t, reader));
+      .where((eb) => auditRowReadable(db, eb, t, reader, schoolsWith(principal, 'blocks.manage')));
     if (query.category) select = select.where('e.category', '=', query.category);
     if (query.action) select = select.where('e.action', '=', query.action);
     if (query.actorId) select = select.where('e.actor_user_id', '=', query.actorId);
@@ -79,6 +85,7 @@ export class AuditService {
       for (const text of [row.target_id, row.before_json, row.after_json, row.meta_json])
         idsIn(text, mentioned);
     const hidden = await hiddenRecordIds(db, t, reader, mentioned);
+    const unreadable = await rowsOfUnreadableVersions(db, t, reader, rows.slice(0, query.limit));
     return toPage(
       rows,
       query.limit,
@@ -93,9 +100,11 @@ export class AuditService {
             action: row.action,
             actor: row.actor_user_id ? { id: row.actor_user_id, name: row.actor_name ?? '' } : null,
             target: row.target_type ? { type: row.target_type, id: row.target_id } : null,
-            before: parseJson(row.before_json),
-            after: parseJson(row.after_json),
+            // A version of a record the reader could not read is not shown through its edit either.
+            before: unreadable.has(row.id) ? null : parseJson(row.before_json),
+            after: unreadable.has(row.id) ? null : parseJson(row.after_json),
             meta: parseJson(row.meta_json),
+            withheld: unreadable.has(row.id),
           },
           hidden,
         ),

@@ -3,6 +3,7 @@ import { can } from '../../access/decide.ts';
 import { incidentAbilities } from '../../access/incidents.ts';
 import type { Principal } from '../../access/principal.ts';
 import type { Reader } from '../../access/readers.ts';
+import { visibleUserGroupIds } from '../../access/user-groups.ts';
 import { type AccessTime, visibleAmong } from '../../access/visibility.ts';
 import type { DB, IncidentsTable, Sensitivity } from '../../db/tables.ts';
 import type { IncidentView, RevisionView } from './schema.ts';
@@ -84,6 +85,12 @@ export async function presentIncidents(
       .execute(),
   ]);
   const visible = await visibleAmong(db, t, reader, [...new Set(students.map((s) => s.id))]);
+  // A group homed where the reader administers nothing, and that they are not in, is not named.
+  const groups = await visibleUserGroupIds(
+    db,
+    principal,
+    assignees.flatMap((a) => (a.assignee_type === 'user_group' ? [a.assignee_id] : [])),
+  );
   // Where a record may be moved is asked only of those who may move it at all.
   const schools = rows.some((row) =>
     can(principal, 'incidents.reclassify', { type: 'school', id: row.school_id }),
@@ -118,7 +125,10 @@ export async function presentIncidents(
       .map((a) => ({
         type: a.assignee_type,
         id: a.assignee_id,
-        name: a.user_name ?? a.group_name ?? '',
+        name:
+          a.assignee_type === 'user_group' && !groups.has(a.assignee_id)
+            ? 'a group you cannot see'
+            : (a.user_name ?? a.group_name ?? ''),
       })),
     revision: row.revision,
     createdAt: row.created_at,

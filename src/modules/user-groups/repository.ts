@@ -62,7 +62,6 @@ export async function currentLinksOfGroup(db: Kysely<DB>, groupId: string) {
       'l.valid_from',
       'sg.name as student_group_name',
       'sg.kind as student_group_kind',
-      'sg.member_count as student_group_size',
     ])
     .where('l.user_group_id', '=', groupId)
     .where('l.valid_to', 'is', null)

@@ -21,7 +21,8 @@ import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
 import { listSchoolGroups, listSchools, scopeName } from '../organisations/repository.ts';
-import { visibleStudentIds } from '../students/repository.ts';
+import { visibleMemberCounts } from '../student-groups/service.ts';
+import { visibleStudentNames } from '../students/repository.ts';
 import { likeContains } from '../users/repository.ts';
 import { type LinkTarget, limits, UserGroupEditor } from './editor.ts';
 import {
@@ -225,23 +226,22 @@ export class UserGroupService {
       scopeName(db, principal.organisationId, home),
     ]);
     const studentIds = links.flatMap((l) => (l.student_id ? [l.student_id] : []));
-    const visible = await visibleStudentIds(
+    const names = await visibleStudentNames(
       db,
       { organisationId: principal.organisationId },
       viewerOf(principal),
       studentIds,
     );
-    const names = new Map(
-      studentIds.length === 0
-        ? []
-        : (
-            await db
-              .selectFrom('students')
-              .select(['id', 'given_name', 'family_name'])
-              .where('id', 'in', [...visible])
-              .execute()
-          ).map((s) => [s.id, `${s.given_name} ${s.family_name}`]),
-    );
+    const visible = new Set(names.keys());
+    const linkedGroups = links.flatMap((l) => (l.student_group_id ? [l.student_group_id] : []));
+    const sizes =
+      linkedGroups.length === 0
+        ? new Map<string, number>()
+        : await visibleMemberCounts(
+            db,
+            principal,
+            db.selectFrom('student_groups').select('id').where('id', 'in', linkedGroups),
+          );
     return {
       id: group.id,
       name: group.name,
@@ -268,7 +268,8 @@ export class UserGroupService {
               id: l.student_group_id,
               name: l.student_group_name ?? '',
               kind: l.student_group_kind ?? '',
-              size: l.student_group_size ?? 0,
+              // Of the children the caller can see, as everywhere a group's size is shown.
+              size: sizes.get(l.student_group_id) ?? 0,
             }
           : null,
         // A linked child the caller cannot see is shown without name or identifier.
