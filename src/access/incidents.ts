@@ -6,7 +6,7 @@ import {
   type SqlBool,
   sql,
 } from 'kysely';
-import { chunks } from '../db/sql.ts';
+import { chunks, sqlTrue } from '../db/sql.ts';
 import type { DB, Sensitivity } from '../db/tables.ts';
 import type { Clearance } from './clearances.ts';
 import { can } from './decide.ts';
@@ -290,10 +290,9 @@ export async function readIncident(
     ])
     .executeTakeFirst();
   if (!row) return undefined;
-  const truthy = (v: unknown) => v === true || v === 1 || v === '1';
   let way: WayIn;
-  if (truthy(row.by_reporter)) way = { kind: 'reporter' };
-  else if (truthy(row.by_assignee)) way = { kind: 'assignee' };
+  if (sqlTrue(row.by_reporter)) way = { kind: 'reporter' };
+  else if (sqlTrue(row.by_assignee)) way = { kind: 'assignee' };
   else if (row.group_id)
     way = { kind: 'assigned_group', userGroupId: row.group_id, name: row.group_name ?? '' };
   else
@@ -338,13 +337,14 @@ export async function readableRevisions(
   t: AccessTime,
   reader: Reader,
   incidentId: string,
+  deleted: 'exclude' | 'include' = 'exclude',
 ): Promise<Set<number>> {
   const rows = await db
     .selectFrom('incident_revisions as r')
     .innerJoin('incidents as i', 'i.id', 'r.incident_id')
     .select('r.revision')
     .where('r.incident_id', '=', incidentId)
-    .where((eb) => incidentReadable(db, eb, t, { kind: 'caller', reader }, revisionRecord))
+    .where((eb) => incidentReadable(db, eb, t, { kind: 'caller', reader }, revisionRecord, deleted))
     .execute();
   return new Set(rows.map((r) => Number(r.revision)));
 }
@@ -481,8 +481,9 @@ export type SafeguardingDecision =
 /**
  * The parts of an edit that decide who reads a record (spec section 4, "sensitivity is a
  * safeguarding decision"): each needs `incidents.reclassify` (Deputy DSL) at the record's school,
- * and at the school it moves to. Raising sensitivity, adding children and correcting the account
- * narrow or keep the readers, and stay open to anyone who may update the record.
+ * and at the school it moves to. Raising the sensitivity and correcting the account stay open to
+ * anyone who may update the record; so does adding a child the editor can see, which opens the
+ * record to that child's readers (the web app previews it like the rest).
  */
 export function safeguardingDecisions(
   before: {
@@ -614,19 +615,18 @@ export async function explainIncident(
       .where((eb) => heldAt(eb, 'b', t.asOf))
       .execute(),
   ]);
-  const truthy = (v: unknown) => v === true || v === 1 || v === '1';
   return {
-    allowed: truthy(row.allowed),
-    live: truthy(row.live),
-    holdsRole: truthy(row.holds_role),
-    reporter: truthy(row.reporter),
-    assignee: truthy(row.assignee),
+    allowed: sqlTrue(row.allowed),
+    live: sqlTrue(row.live),
+    holdsRole: sqlTrue(row.holds_role),
+    reporter: sqlTrue(row.reporter),
+    assignee: sqlTrue(row.assignee),
     assignedGroups: groups.map((g) => ({ id: g.id, name: g.name })),
-    cleared: truthy(row.cleared),
+    cleared: sqlTrue(row.cleared),
     seenChildren: seen.map((s) => s.id),
     blockedChildren: [...new Set(blocked.map((b) => b.student_id))],
-    excluded: truthy(row.excluded),
-    allegationSubject: truthy(row.subject),
+    excluded: sqlTrue(row.excluded),
+    allegationSubject: sqlTrue(row.subject),
     sensitivity: row.sensitivity as Sensitivity,
   };
 }

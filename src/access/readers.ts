@@ -4,7 +4,6 @@ import type { Clearance } from './clearances.ts';
 import { viewerOf } from './decide.ts';
 import { heldAt } from './history.ts';
 import type { Principal } from './principal.ts';
-import { grantableRoles } from './roles.ts';
 import {
   type AccessTime,
   holdsRoleAt,
@@ -130,28 +129,7 @@ export function holdsSomeRole(
   t: { organisationId: string; asOf?: string | undefined },
   user: Expression<string>,
 ): Expression<SqlBool> {
-  return eb.or([
-    eb.exists(
-      db
-        .selectFrom('role_grants as rg')
-        .select('rg.id')
-        .where('rg.user_id', '=', user)
-        .where('rg.organisation_id', '=', t.organisationId)
-        .where('rg.role', 'in', [...grantableRoles])
-        .where((eb2) => heldAt(eb2, 'rg', t.asOf)),
-    ),
-    eb.exists(
-      db
-        .selectFrom('user_group_members as rgm')
-        .innerJoin('role_grants as rg', 'rg.user_group_id', 'rgm.user_group_id')
-        .select('rg.id')
-        .where('rgm.user_id', '=', user)
-        .where('rg.organisation_id', '=', t.organisationId)
-        .where('rg.role', 'in', [...grantableRoles])
-        .where((eb2) => heldAt(eb2, 'rgm', t.asOf))
-        .where((eb2) => heldAt(eb2, 'rg', t.asOf)),
-    ),
-  ]);
+  return holdsRoleAt(db, eb, t, user, 'anywhere');
 }
 
 /** The reader sees the child of a query over `students as s` (spec section 3). */

@@ -407,3 +407,23 @@ export function withholdGrantSource<
     source: { type: 'user_group' as const, userGroupId: null, userGroupName: null },
   };
 }
+
+/**
+ * A person or group work may be assigned to: any person of the organisation, or a group the
+ * principal may see (a group homed where they administer nothing does not exist for them).
+ */
+export async function assignableExists(
+  db: Kysely<DB>,
+  principal: Principal,
+  assignee: { type: 'user' | 'user_group'; id: string },
+): Promise<boolean> {
+  if (assignee.type === 'user_group')
+    return (await visibleUserGroupIds(db, principal, [assignee.id])).has(assignee.id);
+  const user = await db
+    .selectFrom('users')
+    .select('id')
+    .where('id', '=', assignee.id)
+    .where('organisation_id', '=', principal.organisationId)
+    .executeTakeFirst();
+  return user !== undefined;
+}

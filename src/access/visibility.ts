@@ -185,7 +185,8 @@ function grantCovers(
 /**
  * The SQL twin of `schoolsWith(principal, 'students.view')` for one (user, school) pair, used where
  * the user is a column rather than the caller ("who can see this child"). Every grantable role
- * is at least Viewer. Two EXISTS rather than one OR, so each can use its index.
+ * is at least Viewer. Two EXISTS rather than one OR, so each can use its index. `anywhere`: some
+ * role at some scope, without which nobody signs in.
  */
 export function holdsRoleAt(
   db: Kysely<DB>,
@@ -193,9 +194,10 @@ export function holdsRoleAt(
   eb: ExpressionBuilder<any, any>,
   t: AccessTime,
   user: Operand,
-  school: Operand,
+  school: Operand | 'anywhere',
 ): Expression<SqlBool> {
-  const schoolValue = typeof school === 'string' ? eb.val(school) : school;
+  const where =
+    school === 'anywhere' ? undefined : typeof school === 'string' ? eb.val(school) : school;
   return eb.or([
     eb.exists(
       db
@@ -205,7 +207,7 @@ export function holdsRoleAt(
         .where('g.organisation_id', '=', t.organisationId)
         .where('g.role', 'in', [...grantableRoles])
         .where((eb2) => heldAt(eb2, 'g', t.asOf))
-        .where((eb2) => grantCovers(eb2, t, schoolValue)),
+        .$if(where !== undefined, (q) => q.where((eb2) => grantCovers(eb2, t, where!))),
     ),
     eb.exists(
       db
@@ -217,7 +219,7 @@ export function holdsRoleAt(
         .where('g.role', 'in', [...grantableRoles])
         .where((eb2) => heldAt(eb2, 'gm', t.asOf))
         .where((eb2) => heldAt(eb2, 'g', t.asOf))
-        .where((eb2) => grantCovers(eb2, t, schoolValue)),
+        .$if(where !== undefined, (q) => q.where((eb2) => grantCovers(eb2, t, where!))),
     ),
   ]);
 }

@@ -19,3 +19,8 @@ export function chunks<T>(items: readonly T[], size = 500): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/** A condition selected as a column: SQLite answers 0 or 1, PostgreSQL a boolean. */
+export function sqlTrue(value: unknown): boolean {
+  return value === true || value === 1 || value === '1';
+}

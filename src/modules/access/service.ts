@@ -27,7 +27,7 @@ import { notFound } from '../../lib/errors.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { mfaRequired } from '../incidents/service.ts';
 import { findSchool, scopeNames } from '../organisations/repository.ts';
-import { findVisibleStudent, visibleStudentIds } from '../students/repository.ts';
+import { findVisibleStudent, visibleStudentNames } from '../students/repository.ts';
 import { findUser } from '../users/repository.ts';
 import { presentHeldGrant } from '../users/service.ts';
 
@@ -110,19 +110,10 @@ export class AccessService {
     }
     const facts = await explainIncident(db, t, user.id, query.incidentId);
     if (!facts) throw notFound('Incident');
-    const mentioned = [...facts.seenChildren, ...facts.blockedChildren];
-    const visible = await visibleStudentIds(db, t, reader, mentioned);
-    const names = new Map(
-      visible.size === 0
-        ? []
-        : (
-            await db
-              .selectFrom('students')
-              .select(['id', 'given_name', 'family_name'])
-              .where('id', 'in', [...visible])
-              .execute()
-          ).map((s) => [s.id, `${s.given_name} ${s.family_name}`]),
-    );
+    const names = await visibleStudentNames(db, t, reader, [
+      ...facts.seenChildren,
+      ...facts.blockedChildren,
+    ]);
     const viaPaths = new Map<string, PathExplanation[]>();
     if (facts.cleared)
       for (const id of facts.seenChildren)
@@ -134,13 +125,16 @@ export class AccessService {
       ...facts.assignedGroups.map((g) => g.id),
       ...groupsOn([...viaPaths.values()].flat()),
     ]);
-    const child = (id: string) => (visible.has(id) ? { id, name: names.get(id) ?? '' } : null);
+    const child = (id: string) => {
+      const name = names.get(id);
+      return name === undefined ? null : { id, name };
+    };
     const paths: {
       kind: 'reporter' | 'assignee' | 'assigned_group' | 'student';
       summary: string;
       userGroup: { id: string; name: string } | null;
       student: { id: string; name: string } | null;
-      via: Awaited<ReturnType<typeof pathsFor>> extends Map<string, infer P> ? P : never;
+      via: PathExplanation[];
     }[] = [];
     if (facts.reporter)
       paths.push({
@@ -299,23 +293,13 @@ export class AccessService {
       ...held.paths.flatMap((p) => (p.studentId ? [p.studentId] : [])),
       ...held.blocks.map((b) => b.studentId),
     ];
-    const visible = await visibleStudentIds(
+    const studentNames = await visibleStudentNames(
       db,
       { organisationId: principal.organisationId },
       viewerOf(principal),
       mentioned,
     );
-    const studentNames = new Map(
-      visible.size === 0
-        ? []
-        : (
-            await db
-              .selectFrom('students')
-              .select(['id', 'given_name', 'family_name'])
-              .where('id', 'in', [...visible])
-              .execute()
-          ).map((s) => [s.id, `${s.given_name} ${s.family_name}`]),
-    );
+    const visible = new Set(studentNames.keys());
     const shownBlocks = held.blocks.filter((b) => visible.has(b.studentId));
     const groups = await visibleUserGroupIds(db, principal, [
       ...held.memberships.map((m) => m.userGroupId),

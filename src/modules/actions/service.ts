@@ -8,16 +8,16 @@ import {
 } from '../../access/actions.ts';
 import { alertReadable } from '../../access/alerts.ts';
 import { requirePermission, requireSomewhere } from '../../access/decide.ts';
-import { incidentReadable } from '../../access/incidents.ts';
 import type { Principal } from '../../access/principal.ts';
 import { asCaller } from '../../access/readers.ts';
-import { visibleUserGroupIds } from '../../access/user-groups.ts';
+import { assignableExists, visibleUserGroupIds } from '../../access/user-groups.ts';
 import type { Database } from '../../db/database.ts';
+import { sqlTrue } from '../../db/sql.ts';
 import type { ActionsTable, AssigneeType, DB } from '../../db/tables.ts';
 import { HavenError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
-import type { Caller, IncidentService } from '../incidents/service.ts';
+import { type Caller, type IncidentService, mfaRequired } from '../incidents/service.ts';
 
 export interface ActionView {
   id: string;
@@ -55,8 +55,6 @@ function present(
   };
 }
 
-const truthy = (v: unknown) => v === true || v === 1 || v === '1';
-
 /** Actions on incidents, and the caller's alerts (spec section 2 rows for actions and alerts). */
 export class ActionService {
   constructor(
@@ -69,34 +67,32 @@ export class ActionService {
   }
 
   /** An action the caller reads (404 otherwise), with whether it is theirs to complete. */
+  /**
+   * An action the caller reads, with whether it is theirs to complete: 404, or 403
+   * `mfa_required` when only the step-up is missing (as for its incident).
+   */
   async #visibleAction(db: Kysely<DB>, caller: Caller, actionId: string) {
     const t = { organisationId: caller.principal.organisationId };
-    const who = asCaller(await this.incidents.reader(caller, 'actual', db));
-    const row = await db
-      .selectFrom('actions as a')
-      .innerJoin('incidents as i', 'i.id', 'a.incident_id')
-      .selectAll('a')
-      .select('i.school_id')
-      .select((eb) => sql<boolean>`${assignedToReader(db, eb, t, who)}`.as('mine'))
-      .where('a.id', '=', actionId)
-      .where((eb) => actionReadable(db, eb, t, who))
-      .executeTakeFirst();
-    if (!row) throw notFound('Action');
+    const find = async (stepUp: 'actual' | 'assume') => {
+      const who = asCaller(await this.incidents.reader(caller, stepUp, db));
+      return db
+        .selectFrom('actions as a')
+        .innerJoin('incidents as i', 'i.id', 'a.incident_id')
+        .selectAll('a')
+        .select('i.school_id')
+        .select((eb) => sql<boolean>`${assignedToReader(db, eb, t, who)}`.as('mine'))
+        .where('a.id', '=', actionId)
+        .where((eb) => actionReadable(db, eb, t, who))
+        .executeTakeFirst();
+    };
+    const row = await find('actual');
+    if (!row) throw (await find('assume')) ? mfaRequired() : notFound('Action');
     const { school_id, mine, ...action } = row;
-    return { action: action as ActionsTable, context: { school_id, mine: truthy(mine) } };
+    return { action: action as ActionsTable, context: { school_id, mine: sqlTrue(mine) } };
   }
 
-  async #visibleIncident(db: Kysely<DB>, caller: Caller, incidentId: string) {
-    const t = { organisationId: caller.principal.organisationId };
-    const who = asCaller(await this.incidents.reader(caller, 'actual', db));
-    const row = await db
-      .selectFrom('incidents as i')
-      .select(['i.id', 'i.school_id'])
-      .where('i.id', '=', incidentId)
-      .where((eb) => incidentReadable(db, eb, t, who))
-      .executeTakeFirst();
-    if (!row) throw notFound('Incident');
-    return row;
+  #visibleIncident(db: Kysely<DB>, caller: Caller, incidentId: string) {
+    return this.incidents.readableForWork(db, caller, incidentId);
   }
 
   /** A person of the organisation, or a group the caller may see (404 otherwise). */
@@ -105,15 +101,7 @@ export class ActionService {
     principal: Principal,
     a: { type: AssigneeType; id: string },
   ) {
-    const found =
-      a.type === 'user'
-        ? await change.db
-            .selectFrom('users')
-            .select('id')
-            .where('id', '=', a.id)
-            .where('organisation_id', '=', principal.organisationId)
-            .executeTakeFirst()
-        : (await visibleUserGroupIds(change.db, principal, [a.id])).has(a.id);
+    const found = await assignableExists(change.db, principal, a);
     if (!found)
       throw new HavenError(404, 'not_found', 'Not found', 'Assignee not found', {
         field: 'assignee.id',
@@ -127,19 +115,20 @@ export class ActionService {
     const who = asCaller(await this.incidents.reader(caller));
     const rows = await db
       .selectFrom('actions as a')
+      .innerJoin('incidents as i', 'i.id', 'a.incident_id')
       .selectAll('a')
       .select((eb) => sql<boolean>`${assignedToReader(db, eb, t, who)}`.as('mine'))
       .where('a.incident_id', '=', incidentId)
-      .where('a.deleted_at', 'is', null)
+      .where((eb) => actionReadable(db, eb, t, who))
       .orderBy('a.created_at')
       .execute();
     const now = new Date().toISOString();
-    const names = await this.#assigneeNames(caller.principal.organisationId, rows);
+    const names = await this.#assigneeNames(caller.principal, rows);
     return {
       items: rows.map(({ mine, ...r }) => {
         const view = present(r, now, caller.principal, {
           school_id: incident.school_id,
-          mine: truthy(mine),
+          mine: sqlTrue(mine),
         });
         const name = names.get(`${r.assignee_type}:${r.assignee_id}`);
         return name === undefined ? view : { ...view, assignee: { ...view.assignee, name } };
@@ -148,7 +137,9 @@ export class ActionService {
   }
 
   /** Who the actions are assigned to, by name: people and groups of the caller's organisation. */
-  async #assigneeNames(organisationId: string, rows: ActionsTable[]) {
+  /** Whom actions are for, by name; a group the caller may not see is not named. */
+  async #assigneeNames(principal: Principal, rows: ActionsTable[]) {
+    const organisationId = principal.organisationId;
     const idsOf = (type: AssigneeType) => [
       ...new Set(rows.filter((r) => r.assignee_type === type).map((r) => r.assignee_id)),
     ];
@@ -161,13 +152,16 @@ export class ActionService {
             .where('organisation_id', '=', organisationId)
             .where('id', 'in', ids)
             .execute();
-    const [users, groups] = await Promise.all([
+    const [users, groups, seen] = await Promise.all([
       named('users', idsOf('user')),
       named('user_groups', idsOf('user_group')),
+      visibleUserGroupIds(this.#db, principal, idsOf('user_group')),
     ]);
     return new Map([
       ...users.map((u) => [`user:${u.id}`, u.name] as const),
-      ...groups.map((g) => [`user_group:${g.id}`, g.name] as const),
+      ...groups.map(
+        (g) => [`user_group:${g.id}`, seen.has(g.id) ? g.name : 'a group you cannot see'] as const,
+      ),
     ]);
   }
 

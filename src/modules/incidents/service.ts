@@ -10,7 +10,7 @@ import {
 import type { Permission } from '../../access/permissions.ts';
 import type { Principal } from '../../access/principal.ts';
 import { asCaller, type Caller, type Reader, readerOf } from '../../access/readers.ts';
-import { visibleUserGroupIds } from '../../access/user-groups.ts';
+import { assignableExists } from '../../access/user-groups.ts';
 import { type AccessTime, visibleAmong } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
 import type { AssigneeType, DB, Sensitivity } from '../../db/tables.ts';
@@ -366,6 +366,17 @@ export class IncidentService {
    * sensitive (403 `mfa_required`) and the permission at its school (403).
    */
   async #forChange(db: Kysely<DB>, caller: Caller, incidentId: string, permission: Permission) {
+    const row = await this.readableForWork(db, caller, incidentId);
+    requirePermission(caller.principal, permission, { type: 'school', id: row.school_id });
+    return row;
+  }
+
+  /**
+   * The incident a caller works on (its edits, actions, documents): one they read (404
+   * otherwise), with a passed step-up if it is sensitive (403 `mfa_required`, so the page can
+   * ask for it). Inside a change, pass the change's handle.
+   */
+  async readableForWork(db: Kysely<DB>, caller: Caller, incidentId: string) {
     const t = this.#t(caller.principal);
     const assumed = await this.reader(caller, 'assume', db);
     const row = (await incidentRows(db)
@@ -378,7 +389,6 @@ export class IncidentService {
       if (actual.sensitiveSchools !== 'all' && !actual.sensitiveSchools.includes(row.school_id))
         throw mfaRequired();
     }
-    requirePermission(caller.principal, permission, { type: 'school', id: row.school_id });
     return row;
   }
 
@@ -661,16 +671,7 @@ export class IncidentService {
     incidentId: string,
     a: { type: AssigneeType; id: string },
   ) {
-    // A group the assigner may not see (homed where they administer nothing) does not exist for them.
-    const found =
-      a.type === 'user'
-        ? await change.db
-            .selectFrom('users')
-            .select('id')
-            .where('id', '=', a.id)
-            .where('organisation_id', '=', principal.organisationId)
-            .executeTakeFirst()
-        : (await visibleUserGroupIds(change.db, principal, [a.id])).has(a.id);
+    const found = await assignableExists(change.db, principal, a);
     if (!found) throw missing('id', a.type === 'user' ? 'User' : 'User group');
     const existing = await change.db
       .selectFrom('incident_assignees')

@@ -476,9 +476,31 @@ export async function findVisibleStudent(
   return rows[0];
 }
 
-/** Of these ids, the ones the viewer can see (set-based, for checks over many records). */
 /** Of these ids, the students the viewer can see (the one set question every redaction asks). */
 export const visibleStudentIds = visibleAmong;
+
+/**
+ * The names of those of these children the viewer can see, by id: a child missing from the map
+ * is shown without name or identifier.
+ */
+export async function visibleStudentNames(
+  db: Kysely<DB>,
+  t: AccessTime,
+  viewer: Viewer,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  const visible = [...(await visibleAmong(db, t, viewer, ids))];
+  const names = new Map<string, string>();
+  for (const slice of chunks(visible)) {
+    const rows = await db
+      .selectFrom('students')
+      .select(['id', 'given_name', 'family_name'])
+      .where('id', 'in', slice)
+      .execute();
+    for (const s of rows) names.set(s.id, `${s.given_name} ${s.family_name}`);
+  }
+  return names;
+}
 
 export async function findStudentByUpn(db: Kysely<DB>, organisationId: string, upn: string) {
   return db
