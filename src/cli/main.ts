@@ -146,9 +146,18 @@ function expectedHeads(
 ): ChainHeadMark[] | null {
   const texts = [...(values.expect ?? [])];
   if (values['expect-file']) {
+    // An earlier run's output: its `head` lines are the heads (a garbled one is refused below),
+    // the summary lines around them are skipped; a file with no head at all is refused.
+    const before = texts.length;
     for (const line of readFileSync(values['expect-file'], 'utf8').split('\n')) {
-      const text = line.trim().replace(/^head\s+/, '');
-      if (/^[^\s:]+:\d+:[0-9a-f]{64}$/.test(text)) texts.push(text);
+      const match = /^\s*head\s+(.*)$/.exec(line);
+      if (match) texts.push(match[1]!.trim());
+    }
+    if (texts.length === before) {
+      io.err(
+        `No chain heads in ${values['expect-file']} (expected lines "head <chain>:<seq>:<hash>")`,
+      );
+      return null;
     }
   }
   const heads: ChainHeadMark[] = [];

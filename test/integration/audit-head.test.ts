@@ -110,5 +110,12 @@ describe('audit verify against a head kept elsewhere', () => {
 
     const malformed = await runHaven(h, ['audit', 'verify', '--expect', 'not-a-head']);
     expect(malformed.code).toBe(2);
+    // A file of heads that holds none, or a garbled one, is refused rather than passed.
+    const empty = path.join(h.config.dataDir, 'no-heads.txt');
+    writeFileSync(empty, 'OK: nothing here\n');
+    expect((await runHaven(h, ['audit', 'verify', '--expect-file', empty])).code).toBe(2);
+    const garbled = path.join(h.config.dataDir, 'garbled.txt');
+    writeFileSync(garbled, 'head installation:1:not-a-hash\n');
+    expect((await runHaven(h, ['audit', 'verify', '--expect-file', garbled])).code).toBe(2);
   });
 });

@@ -131,6 +131,129 @@ describe('migrations keep what is there', () => {
     expect(page.map((s) => s.id)).toEqual(['s3', 's1', 's2']);
   });
 
+  it('0007 gives each earlier revision the school, sensitivity, subject and children it had', async () => {
+    test = await createTestDatabase({ migrate: false });
+    const db = test.database.db;
+    const before = migrationNames[migrationNames.indexOf('0007_revision_shapes') - 1]!;
+    await whileNoSchemaIsDropped(() => migrateTo(db, before));
+    const now = '2026-11-01T09:00:00.000Z';
+    const insert = (table: string, values: Record<string, unknown>) =>
+      db
+        .insertInto(table as never)
+        .values(values as never)
+        .execute();
+    await insert('organisations', { id: 'o1', name: 'Trust', created_at: now, updated_at: now });
+    await insert('schools', {
+      id: 'k1',
+      organisation_id: 'o1',
+      name: 'Oak',
+      created_at: now,
+      updated_at: now,
+    });
+    for (const u of ['u1', 'u2'])
+      await insert('users', {
+        id: u,
+        organisation_id: 'o1',
+        email: `${u}@oak.test`,
+        name: u,
+        created_at: now,
+        updated_at: now,
+      });
+    for (const s of ['s1', 's2'])
+      await insert('students', {
+        id: s,
+        organisation_id: 'o1',
+        school_id: 'k1',
+        given_name: s,
+        family_name: s,
+        family_key: s,
+        given_key: s,
+        created_at: now,
+        updated_at: now,
+      });
+    for (const [id, sensitivity] of [
+      ['c1', 'child_protection'],
+      ['c2', 'standard'],
+    ])
+      await insert('categories', {
+        id,
+        organisation_id: 'o1',
+        school_id: 'k1',
+        name: id,
+        sensitivity,
+        created_at: now,
+      });
+    await insert('incidents', {
+      id: 'i1',
+      organisation_id: 'o1',
+      school_id: 'k1',
+      category_id: 'c2',
+      sensitivity: 'standard',
+      occurred_at: now,
+      description: 'Now standard',
+      status: 'open',
+      reporter_id: 'u1',
+      revision: 3,
+      created_at: now,
+      updated_at: now,
+    });
+    await insert('incident_students', { incident_id: 'i1', student_id: 's1' });
+    const snapshot = (fields: Record<string, unknown>) =>
+      JSON.stringify({
+        occurredAt: now,
+        location: null,
+        description: 'x',
+        status: 'open',
+        ...fields,
+      });
+    // An allegation about u2 naming both children; then a version whose snapshot has no
+    // sensitivity of its own, read from its category.
+    await insert('incident_revisions', {
+      incident_id: 'i1',
+      revision: 1,
+      snapshot: snapshot({
+        categoryId: 'c1',
+        sensitivity: 'allegation',
+        subjectUserId: 'u2',
+        studentIds: ['s1', 's2'],
+      }),
+      changed_by: 'u1',
+      changed_at: now,
+    });
+    await insert('incident_revisions', {
+      incident_id: 'i1',
+      revision: 2,
+      snapshot: snapshot({ categoryId: 'c1', subjectUserId: null, studentIds: ['s1'] }),
+      changed_by: 'u1',
+      changed_at: now,
+    });
+
+    expect((await whileNoSchemaIsDropped(() => migrateToLatest(db))).applied).toContain(
+      '0007_revision_shapes',
+    );
+
+    const shapes = await db
+      .selectFrom('incident_revisions')
+      .select(['revision', 'school_id', 'sensitivity', 'subject_user_id'])
+      .orderBy('revision')
+      .execute();
+    expect(shapes).toEqual([
+      { revision: 1, school_id: 'k1', sensitivity: 'allegation', subject_user_id: 'u2' },
+      { revision: 2, school_id: 'k1', sensitivity: 'child_protection', subject_user_id: null },
+    ]);
+    const children = await db
+      .selectFrom('incident_revision_students')
+      .select(['revision', 'student_id'])
+      .orderBy('revision')
+      .orderBy('student_id')
+      .execute();
+    expect(children).toEqual([
+      { revision: 1, student_id: 's1' },
+      { revision: 1, student_id: 's2' },
+      { revision: 2, student_id: 's1' },
+    ]);
+  });
+
   it("0008 homes existing user groups at the organisation, and each school's own team at its school", async () => {
     test = await createTestDatabase({ migrate: false });
     const db = test.database.db;

@@ -622,6 +622,12 @@ describe('the widening preview is the read (property)', () => {
       );
     }
     expect(result.numRuns).toBe(runs);
+    // The property must have met real widenings, not only changes that open nothing (0 == 0).
+    const widened = [...tally].reduce((n, [key, v]) => (key.startsWith('widened ') ? n + v : n), 0);
+    expect(
+      widened,
+      `widening changes among ${runs} organisations (seed ${seed})`,
+    ).toBeGreaterThanOrEqual(Math.max(3, Math.floor(runs / 20)));
   }, 600_000);
 });
 

@@ -1,84 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import {
-  addMembers,
-  blockStudent,
-  createStudent,
-  createStudentGroup,
-  createUser,
-  createUserGroup,
-  linkGroup,
-  schoolDefaults,
-  setupOrganisation,
-} from '../support/factories.ts';
+import { addMembers, blockStudent, createUser, createUserGroup } from '../support/factories.ts';
 import { type TestHaven, useHaven } from '../support/haven.ts';
+import { logConcern, school as sharedSchool } from '../support/school.ts';
 
 /**
- * A school with a Year 9 team (two Viewers linked to Year 9, no clearance), a DSL in the
- * Safeguarding Team (child_protection), a Viewer outside every group, and one child-protection
- * concern about a Year 9 child and one about a Year 10 child.
+ * The shared school (a Year 9 team of two Viewers without clearance, a DSL in the Safeguarding
+ * Team, a Viewer outside every group), with one child-protection concern about a Year 9 child
+ * (Adams) and one about a Year 10 child (Clark), and a standard one about Adams.
  */
 async function school(h: TestHaven) {
-  const org = await setupOrganisation(h);
-  const t = org.ownerToken;
-  const atSchool = { type: 'school' as const, id: org.schoolId };
-  await h.patch(`/api/v1/schools/${org.schoolId}/settings`, t, { requireMfaForSensitive: false });
-  const adams = await createStudent(h, t, {
-    schoolId: org.schoolId,
-    yearGroup: 9,
-    familyName: 'Adams',
-  });
-  const clark = await createStudent(h, t, {
-    schoolId: org.schoolId,
-    yearGroup: 10,
-    familyName: 'Clark',
-  });
-  const year9 = await createStudentGroup(h, t, {
-    name: 'Year 9',
-    schoolId: org.schoolId,
-    kind: 'rule',
-    rule: { field: 'yearGroup', op: 'eq', value: 9 },
-  });
-  // Homed at the school, so its own DSL may assign work to it.
-  const team = await createUserGroup(h, t, 'Year 9 team', { homeScope: atSchool });
-  await linkGroup(h, t, team, { studentGroupId: year9 });
-  const viewer = await createUser(h, t, { name: 'Vera Viewer', role: 'viewer', scope: atSchool });
-  const colleague = await createUser(h, t, {
-    name: 'Colin Colleague',
-    role: 'viewer',
-    scope: atSchool,
-  });
-  const outsider = await createUser(h, t, {
-    name: 'Olga Outsider',
-    role: 'viewer',
-    scope: atSchool,
-  });
-  await addMembers(h, t, team, [viewer.id, colleague.id]);
-  const dsl = await createUser(h, t, { name: 'Dina DSL', role: 'dsl', scope: atSchool });
-  const { safeguardingTeamId } = await schoolDefaults(h, t, org.schoolId);
-  await addMembers(h, t, safeguardingTeamId, [dsl.id]);
-  const categories = (await h.get('/api/v1/categories', t, { schoolId: org.schoolId })).body.items;
-  const category = (sensitivity: string) =>
-    categories.find((x: any) => x.sensitivity === sensitivity).id as string;
-  const concern = async (studentId: string, sensitivity: string) => {
-    const reply = await h.post('/api/v1/incidents', dsl.token, {
-      schoolId: org.schoolId,
+  const s = await sharedSchool(h);
+  const concern = (studentId: string, sensitivity: string) =>
+    logConcern(h, s, s.users.dsl.token!, {
       studentIds: [studentId],
-      categoryId: category(sensitivity),
-      occurredAt: '2026-11-20T10:15:00Z',
+      sensitivity,
       description: 'Disclosure at break.',
     });
-    expect(reply.status).toBe(201);
-    return reply.body.id as string;
-  };
+  const { a: adams, c: clark } = s.students;
   return {
-    org,
-    t,
-    atSchool,
+    ...s,
     students: { adams, clark },
-    year9,
-    team,
-    safeguardingTeamId,
-    users: { viewer, colleague, outsider, dsl },
     incidents: {
       adamsCp: await concern(adams, 'child_protection'),
       adamsStandard: await concern(adams, 'standard'),

@@ -72,6 +72,7 @@ export async function school(h: TestHaven, options: { stepUp?: boolean } = {}) {
     t,
     atSchool,
     students: { a, b, c },
+    year9,
     team,
     safeguardingTeamId,
     users: { viewer, colleague, outsider, dsl },

@@ -32,12 +32,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
      from incident_revisions r join incidents i on i.id = r.incident_id`.execute(db);
   for (const row of rows.rows) {
     const snapshot = JSON.parse(row.snapshot) as {
+      categoryId?: string;
       sensitivity?: string;
       subjectUserId?: string | null;
       studentIds?: string[];
     };
+    // Every snapshot names its sensitivity; were one not to, its category's (or the narrowest).
+    let sensitivity = snapshot.sensitivity;
+    if (!sensitivity) {
+      const category = await sql<{ sensitivity: string }>`select sensitivity from categories
+        where id = ${snapshot.categoryId ?? ''}`.execute(db);
+      sensitivity = category.rows[0]?.sensitivity ?? 'allegation';
+    }
     await sql`update incident_revisions
-      set school_id = ${row.school_id}, sensitivity = ${snapshot.sensitivity ?? 'standard'},
+      set school_id = ${row.school_id}, sensitivity = ${sensitivity},
           subject_user_id = ${snapshot.subjectUserId ?? null}
       where incident_id = ${row.incident_id} and revision = ${row.revision}`.execute(db);
     for (const studentId of new Set(snapshot.studentIds ?? [])) {
