@@ -271,6 +271,46 @@ describeInBrowser('safeguarding decisions on a concern', () => {
     expect(await live()).toBe(0);
   });
 
+  it('granting a role that opens child-protection records to a team member asks first', async () => {
+    const { url, haven } = world();
+    const s = await school(haven);
+    await logConcern(haven, s, s.dev.token!, {
+      studentIds: [s.students.ava],
+      category: 'Child protection',
+      description: 'Ava said an adult at home frightens her.',
+    });
+    // A new colleague already added to the Safeguarding Team, who holds no role yet.
+    const nia = await createUser(haven, s.t, { name: 'Nia Newcomer' });
+    const { safeguardingTeamId } = await schoolDefaults(haven, s.t, s.org.schoolId);
+    await addMembers(haven, s.t, safeguardingTeamId, [nia.id]);
+    const grants = async () =>
+      (await haven.get('/api/v1/role-grants', s.t, { userId: nia.id })).body.items.length;
+
+    const page = await open();
+    await signIn(page, url, s.org.ownerEmail);
+    await page.goto(`${url}/admin/users/${nia.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Nia Newcomer' }).waitFor();
+    const grant = async () => {
+      await page.getByLabel('Role', { exact: true }).selectOption({ label: 'Viewer' });
+      await page.getByLabel('Where', { exact: true }).selectOption({ label: 'Oak Academy' });
+      await page.getByRole('button', { name: 'Grant role' }).click();
+    };
+    await grant();
+    const widening = page.getByRole('dialog', {
+      name: '1 more person will be able to see child-protection or allegation records',
+    });
+    await widening.waitFor();
+    expect(await widening.textContent()).toContain('Nia Newcomer');
+    await widening.getByRole('button', { name: 'Cancel' }).click();
+    await widening.waitFor({ state: 'hidden' });
+    expect(await grants()).toBe(0);
+
+    await grant();
+    await widening.getByRole('button', { name: 'Confirm' }).click();
+    await widening.waitFor({ state: 'hidden' });
+    await expect.poll(grants).toBe(1);
+  });
+
   it('a Deputy DSL of two schools takes a child off a concern, adds one and moves it', async () => {
     const { url, haven } = world();
     const s = await school(haven);

@@ -263,3 +263,42 @@ export function Progress({ value, max, label }: { value: number; max: number; la
     </div>
   );
 }
+
+/**
+ * Asks before a record is deleted (kept, marked deleted): what goes, any error, the danger
+ * button and "Keep it".
+ */
+export function ConfirmDeletion({
+  open,
+  title,
+  confirmLabel,
+  busy,
+  error,
+  onConfirm,
+  onClose,
+  children,
+}: {
+  open: boolean;
+  title: string;
+  confirmLabel: string;
+  busy: boolean;
+  error: unknown;
+  onConfirm: () => void;
+  onClose: () => void;
+  children: ReactNode;
+}) {
+  return (
+    <Dialog open={open} title={title} onClose={onClose}>
+      {children}
+      <ErrorMessage error={error} />
+      <div className="dialog-actions">
+        <Button className="danger" busy={busy} onClick={onConfirm}>
+          {confirmLabel}
+        </Button>
+        <Button className="secondary" onClick={onClose}>
+          Keep it
+        </Button>
+      </div>
+    </Dialog>
+  );
+}

@@ -17,7 +17,7 @@ import { sensitivityLabels } from '../api/types.ts';
 import { needsStepUp, StepUpPrompt } from '../components/StepUp.tsx';
 import {
   Button,
-  Dialog,
+  ConfirmDeletion,
   Empty,
   ErrorMessage,
   InputField,
@@ -533,18 +533,17 @@ function DeleteIncident({ incidentId }: { incidentId: string }) {
       <Button className="danger" onClick={() => setOpen(true)}>
         Delete
       </Button>
-      <Dialog open={open} title="Delete this concern?" onClose={() => setOpen(false)}>
+      <ConfirmDeletion
+        open={open}
+        title="Delete this concern?"
+        confirmLabel="Delete concern"
+        busy={remove.isPending}
+        error={remove.error}
+        onConfirm={() => remove.mutate()}
+        onClose={() => setOpen(false)}
+      >
         <p>It will no longer be listed. The record is kept for the audit trail.</p>
-        <ErrorMessage error={remove.error} />
-        <div className="dialog-actions">
-          <Button className="danger" busy={remove.isPending} onClick={() => remove.mutate()}>
-            Delete concern
-          </Button>
-          <Button className="secondary" onClick={() => setOpen(false)}>
-            Keep it
-          </Button>
-        </div>
-      </Dialog>
+      </ConfirmDeletion>
     </>
   );
 }
@@ -772,24 +771,19 @@ function DeleteAction({ action, onClose }: { action: Action | null; onClose: () 
     onClose();
   };
   return (
-    <Dialog open={action !== null} title="Delete this action?" onClose={close}>
+    <ConfirmDeletion
+      open={action !== null}
+      title="Delete this action?"
+      confirmLabel="Delete action"
+      busy={remove.isPending}
+      error={remove.error}
+      onConfirm={() => action && remove.mutate(action)}
+      onClose={close}
+    >
       <p>
         “{action?.title}” will no longer be listed. It is kept, marked deleted, for the audit trail.
       </p>
-      <ErrorMessage error={remove.error} />
-      <div className="dialog-actions">
-        <Button
-          className="danger"
-          busy={remove.isPending}
-          onClick={() => action && remove.mutate(action)}
-        >
-          Delete action
-        </Button>
-        <Button className="secondary" onClick={close}>
-          Keep it
-        </Button>
-      </div>
-    </Dialog>
+    </ConfirmDeletion>
   );
 }
 

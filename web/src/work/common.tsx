@@ -9,7 +9,7 @@ import type {
   StudentSummary,
 } from '../api/types.ts';
 import { sensitivityLabels } from '../api/types.ts';
-import { Button, Dialog, ErrorMessage, Field } from '../components/ui.tsx';
+import { Button, ConfirmDeletion, Field } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
 import { useDebounced } from '../hooks.ts';
 import { useMe } from '../session.tsx';
@@ -262,25 +262,20 @@ export function DocumentList({ items, queryKey }: { items: DocumentInfo[]; query
           </li>
         ))}
       </ul>
-      <Dialog open={deleting !== null} title="Delete this document?" onClose={close}>
+      <ConfirmDeletion
+        open={deleting !== null}
+        title="Delete this document?"
+        confirmLabel="Delete document"
+        busy={remove.isPending}
+        error={remove.error}
+        onConfirm={() => deleting && remove.mutate(deleting)}
+        onClose={close}
+      >
         <p>
           {deleting?.filename} will no longer be listed or downloadable. It is kept, marked deleted,
           for the audit trail.
         </p>
-        <ErrorMessage error={remove.error} />
-        <div className="dialog-actions">
-          <Button
-            className="danger"
-            busy={remove.isPending}
-            onClick={() => deleting && remove.mutate(deleting)}
-          >
-            Delete document
-          </Button>
-          <Button className="secondary" onClick={close}>
-            Keep it
-          </Button>
-        </div>
-      </Dialog>
+      </ConfirmDeletion>
     </>
   );
 }
