@@ -5,8 +5,21 @@ import { pageOfVisibleStudents } from '../../src/modules/students/repository.ts'
 import {
   createTestDatabase,
   type TestDatabase,
+  testEngine,
   whileNoSchemaIsDropped,
 } from '../support/database.ts';
+
+const now = '2026-11-01T09:00:00.000Z';
+
+/** Organisations as a migration's test needs them, written as rows (the services are newer). */
+async function organisations(db: TestDatabase['database']['db'], ids: readonly string[]) {
+  for (const org of ids) {
+    await db
+      .insertInto('organisations')
+      .values({ id: org, name: `Trust ${org}`, created_at: now, updated_at: now } as never)
+      .execute();
+  }
+}
 
 describe('migrations keep what is there', () => {
   let test: TestDatabase | undefined;
@@ -14,6 +27,15 @@ describe('migrations keep what is there', () => {
     await test?.dispose();
     test = undefined;
   });
+
+  /** A database brought to the migration just before `name`, to test `name` on it. */
+  async function justBefore(name: string) {
+    test = await createTestDatabase({ migrate: false });
+    const db = test.database.db;
+    const before = migrationNames[migrationNames.indexOf(name) - 1]!;
+    await whileNoSchemaIsDropped(() => migrateTo(db, before));
+    return db;
+  }
 
   it('migrates a second installation beside a first in the same database (PostgreSQL schemas)', async () => {
     test = await createTestDatabase();
@@ -34,7 +56,6 @@ describe('migrations keep what is there', () => {
     test = await createTestDatabase({ migrate: false });
     const db = test.database.db;
     await whileNoSchemaIsDropped(() => migrateTo(db, '0005_documents'));
-    const now = '2026-11-01T09:00:00.000Z';
     await db
       .insertInto('organisations')
       .values({ id: 'o1', name: 'Trust', created_at: now, updated_at: now } as never)
@@ -132,17 +153,13 @@ describe('migrations keep what is there', () => {
   });
 
   it('0007 gives each earlier revision the school, sensitivity, subject and children it had', async () => {
-    test = await createTestDatabase({ migrate: false });
-    const db = test.database.db;
-    const before = migrationNames[migrationNames.indexOf('0007_revision_shapes') - 1]!;
-    await whileNoSchemaIsDropped(() => migrateTo(db, before));
-    const now = '2026-11-01T09:00:00.000Z';
+    const db = await justBefore('0007_revision_shapes');
     const insert = (table: string, values: Record<string, unknown>) =>
       db
         .insertInto(table as never)
         .values(values as never)
         .execute();
-    await insert('organisations', { id: 'o1', name: 'Trust', created_at: now, updated_at: now });
+    await organisations(db, ['o1']);
     await insert('schools', {
       id: 'k1',
       organisation_id: 'o1',
@@ -255,17 +272,8 @@ describe('migrations keep what is there', () => {
   });
 
   it("0008 homes existing user groups at the organisation, and each school's own team at its school", async () => {
-    test = await createTestDatabase({ migrate: false });
-    const db = test.database.db;
-    const before = migrationNames[migrationNames.indexOf('0008_user_group_home') - 1]!;
-    await whileNoSchemaIsDropped(() => migrateTo(db, before));
-    const now = '2026-11-01T09:00:00.000Z';
-    for (const org of ['o1', 'o2']) {
-      await db
-        .insertInto('organisations')
-        .values({ id: org, name: `Trust ${org}`, created_at: now, updated_at: now } as never)
-        .execute();
-    }
+    const db = await justBefore('0008_user_group_home');
+    await organisations(db, ['o1', 'o2']);
     for (const [school, org] of [
       ['k1', 'o1'],
       ['k2', 'o1'],
@@ -340,17 +348,8 @@ describe('migrations keep what is there', () => {
   });
 
   it('0009 makes email unique per organisation, keeping every user, index and foreign key', async () => {
-    test = await createTestDatabase({ migrate: false });
-    const db = test.database.db;
-    const before = migrationNames[migrationNames.indexOf('0009_email_per_organisation') - 1]!;
-    await whileNoSchemaIsDropped(() => migrateTo(db, before));
-    const now = '2026-11-01T09:00:00.000Z';
-    for (const org of ['o1', 'o2']) {
-      await db
-        .insertInto('organisations')
-        .values({ id: org, name: `Trust ${org}`, created_at: now, updated_at: now } as never)
-        .execute();
-    }
+    const db = await justBefore('0009_email_per_organisation');
+    await organisations(db, ['o1', 'o2']);
     const user = (id: string, org: string, email: string, extra: object = {}) => ({
       id,
       organisation_id: org,
@@ -411,8 +410,9 @@ describe('migrations keep what is there', () => {
     expect(
       await db.selectFrom('role_grants').select(['id', 'user_id', 'granted_by']).execute(),
     ).toEqual([{ id: 'r1', user_id: 'u1', granted_by: 'u2' }]);
+    const engine = testEngine();
     const indexes =
-      test.engine === 'postgres'
+      engine === 'postgres'
         ? (
             await sql<{ name: string }>`
               select indexname as name from pg_indexes
@@ -426,7 +426,7 @@ describe('migrations keep what is there', () => {
     expect(indexes.map((i) => i.name)).toEqual(
       expect.arrayContaining(['users_org_name', 'users_org_email']),
     );
-    if (test.engine === 'sqlite') {
+    if (engine === 'sqlite') {
       const { rows } = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(db);
       expect(rows[0]?.foreign_keys).toBe(1);
       expect((await sql`pragma foreign_key_check`.execute(db)).rows).toEqual([]);
