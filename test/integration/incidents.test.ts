@@ -5,11 +5,9 @@ import {
   createUser,
   createUserGroup,
   grantRole,
-  linkGroup,
-  schoolDefaults,
 } from '../support/factories.ts';
 import { type TestHaven, useHaven } from '../support/haven.ts';
-import { logConcern, school } from '../support/school.ts';
+import { headTeachers, logConcern, school } from '../support/school.ts';
 import { enrolTotp, stepUp, useHavenWithTotpClock } from '../support/two-factor.ts';
 
 /** What one user sees of an incident everywhere it can appear: read, list, count, search, chronology. */
@@ -153,17 +151,9 @@ describe('incidents: who sees a concern (spec section 4)', () => {
   it('the subject of an allegation never sees it, whatever clearance they hold', async () => {
     const h = haven();
     const s = await school(h);
-    const heads = await createUserGroup(h, s.t, 'Head teachers');
     const subject = await createUser(h, s.t, { role: 'dsl', scope: s.atSchool });
     const head = await createUser(h, s.t, { role: 'dsl', scope: s.atSchool });
-    await addMembers(h, s.t, heads, [subject.id, head.id]);
-    await linkGroup(h, s.t, heads, {
-      studentGroupId: (await schoolDefaults(h, s.t, s.org.schoolId)).allStudentsId,
-    });
-    expect(
-      (await h.put(`/api/v1/user-groups/${heads}/clearances`, s.t, { clearances: ['allegations'] }))
-        .status,
-    ).toBe(200);
+    await headTeachers(h, s, [subject.id, head.id]);
     const id = await logConcern(h, s, head.token!, {
       sensitivity: 'allegation',
       subjectUserId: subject.id,

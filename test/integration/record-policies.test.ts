@@ -9,7 +9,7 @@ import {
   schoolDefaults,
 } from '../support/factories.ts';
 import { type TestHaven, useHaven } from '../support/haven.ts';
-import { logConcern, type School, school } from '../support/school.ts';
+import { headTeachers, logConcern, type School, school } from '../support/school.ts';
 
 /**
  * Issue 11's findings about records, each as a school would meet it: revisions, safeguarding
@@ -310,21 +310,13 @@ describe('records: what the audit log shows an Admin (finding 9)', () => {
     expect((await h.get(`/api/v1/incidents/${cp}`, s.users.outsider.token)).status).toBe(404);
 
     // The allegation: about a member of staff who is also an Admin and holds the clearance.
-    const heads = await createUserGroup(h, s.t, 'Head teachers');
     const subject = await createUser(h, s.t, {
       name: 'Sam Subject',
       role: 'admin',
       organisationId: s.org.organisationId,
     });
     const head = await createUser(h, s.t, { name: 'Hana Head', role: 'dsl', scope: s.atSchool });
-    await addMembers(h, s.t, heads, [subject.id, head.id]);
-    await linkGroup(h, s.t, heads, {
-      studentGroupId: (await schoolDefaults(h, s.t, s.org.schoolId)).allStudentsId,
-    });
-    expect(
-      (await h.put(`/api/v1/user-groups/${heads}/clearances`, s.t, { clearances: ['allegations'] }))
-        .status,
-    ).toBe(200);
+    await headTeachers(h, s, [subject.id, head.id]);
     const allegation = await logConcern(h, s, head.token!, {
       sensitivity: 'allegation',
       subjectUserId: subject.id,

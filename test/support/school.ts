@@ -106,3 +106,20 @@ export async function logConcern(
     throw new Error(`incident create failed: ${JSON.stringify(reply.body)}`);
   return reply.body.id as string;
 }
+
+/**
+ * A "Head teachers" group holding the allegations clearance, linked to every child of the school,
+ * with these members: who may read an allegation (and, among them, whom one may be about).
+ */
+export async function headTeachers(h: TestHaven, s: School, memberIds: string[]) {
+  const heads = await createUserGroup(h, s.t, 'Head teachers');
+  await addMembers(h, s.t, heads, memberIds);
+  await linkGroup(h, s.t, heads, {
+    studentGroupId: (await schoolDefaults(h, s.t, s.org.schoolId)).allStudentsId,
+  });
+  const cleared = await h.put(`/api/v1/user-groups/${heads}/clearances`, s.t, {
+    clearances: ['allegations'],
+  });
+  expect(cleared.status).toBe(200);
+  return heads;
+}
