@@ -155,6 +155,22 @@ function assignedToGroupOf(
     .where((eb) => heldAt(eb, 'am', t.asOf));
 }
 
+/** Denial: the user is on the incident's exclusion list. */
+function excluded(db: Kysely<DB>, eb: AnyBuilder, user: string | Expression<string>) {
+  return eb.exists(
+    db
+      .selectFrom('incident_exclusions as x')
+      .select('x.user_id')
+      .where('x.incident_id', '=', thisIncident)
+      .where('x.user_id', '=', user),
+  );
+}
+
+/** Denial: the record is an allegation about the user. */
+function allegationAbout(eb: AnyBuilder, shape: RecordShape, user: string | Expression<string>) {
+  return eb.and([eb(shape.sensitivity, '=', 'allegation'), eb(shape.subject, '=', user)]);
+}
+
 /**
  * The policy, as a condition on `incidents as i` (and, for a revision, `incident_revisions as r`).
  * For the caller it is the filter of every list; for `users as u` it answers who reads a record.
@@ -174,16 +190,8 @@ export function incidentReadable(
     ...(deleted === 'exclude' ? [eb('i.deleted_at', 'is', null)] : []),
     stepUpAllows(eb, who, shape),
     // Denials, which win over every way in.
-    eb.not(
-      eb.exists(
-        db
-          .selectFrom('incident_exclusions as x')
-          .select('x.user_id')
-          .where('x.incident_id', '=', sql.ref<string>('i.id'))
-          .where('x.user_id', '=', user),
-      ),
-    ),
-    eb.not(eb.and([eb(shape.sensitivity, '=', 'allegation'), eb(shape.subject, '=', user)])),
+    eb.not(excluded(db, eb, user)),
+    eb.not(allegationAbout(eb, shape, user)),
     // Blocked from an involved child, and no involved child left that they see.
     eb.not(
       eb.and([
@@ -250,12 +258,6 @@ export async function readIncident(
         .orderBy('ag.name')
         .limit(1)
         .as('group_id'),
-      assignedToGroupOf(db, t, user)
-        .innerJoin('user_groups as ag', 'ag.id', 'a.assignee_id')
-        .select('ag.name')
-        .orderBy('ag.name')
-        .limit(1)
-        .as('group_name'),
       eb
         .case()
         .when(clearedFor(db, eb, t, who, currentRecord))
@@ -271,22 +273,25 @@ export async function readIncident(
         .end()
         .as('student_id'),
     ]);
-  // The path to the child, read in the same statement from the decided row.
-  const path = (column: 'kind' | 'link_id' | 'user_group_id' | 'student_group_id') =>
-    db
-      .selectFrom(accessPaths(db, t, { user, student: sql.ref<string>('d.student_id') }).as('p'))
-      .select(`p.${column}` as 'p.kind')
-      .orderBy('p.kind')
-      .orderBy('p.link_id')
-      .limit(1);
+  // The path to the child, read in the same statement from the decided row: its link, from
+  // which the rest of the path (the group, the student group, the kind) follows.
+  const link = db
+    .selectFrom(accessPaths(db, t, { user, student: sql.ref<string>('d.student_id') }).as('p'))
+    .select('p.link_id')
+    .orderBy('p.kind')
+    .orderBy('p.link_id')
+    .limit(1);
   const row = await db
     .selectFrom(decided.as('d'))
+    .leftJoin('user_groups as dg', 'dg.id', 'd.group_id')
+    .leftJoin('student_links as dl', (j) => j.on('dl.id', '=', link))
     .selectAll('d')
     .select([
-      path('kind').as('via_kind'),
-      path('link_id').as('via_link_id'),
-      path('user_group_id').as('via_user_group_id'),
-      path('student_group_id').as('via_student_group_id'),
+      'dg.name as group_name',
+      'dl.id as via_link_id',
+      'dl.user_id as via_user_id',
+      'dl.user_group_id as via_user_group_id',
+      'dl.student_group_id as via_student_group_id',
     ])
     .executeTakeFirst();
   if (!row) return undefined;
@@ -301,34 +306,18 @@ export async function readIncident(
       studentId: row.student_id as string,
       via: row.via_link_id
         ? {
-            kind: String(row.via_kind),
-            link_id: String(row.via_link_id),
-            user_group_id: (row.via_user_group_id as string | null) ?? null,
-            student_group_id: (row.via_student_group_id as string | null) ?? null,
+            kind: row.via_user_id
+              ? 'user_to_student'
+              : row.via_student_group_id
+                ? 'group_to_student_group'
+                : 'group_to_student',
+            link_id: row.via_link_id,
+            user_group_id: row.via_user_group_id,
+            student_group_id: row.via_student_group_id,
           }
         : null,
     };
   return { id: row.id, way };
-}
-
-/** Of these incidents, the ones the caller reads (a set question: one query per slice). */
-export async function readableIncidentIds(
-  db: Kysely<DB>,
-  t: AccessTime,
-  reader: Reader,
-  incidentIds: readonly string[],
-): Promise<Set<string>> {
-  const readable = new Set<string>();
-  for (const slice of chunks([...new Set(incidentIds)])) {
-    const rows = await db
-      .selectFrom('incidents as i')
-      .select('i.id')
-      .where('i.id', 'in', slice)
-      .where((eb) => incidentReadable(db, eb, t, { kind: 'caller', reader }))
-      .execute();
-    for (const row of rows) readable.add(row.id);
-  }
-  return readable;
 }
 
 /** The revisions of an incident that the caller may read, each as a record of its own shape. */
@@ -575,18 +564,8 @@ export async function explainIncident(
       bool(eb('i.reporter_id', '=', user)).as('reporter'),
       bool(eb.exists(assignedToUser(db, user))).as('assignee'),
       bool(clearedFor(db, eb, t, who, currentRecord)).as('cleared'),
-      bool(
-        eb.exists(
-          db
-            .selectFrom('incident_exclusions as x')
-            .select('x.user_id')
-            .where('x.incident_id', '=', sql.ref<string>('i.id'))
-            .where('x.user_id', '=', user),
-        ),
-      ).as('excluded'),
-      bool(eb.and([eb('i.sensitivity', '=', 'allegation'), eb('i.subject_user_id', '=', user)])).as(
-        'subject',
-      ),
+      bool(excluded(db, eb, user)).as('excluded'),
+      bool(allegationAbout(eb, currentRecord, user)).as('subject'),
     ])
     .executeTakeFirst();
   if (!row) return undefined;

@@ -17,7 +17,7 @@ import type { ActionsTable, AssigneeType, DB } from '../../db/tables.ts';
 import { HavenError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
-import { type Caller, type IncidentService, mfaRequired } from '../incidents/service.ts';
+import type { Caller, IncidentService } from '../incidents/service.ts';
 
 export interface ActionView {
   id: string;
@@ -73,8 +73,8 @@ export class ActionService {
    */
   async #visibleAction(db: Kysely<DB>, caller: Caller, actionId: string) {
     const t = { organisationId: caller.principal.organisationId };
-    const find = async (stepUp: 'actual' | 'assume') => {
-      const who = asCaller(await this.incidents.reader(caller, stepUp, db));
+    const row = await this.incidents.withStepUp(db, caller, 'Action', (reader) => {
+      const who = asCaller(reader);
       return db
         .selectFrom('actions as a')
         .innerJoin('incidents as i', 'i.id', 'a.incident_id')
@@ -84,9 +84,7 @@ export class ActionService {
         .where('a.id', '=', actionId)
         .where((eb) => actionReadable(db, eb, t, who))
         .executeTakeFirst();
-    };
-    const row = await find('actual');
-    if (!row) throw (await find('assume')) ? mfaRequired() : notFound('Action');
+    });
     const { school_id, mine, ...action } = row;
     return { action: action as ActionsTable, context: { school_id, mine: sqlTrue(mine) } };
   }

@@ -1,16 +1,15 @@
 import type { Kysely } from 'kysely';
 import { requirePermission } from '../../access/decide.ts';
 import { documentAbilities, documentReadable } from '../../access/documents.ts';
-import { incidentReadable } from '../../access/incidents.ts';
 import type { Principal } from '../../access/principal.ts';
-import { asCaller, type Reader, seesStudent } from '../../access/readers.ts';
+import { asCaller, seesStudent } from '../../access/readers.ts';
 import type { Database } from '../../db/database.ts';
 import type { DB, DocumentsTable } from '../../db/tables.ts';
 import { notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { logRead } from '../audit/access-log.ts';
 import { type ChangeOrigin, runChange } from '../audit/change.ts';
-import { type Caller, type IncidentService, mfaRequired } from '../incidents/service.ts';
+import type { Caller, IncidentService } from '../incidents/service.ts';
 import { checkUpload } from './content-type.ts';
 import type { EncryptedDocumentStore } from './storage.ts';
 
@@ -56,29 +55,18 @@ export class DocumentService {
 
   /** The record's school if the caller may read it (404 otherwise; 403 `mfa_required` for sensitive incidents). */
   async #visibleOwner(db: Kysely<DB>, caller: Caller, owner: DocumentOwner): Promise<string> {
+    if (owner.type === 'incident')
+      return (await this.incidents.readableForWork(db, caller, owner.id)).school_id;
     const t = { organisationId: caller.principal.organisationId };
-    const query = (reader: Reader) =>
-      owner.type === 'student'
-        ? db
-            .selectFrom('students as s')
-            .select('s.school_id')
-            .where('s.id', '=', owner.id)
-            .where((eb) => seesStudent(db, eb, t, asCaller(reader)))
-            .executeTakeFirst()
-        : db
-            .selectFrom('incidents as i')
-            .select('i.school_id')
-            .where('i.id', '=', owner.id)
-            .where((eb) => incidentReadable(db, eb, t, asCaller(reader)))
-            .executeTakeFirst();
-    const row = await query(await this.incidents.reader(caller, 'actual', db));
-    if (row) return row.school_id;
-    if (
-      owner.type === 'incident' &&
-      (await query(await this.incidents.reader(caller, 'assume', db)))
-    )
-      throw mfaRequired();
-    throw notFound(owner.type === 'student' ? 'Student' : 'Incident');
+    const reader = await this.incidents.reader(caller, 'actual', db);
+    const row = await db
+      .selectFrom('students as s')
+      .select('s.school_id')
+      .where('s.id', '=', owner.id)
+      .where((eb) => seesStudent(db, eb, t, asCaller(reader)))
+      .executeTakeFirst();
+    if (!row) throw notFound('Student');
+    return row.school_id;
   }
 
   async upload(
@@ -147,23 +135,22 @@ export class DocumentService {
   /** A document the caller reads, with its record's school: 404, or 403 `mfa_required`. */
   async #readable(db: Kysely<DB>, caller: Caller, documentId: string) {
     const t = { organisationId: caller.principal.organisationId };
-    const find = async (reader: Reader) =>
-      db
-        .selectFrom('documents as d')
-        .leftJoin('incidents as di', 'di.id', 'd.incident_id')
-        .leftJoin('students as ds', 'ds.id', 'd.student_id')
-        .selectAll('d')
-        .select((eb) => eb.fn.coalesce('di.school_id', 'ds.school_id').as('school_id'))
-        .where('d.id', '=', documentId)
-        .where((eb) => documentReadable(db, eb, t, asCaller(reader)))
-        .executeTakeFirst();
-    const found = await find(await this.incidents.reader(caller, 'actual', db));
-    if (found) {
-      const { school_id, ...row } = found;
-      return { row: row as DocumentsTable, schoolId: school_id as string };
-    }
-    if (await find(await this.incidents.reader(caller, 'assume', db))) throw mfaRequired();
-    throw notFound('Document');
+    const { school_id, ...row } = await this.incidents.withStepUp(
+      db,
+      caller,
+      'Document',
+      (reader) =>
+        db
+          .selectFrom('documents as d')
+          .leftJoin('incidents as di', 'di.id', 'd.incident_id')
+          .leftJoin('students as ds', 'ds.id', 'd.student_id')
+          .selectAll('d')
+          .select((eb) => eb.fn.coalesce('di.school_id', 'ds.school_id').as('school_id'))
+          .where('d.id', '=', documentId)
+          .where((eb) => documentReadable(db, eb, t, asCaller(reader)))
+          .executeTakeFirst(),
+    );
+    return { row: row as DocumentsTable, schoolId: school_id as string };
   }
 
   #ownerOf(row: DocumentsTable): DocumentOwner {

@@ -20,6 +20,7 @@ import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { logRead } from '../audit/access-log.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import { findSchool } from '../organisations/repository.ts';
 import { type IncidentRow, incidentRows, presentIncidents, presentRevisions } from './presenter.ts';
 import type { IncidentFilter, IncidentInput, IncidentPatch, IncidentView } from './schema.ts';
 
@@ -87,6 +88,23 @@ export class IncidentService {
     db: Kysely<DB> = this.#db,
   ): Promise<Reader> {
     return readerOf(db, caller, this.options.mfaWindowMs, stepUp);
+  }
+
+  /**
+   * `find` as the caller reads now; when that finds nothing, as they would after a step-up:
+   * 403 `mfa_required` if it finds it then (so the page can ask for the step-up), 404 otherwise.
+   * For a record that lives with an incident (its actions, its documents).
+   */
+  async withStepUp<T>(
+    db: Kysely<DB>,
+    caller: Caller,
+    what: string,
+    find: (reader: Reader) => Promise<T | undefined>,
+  ): Promise<T> {
+    const found = await find(await this.reader(caller, 'actual', db));
+    if (found !== undefined) return found;
+    if ((await find(await this.reader(caller, 'assume', db))) !== undefined) throw mfaRequired();
+    throw notFound(what);
   }
 
   async #present(caller: Caller, reader: Reader, rows: IncidentRow[], db: Kysely<DB> = this.#db) {
@@ -251,12 +269,7 @@ export class IncidentService {
 
   /** The school a change names, in the caller's organisation (404 naming the field otherwise). */
   async #school(db: Kysely<DB>, principal: Principal, schoolId: string, field: string) {
-    const school = await db
-      .selectFrom('schools')
-      .select('id')
-      .where('id', '=', schoolId)
-      .where('organisation_id', '=', principal.organisationId)
-      .executeTakeFirst();
+    const school = await findSchool(db, principal.organisationId, schoolId);
     if (!school) throw missing(field, 'School');
     return school.id;
   }
