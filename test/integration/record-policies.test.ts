@@ -489,3 +489,58 @@ describe('records: the audit log holds no more than the records it describes (re
     expect(ownerLog).toContain('BLOCK-REASON');
   });
 });
+
+describe('records: refusals of the new questions (401 covered by deny-by-default)', () => {
+  const haven = useHaven();
+
+  it("explaining someone else's read needs the access-audit role; previews of grants and lifted blocks need the change's own role; bad input writes nothing", async () => {
+    const h = haven();
+    const s = await school(h);
+    const cp = await logConcern(h, s, s.users.viewer.token!, { sensitivity: 'child_protection' });
+    // The Viewer reads their own report, but may not ask why a colleague can or cannot.
+    const other = await h.get('/api/v1/access/explain', s.users.viewer.token, {
+      userId: s.users.colleague.id,
+      incidentId: cp,
+    });
+    expect(other.status).toBe(403);
+    expect(
+      (
+        await h.get('/api/v1/access/explain', s.users.viewer.token, {
+          userId: s.users.viewer.id,
+          incidentId: cp,
+        })
+      ).status,
+    ).toBe(200);
+
+    const newcomer = await createUser(h, s.t, { name: 'Nia Newcomer' });
+    const grant = {
+      kind: 'role_grant',
+      subject: { type: 'user', id: newcomer.id },
+      role: 'viewer',
+      scope: s.atSchool,
+    };
+    const asViewer = await h.post('/api/v1/access/widening-preview', s.users.viewer.token, grant);
+    expect(asViewer.status).toBe(403);
+    const block = await blockStudent(h, s.users.dsl.token!, s.users.colleague.id, s.students.a);
+    const lift = await h.post('/api/v1/access/widening-preview', s.users.viewer.token, {
+      kind: 'block_removal',
+      blockId: block,
+    });
+    expect(lift.status).toBe(403);
+    const before = await h.database.db
+      .selectFrom('role_grants')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const bad = await h.post('/api/v1/access/widening-preview', s.t, { ...grant, role: 'member' });
+    expect(bad.status).toBe(400);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+    expect(bad.body.code).toBe('validation_failed');
+    // A preview never writes, answered or refused.
+    expect((await preview(h, s.t, grant)).newViewers).toBe(0);
+    const after = await h.database.db
+      .selectFrom('role_grants')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+  });
+});
