@@ -36,6 +36,17 @@ const environmentSchema = z.object({
   HAVEN_DB_BUSY_TIMEOUT_MS: milliseconds(5_000),
   HAVEN_AUDIT_REFUSAL_WINDOW_SECONDS: positiveInt(60),
   HAVEN_AUDIT_REFUSAL_MAX_CLIENTS: positiveInt(10_000),
+  HAVEN_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  HAVEN_MAIL_FROM: z.string().min(3).default('Haven <haven@localhost>'),
+  HAVEN_PUBLIC_URL: z.url().optional(),
+  HAVEN_WORKER: z.enum(['on', 'off']).default('on'),
+  HAVEN_WORKER_POLL_MS: positiveInt(2_000),
+  HAVEN_MAIL_MAX_ATTEMPTS: positiveInt(8),
+  HAVEN_MAIL_RETRY_BASE_MS: positiveInt(30_000),
+  HAVEN_MAIL_LEASE_MS: positiveInt(300_000),
 });
 
 /** Where `npm run build` puts the web app. */
@@ -62,6 +73,22 @@ export interface Config {
   databaseTimeouts: DatabaseTimeouts;
   /** Refusals without a signed-in caller, after the first per client and code, are counted this long. */
   refusals: { windowMs: number; maxClients: number };
+  mail: MailConfig;
+  /** The notification worker: on inside `haven serve` unless turned off (then run `haven worker`). */
+  worker: { enabled: boolean; pollMs: number };
+}
+
+export interface MailConfig {
+  /** Unset: Haven sends no email (alerts in the app still work). */
+  smtpUrl: string | undefined;
+  from: string;
+  /** Where links in emails point (the address staff open Haven at). */
+  publicUrl: string;
+  maxAttempts: number;
+  /** The first retry waits this long; each later one twice as long as the one before. */
+  retryBaseMs: number;
+  /** How long a worker holds an email it is sending before another may take it over. */
+  leaseMs: number;
 }
 
 /** Reads Haven's settings from the environment; a bad value stops start-up with a clear message. */
@@ -103,5 +130,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowMs: e.HAVEN_AUDIT_REFUSAL_WINDOW_SECONDS * 1000,
       maxClients: e.HAVEN_AUDIT_REFUSAL_MAX_CLIENTS,
     },
+    mail: {
+      smtpUrl: e.HAVEN_SMTP_URL,
+      from: e.HAVEN_MAIL_FROM,
+      publicUrl: (e.HAVEN_PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+      maxAttempts: e.HAVEN_MAIL_MAX_ATTEMPTS,
+      retryBaseMs: e.HAVEN_MAIL_RETRY_BASE_MS,
+      leaseMs: e.HAVEN_MAIL_LEASE_MS,
+    },
+    worker: { enabled: e.HAVEN_WORKER === 'on', pollMs: e.HAVEN_WORKER_POLL_MS },
   };
 }

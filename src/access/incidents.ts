@@ -106,6 +106,20 @@ function stepUpAllows(eb: AnyBuilder, who: ReaderRef, shape: RecordShape): Expre
   return eb.or([eb(shape.sensitivity, '=', 'standard'), open]);
 }
 
+/**
+ * The records the caller is kept from only by a two-factor step-up their session has not passed
+ * (`stepUp: 'actual'`): the step-up is the one part of the policy a session changes, so "readable
+ * after a step-up but not now" is `incidentReadable` with the step-up assumed, and this. Lists and
+ * counts say how many (`stepUpNeeded`) rather than leave them out silently.
+ */
+export function heldBackByStepUp(
+  eb: AnyBuilder,
+  actual: Reader,
+  shape: RecordShape = currentRecord,
+): Expression<SqlBool> {
+  return eb.not(stepUpAllows(eb, { kind: 'caller', reader: actual }, shape));
+}
+
 /** The reader holds the clearance the record's sensitivity requires on the children's path. */
 function clearedFor(
   db: Kysely<DB>,
@@ -399,9 +413,25 @@ export async function possibleReaders(
 }
 
 /**
+ * The policy asked of each user of a query over `users as u` and `incidents as i`: a live user,
+ * holding a role, who reads the record (a step-up assumed: it belongs to a session, not a person).
+ */
+export function userReads(
+  db: Kysely<DB>,
+  eb: AnyBuilder,
+  t: AccessTime,
+  user: Expression<string> = sql.ref<string>('u.id'),
+): Expression<SqlBool> {
+  return eb.and([
+    userLive(eb as never, t.asOf),
+    holdsSomeRole(db, eb, t, user),
+    incidentReadable(db, eb, t, { kind: 'users', user }),
+  ]);
+}
+
+/**
  * Which of these users read which of these records, by the very policy that filters every
- * caller's lists, asked from the users' side (their roles and clearances in SQL; a step-up
- * assumed, since it belongs to a session, not to a person). Live users holding a role only.
+ * caller's lists, asked from the users' side (`userReads`). Live users holding a role only.
  */
 export async function incidentReaders(
   db: Kysely<DB>,
@@ -420,9 +450,7 @@ export async function incidentReaders(
         .where('i.id', 'in', records)
         .where('u.id', 'in', users)
         .where('u.organisation_id', '=', t.organisationId)
-        .where((eb) => userLive(eb as never, t.asOf))
-        .where((eb) => holdsSomeRole(db, eb, t, user))
-        .where((eb) => incidentReadable(db, eb, t, { kind: 'users', user }))
+        .where((eb) => userReads(db, eb, t, user))
         .execute();
       out.push(...rows);
     }

@@ -48,3 +48,49 @@ export async function assertOrganisationKeepsAnOwner(db: Kysely<DB>, organisatio
     );
   }
 }
+
+/**
+ * The organisation's first Owner: the live user of its earliest current Owner grant at
+ * organisation scope (held directly or through a group). A new school's allegations manager
+ * unless another is named.
+ */
+export async function firstOwnerId(
+  db: Kysely<DB>,
+  organisationId: string,
+  /** Someone who must not be chosen (the subject of an allegation). */
+  except?: string,
+): Promise<string | undefined> {
+  const owners = db
+    .selectFrom('role_grants as g')
+    .select(['g.user_id as user_id', 'g.valid_from as since', 'g.id as grant_id'])
+    .where('g.organisation_id', '=', organisationId)
+    .where('g.role', '=', 'owner')
+    .where('g.scope_type', '=', 'organisation')
+    .where('g.valid_to', 'is', null)
+    .where('g.user_id', 'is not', null)
+    .$castTo<{ user_id: string; since: string; grant_id: string }>()
+    .unionAll(
+      db
+        .selectFrom('role_grants as g')
+        .innerJoin('user_group_members as m', 'm.user_group_id', 'g.user_group_id')
+        .select(['m.user_id as user_id', 'g.valid_from as since', 'g.id as grant_id'])
+        .where('g.organisation_id', '=', organisationId)
+        .where('g.role', '=', 'owner')
+        .where('g.scope_type', '=', 'organisation')
+        .where('g.valid_to', 'is', null)
+        .where('m.valid_to', 'is', null),
+    );
+  const row = await db
+    .selectFrom(owners.as('o'))
+    .innerJoin('users as u', 'u.id', 'o.user_id')
+    .select('o.user_id')
+    .where('u.disabled_at', 'is', null)
+    .where('u.removed_at', 'is', null)
+    .$if(except !== undefined, (q) => q.where('o.user_id', '!=', except!))
+    .orderBy('o.since')
+    .orderBy('o.grant_id')
+    .orderBy('o.user_id')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.user_id;
+}

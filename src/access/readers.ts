@@ -1,5 +1,6 @@
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
 import type { DB } from '../db/tables.ts';
+import { schoolSettings } from '../modules/organisations/settings.ts';
 import type { Clearance } from './clearances.ts';
 import { viewerOf } from './decide.ts';
 import { heldAt } from './history.ts';
@@ -50,8 +51,7 @@ export function asCaller(reader: Reader): ReaderRef {
 
 /** A school's setting: reading sensitive records needs a fresh TOTP step-up (default on). */
 export function requiresStepUp(settings: string): boolean {
-  const parsed = JSON.parse(settings) as { requireMfaForSensitive?: boolean };
-  return parsed.requireMfaForSensitive !== false;
+  return schoolSettings(settings).requireMfaForSensitive;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   parseHead,
   verifyAuditChains,
 } from '../modules/audit/verify.ts';
-import { buildApp, createServices } from '../server/app.ts';
+import { buildApp, createServices, createWorker } from '../server/app.ts';
 import {
   addGroupMembersFromFile,
   createUserGroupFromConsole,
@@ -30,6 +30,9 @@ const USAGE = `Usage: haven <command> [options]
 
 Commands:
   serve                      migrate the database, then serve the web app and API
+                             (and send notifications, unless HAVEN_WORKER=off)
+  worker                     send notifications only (several may share one
+                             PostgreSQL database)
   migrate                    bring the database schema up to date
   org create                 add an organisation with its first school and Owner
       --name <name>            organisation name
@@ -83,14 +86,38 @@ async function serve(config: Config, io: CliIo): Promise<number> {
     dataDir: config.dataDir,
     timeouts: config.databaseTimeouts,
   });
-  const app = await buildApp({ config, database });
+  const services = createServices(database, config);
+  const app = await buildApp({ config, database, services });
   await app.listen({ port: config.port, host: config.host });
+  // Stopped by app.close(); off when a separate `haven worker` sends instead.
+  if (config.worker.enabled) services.worker.start();
   io.out(`Haven is serving http://${config.host}:${config.port} (${database.engine})`);
   await new Promise<void>((resolve) => {
     closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'shutting down after an error');
       else app.log.info({ signal }, 'shutting down');
       await app.close();
+      await database.close();
+      resolve();
+    });
+  });
+  return 0;
+}
+
+/** The notification worker alone, for installations that run it apart from the web servers. */
+async function worker(config: Config, io: CliIo): Promise<number> {
+  await withDatabase(config, async () => {});
+  const database = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    timeouts: config.databaseTimeouts,
+  });
+  const running = createWorker(database, config);
+  running.start();
+  io.out(`Haven's notification worker is running (${database.engine})`);
+  await new Promise<void>((resolve) => {
+    closeWithGrace({ delay: 10_000 }, async () => {
+      await running.stop();
       await database.close();
       resolve();
     });
@@ -285,6 +312,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     switch (command) {
       case 'serve':
         return await serve(config, io);
+      case 'worker':
+        return await worker(config, io);
       case 'migrate':
         return await withDatabase(config, async (database) => {
           io.out(`Database is up to date (${database.engine})`);

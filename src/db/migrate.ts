@@ -16,6 +16,9 @@ import * as searchInNameOrder from './migrations/0006_search_in_name_order.ts';
 import * as revisionShapes from './migrations/0007_revision_shapes.ts';
 import * as userGroupHome from './migrations/0008_user_group_home.ts';
 import * as emailPerOrganisation from './migrations/0009_email_per_organisation.ts';
+import * as notifications from './migrations/0010_notifications.ts';
+import * as reporting from './migrations/0011_reporting.ts';
+import * as defaultNotificationRules from './migrations/0012_default_notification_rules.ts';
 import type { DB } from './tables.ts';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
@@ -29,6 +32,9 @@ const migrations: Record<string, Migration> = {
   '0007_revision_shapes': revisionShapes,
   '0008_user_group_home': userGroupHome,
   '0009_email_per_organisation': emailPerOrganisation,
+  '0010_notifications': notifications,
+  '0011_reporting': reporting,
+  '0012_default_notification_rules': defaultNotificationRules,
 };
 
 /** The migrations' names in order (a migration's test starts from the one before it). */

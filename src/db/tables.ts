@@ -307,6 +307,8 @@ export interface IncidentsTable {
   status: 'open' | 'in_progress' | 'closed';
   reporter_id: string;
   subject_user_id: string | null;
+  /** A child not on roll yet, named by the reporter: JSON `{ name, note }` (null: none). */
+  unlisted_child: string | null;
   revision: number;
   created_at: string;
   updated_at: string;
@@ -366,14 +368,90 @@ export interface ActionsTable {
   deleted_at: string | null;
 }
 
+export type AlertKind =
+  | 'incident_assigned'
+  | 'action_assigned'
+  | 'action_due'
+  | 'incident_logged'
+  | 'security';
+
 export interface AlertsTable {
   id: string;
   organisation_id: string;
   recipient_type: AssigneeType;
   recipient_id: string;
-  kind: 'incident_assigned' | 'action_assigned' | 'action_due';
-  incident_id: string;
+  kind: AlertKind;
+  /** Null only for a security alert, which is about the organisation. */
+  incident_id: string | null;
   action_id: string | null;
+  created_at: string;
+  /** A security alert's text (names staff and roles, never a child). */
+  message: string | null;
+}
+
+export type NotificationChannel = 'alert' | 'immediate_email' | 'digest_email';
+
+/** Who is told of a category's new concerns, and how (seed 002's per-category settings). */
+export interface NotificationRulesTable {
+  id: string;
+  organisation_id: string;
+  category_id: string;
+  recipient_type: AssigneeType;
+  recipient_id: string;
+  channel: NotificationChannel;
+  created_by: string | null;
+  created_at: string;
+}
+
+/**
+ * Something to tell by email, queued in the transaction of the change it is about; the worker
+ * decides its recipients when it sends.
+ */
+export interface NoticesTable {
+  id: string;
+  organisation_id: string;
+  school_id: string | null;
+  kind: 'incident_logged' | 'action_due' | 'security';
+  channel: 'immediate_email' | 'digest_email';
+  recipient_type: AssigneeType;
+  recipient_id: string;
+  incident_id: string | null;
+  action_id: string | null;
+  message: string | null;
+  status: 'pending' | 'held' | 'done';
+  created_at: string;
+  handled_at: string | null;
+}
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'withdrawn';
+
+/** One email to one person; its text is made from `kind` and `payload` when it is sent. */
+export interface OutboxTable {
+  id: string;
+  organisation_id: string;
+  notice_id: string | null;
+  /** The school it is about (null: the organisation's), so a school's Admins see its failures. */
+  school_id: string | null;
+  kind: string;
+  to_user_id: string | null;
+  to_address: string;
+  payload: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: string;
+  locked_until: string | null;
+  last_error: string | null;
+  /** The subject it was sent with (set when sent). */
+  subject: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface DigestRunsTable {
+  school_id: string;
+  /** The school's local (Europe/London) date of the digest, YYYY-MM-DD. */
+  digest_date: string;
+  organisation_id: string;
   created_at: string;
 }
 
@@ -432,5 +510,9 @@ export interface DB {
   actions: ActionsTable;
   alerts: AlertsTable;
   alert_states: AlertStatesTable;
+  notification_rules: NotificationRulesTable;
+  notices: NoticesTable;
+  outbox: OutboxTable;
+  digest_runs: DigestRunsTable;
   documents: DocumentsTable;
 }

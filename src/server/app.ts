@@ -11,6 +11,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
@@ -35,8 +36,17 @@ import { incidentRoutes } from '../modules/incidents/routes.ts';
 import { IncidentService } from '../modules/incidents/service.ts';
 import { directLinkRoutes } from '../modules/links/routes.ts';
 import { DirectLinkService } from '../modules/links/service.ts';
+import { smtpMailer } from '../modules/notifications/mailer.ts';
+import { notificationRoutes } from '../modules/notifications/routes.ts';
+import {
+  createDefaultNotificationRules,
+  NotificationService,
+} from '../modules/notifications/service.ts';
+import { NotificationWorker } from '../modules/notifications/worker.ts';
 import { organisationRoutes } from '../modules/organisations/routes.ts';
 import { OrganisationService } from '../modules/organisations/service.ts';
+import { reportingRoutes } from '../modules/reporting/routes.ts';
+import { ReportingService } from '../modules/reporting/service.ts';
 import { roleGrantRoutes } from '../modules/role-grants/routes.ts';
 import { RoleGrantService } from '../modules/role-grants/service.ts';
 import { studentGroupRoutes } from '../modules/student-groups/routes.ts';
@@ -73,12 +83,28 @@ export interface Services {
   categories: CategoryService;
   actions: ActionService;
   documents: DocumentService;
+  reporting: ReportingService;
+  notifications: NotificationService;
+  /** Sends what changes queue; started by `haven serve` (or `haven worker`), driven by tests. */
+  worker: NotificationWorker;
+}
+
+/** The notification worker for these settings (not started). */
+export function createWorker(database: Database, config: Config): NotificationWorker {
+  const log = pino({ level: config.logLevel, name: 'worker' });
+  return new NotificationWorker(database, {
+    mailer: config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : null,
+    mail: config.mail,
+    pollMs: config.worker.pollMs,
+    log,
+  });
 }
 
 export function createServices(database: Database, config: Config): Services {
   const organisations = new OrganisationService(database);
   organisations.onSchoolCreated(createSchoolDefaults);
   organisations.onSchoolCreated(createDefaultCategories);
+  organisations.onSchoolCreated(createDefaultNotificationRules);
   const incidents = new IncidentService(database, { mfaWindowMs: config.mfaWindowMs });
   const masterKey = loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
   const records = { mfaWindowMs: config.mfaWindowMs };
@@ -95,6 +121,9 @@ export function createServices(database: Database, config: Config): Services {
       config.documents.maxUploadBytes,
     ),
     categories: new CategoryService(database),
+    notifications: new NotificationService(database),
+    worker: createWorker(database, config),
+    reporting: new ReportingService(database, records),
     actions: new ActionService(database, incidents),
     organisations,
     users: new UserService(database, config.login),
@@ -189,6 +218,7 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   });
   // Counts of refusals still open are written before the database closes.
   app.addHook('onClose', () => refusals.close());
+  app.addHook('onClose', () => svc.worker.stop());
 
   app.setErrorHandler(async (error, request, reply) => {
     const problem = toHavenError(error as Error);
@@ -246,9 +276,11 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   directLinkRoutes(app, svc.directLinks);
   blockRoutes(app, svc.blocks);
   accessRoutes(app, svc.access, svc.widening);
-  incidentRoutes(app, svc.incidents, svc.categories, svc.audit, database);
+  incidentRoutes(app, svc.incidents, svc.categories, svc.audit);
   actionRoutes(app, svc.actions);
   documentRoutes(app, svc.documents, config.documents.maxUploadBytes);
+  notificationRoutes(app, svc.notifications);
+  reportingRoutes(app, svc.reporting);
 
   await app.ready();
   return app;

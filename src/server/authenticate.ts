@@ -1,5 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { holdsActiveRole, requireSomewhere } from '../access/decide.ts';
+import {
+  enrolmentRequired,
+  enrolmentRequiredError,
+  reachableWhileEnrolling,
+} from '../access/enrolment.ts';
 import { loadPrincipal } from '../access/principal.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
@@ -55,7 +60,12 @@ export function registerAuthentication(app: HavenApp, database: Database, config
     if (!session) throw unauthorized('Your session has ended or is not valid; sign in again');
 
     const principal = await loadPrincipal(database.db, session.organisationId, session.userId);
-    request.auth = { principal, session, viaCookie: bearer === null };
+    const mfaEnrolmentRequired = await enrolmentRequired(
+      database.db,
+      principal,
+      session.totpActive,
+    );
+    request.auth = { principal, session, viaCookie: bearer === null, mfaEnrolmentRequired };
     if (!holdsActiveRole(principal)) throw noRole();
 
     if (request.auth.viaCookie && !SAFE_METHODS.has(request.method)) {
@@ -68,6 +78,12 @@ export function registerAuthentication(app: HavenApp, database: Database, config
         );
       }
     }
+    // Where a school asks for two-factor enrolment, nothing else until it is done.
+    if (
+      mfaEnrolmentRequired &&
+      !reachableWhileEnrolling(request.method, request.routeOptions.url ?? '')
+    )
+      throw enrolmentRequiredError();
     if ('permission' in access) requireSomewhere(principal, access.permission);
     await touchSession(database.db, session, now);
   });

@@ -23,6 +23,8 @@ export interface AuthContext {
   principal: Principal;
   session: ActiveSession;
   viaCookie: boolean;
+  /** The user must enrol two-factor sign-in first (`src/access/enrolment.ts`). */
+  mfaEnrolmentRequired: boolean;
 }
 
 declare module 'fastify' {

@@ -41,13 +41,15 @@ describe('administration lists', () => {
       (await h.get('/api/v1/schools', org.ownerToken)).body.items.map(
         (s: { settings: unknown }) => s.settings,
       );
-    expect(await settings()).toEqual([{ requireMfaForSensitive: true }]);
+    // `setupOrganisation` turned two-factor enrolment off; the rest are the defaults.
+    const defaults = { requireMfaEnrolment: false, digestTime: '16:00' };
+    expect(await settings()).toEqual([{ requireMfaForSensitive: true, ...defaults }]);
     const off = await h.patch(`/api/v1/schools/${org.schoolId}/settings`, org.ownerToken, {
       requireMfaForSensitive: false,
     });
     expect(off.status).toBe(200);
-    expect(await settings()).toEqual([{ requireMfaForSensitive: false }]);
+    expect(await settings()).toEqual([{ requireMfaForSensitive: false, ...defaults }]);
     const one = await h.get(`/api/v1/schools/${org.schoolId}`, org.ownerToken);
-    expect(one.body.settings).toEqual({ requireMfaForSensitive: false });
+    expect(one.body.settings).toEqual({ requireMfaForSensitive: false, ...defaults });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addMembers,
+  addSchool,
   blockStudent,
   createUser,
   createUserGroup,
@@ -378,7 +379,9 @@ describe('incidents: revisions, deletes, roles, access log and bad input', () =>
     expect(bad.body.errors.map((e: any) => e.field).sort()).toEqual(
       ['description', 'occurredAt', 'studentIds'].sort(),
     );
-    // A child the reporter cannot see is as if it did not exist.
+    // A child the reporter may not report about (blocked from them: any other child on roll at
+    // their school may be named, seen or not) is as if it did not exist.
+    await blockStudent(h, s.t, s.users.viewer.id, s.students.c);
     const hidden = await h.post('/api/v1/incidents', s.users.viewer.token, {
       schoolId: s.org.schoolId,
       studentIds: [s.students.c],
@@ -496,6 +499,8 @@ describe('actions and alerts', () => {
       dueAt: '2026-01-01T09:00:00Z',
       assignee: { type: 'user', id: s.users.colleague.id },
     });
+    // The notification worker raises the due reminder (it runs every few seconds in `haven serve`).
+    await h.services.worker.runOnce();
     const colleague = await h.get('/api/v1/alerts', s.users.colleague.token);
     expect(colleague.body.items.map((a: any) => a.kind).sort()).toEqual(
       ['action_assigned', 'action_due', 'incident_assigned'].sort(),
@@ -522,7 +527,7 @@ describe('actions and alerts', () => {
     ).toBe(204);
     expect((await h.get('/api/v1/alerts', s.users.viewer.token)).body.items).toEqual([]);
     // Due alerts are raised once per action.
-    await h.get('/api/v1/alerts', s.users.colleague.token);
+    await h.services.worker.runOnce();
     const due = (await h.get('/api/v1/alerts', s.users.colleague.token)).body.items.filter(
       (a: any) => a.kind === 'action_due',
     );
@@ -533,16 +538,12 @@ describe('actions and alerts', () => {
     const h = haven();
     const s = await school(h);
     const id = await logConcern(h, s, s.users.viewer.token!);
-    const other = await h.post('/api/v1/schools', s.t, { name: 'Elm Academy' });
-    expect(other.status).toBe(201);
-    const elsewhere = await createUser(h, s.t, {
-      role: 'dsl',
-      scope: { type: 'school', id: other.body.id },
-    });
+    const elm = await addSchool(h, s.t, 'Elm Academy');
+    const elsewhere = await createUser(h, s.t, { role: 'dsl', scope: { type: 'school', id: elm } });
     await addMembers(h, s.t, s.team, [elsewhere.id]);
     await grantRole(h, s.t, { type: 'user', id: elsewhere.id }, 'viewer', {
       type: 'school',
-      id: other.body.id,
+      id: elm,
     });
     expect(await sightings(h, elsewhere.token!, id, s.students.a)).toMatchObject({
       ...unseen,

@@ -164,7 +164,7 @@ describe('leak hunt: no GET route shows a record to someone who may not read it'
     const before = hunter.findings.length;
     const requestsBefore = hunter.requests;
     const started = Date.now();
-    const hunted = routes.filter((r) => !isLogRoute(r));
+    const hunted = routes.filter((r) => !isLogRoute(r) && !isReportingPicker(r));
     expect(hunted.length).toBeGreaterThan(20);
     const verbose = Boolean(process.env.LEAK_HUNT_VERBOSE);
     for (const key of proberKeys) {
@@ -191,6 +191,46 @@ describe('leak hunt: no GET route shows a record to someone who may not read it'
       );
     if (found.length > 0) throw new Error(fail(found, 'leaks'));
   }, 600_000);
+
+  // Reporting (spec section 4): anyone holding a role at a school may find any child on roll there
+  // by name, except one they are blocked from. The picker is hunted with that rule: a child's id and
+  // names are hidden from those without a role at the child's school and from the blocked, and the
+  // rest of the child's record from whoever may not see the child.
+  it('the reporting picker shows names of the children each prober may report about, and no more', async () => {
+    const reportable: Record<string, ProberKey[]> = {
+      'student V': ['otherOrganisation', 'otherSchool'],
+      'student H': ['otherOrganisation', 'otherSchool', 'blocked'],
+      'student W': ['otherOrganisation', 'noPath', 'noClearance'],
+    };
+    const records = world.records.flatMap((r) => {
+      const hiddenFrom = reportable[r.label];
+      if (!hiddenFrom) return [r];
+      const [id, ...otherIds] = r.ids;
+      const [given, family, ...otherMarkers] = r.markers;
+      return [
+        {
+          ...r,
+          label: `${r.label} (its names)`,
+          ids: [id!],
+          markers: [given!, family!],
+          hiddenFrom,
+        },
+        { ...r, ids: otherIds, markers: otherMarkers },
+      ];
+    });
+    expect(records.length).toBe(world.records.length + 3);
+    const picker = new LeakHunter({ ...world, records }, []);
+    const pickerRoutes = routes.filter(isReportingPicker);
+    expect(pickerRoutes).toHaveLength(1);
+    for (const key of proberKeys) await picker.hunt(world.probers[key], pickerRoutes);
+    if (picker.findings.length > 0)
+      throw new Error(
+        `${picker.findings.length} leaks through the reporting picker:\n${picker.report(picker.findings)}`,
+      );
+    // Positive control: the Viewer in no group finds a child of their school there.
+    const found = await picker.fetch(world.probers.noPath, '/api/v1/reportable-students');
+    expect(found.text).toContain(world.ids.V);
+  }, 300_000);
 
   it('every count agrees with the list it counts (no hidden child or record counted)', async () => {
     const found: Finding[] = [];
@@ -243,6 +283,11 @@ describe('leak hunt: no GET route shows a record to someone who may not read it'
     if (found.length > 0) throw new Error(fail(found, 'counts that disagree with their lists'));
   }, 120_000);
 });
+
+/** `GET /reportable-students`, which shows names by the reporting rule, not the seeing rule. */
+function isReportingPicker(route: Route): boolean {
+  return route.path === '/api/v1/reportable-students';
+}
 
 /** Every item of a list, following its cursor. */
 async function allItems(hunter: LeakHunter, prober: Prober, url: string): Promise<unknown[]> {

@@ -331,6 +331,8 @@ describe('migrations keep what is there', () => {
     const homes = await db
       .selectFrom('user_groups')
       .select(['id', 'home_scope_type', 'home_scope_id'])
+      // The test's own groups: 0011 adds each school's Allegations group.
+      .where('id', 'in', ['g1', 'g2', 'g3', 'g4', 'g5'])
       .orderBy('id')
       .execute();
     expect(homes).toEqual([
@@ -467,5 +469,171 @@ describe('migrations keep what is there', () => {
         } as never)
         .execute(),
     ).rejects.toThrow();
+  });
+});
+
+describe('migrations of notifications', () => {
+  let test: TestDatabase | undefined;
+  afterEach(async () => {
+    await test?.dispose();
+    test = undefined;
+  });
+
+  it('0010 keeps every alert and its states, and 0012 gives existing schools the default rules', async () => {
+    test = await createTestDatabase({ migrate: false });
+    const db = test.database.db;
+    await whileNoSchemaIsDropped(() => migrateTo(db, '0009_email_per_organisation'));
+    await organisations(db, ['o1']);
+    const row = (table: string, values: object) =>
+      db
+        .insertInto(table as never)
+        .values(values as never)
+        .execute();
+    await row('schools', {
+      id: 's1',
+      organisation_id: 'o1',
+      name: 'Oak',
+      settings: '{}',
+      created_at: now,
+      updated_at: now,
+    });
+    await row('users', {
+      id: 'u1',
+      organisation_id: 'o1',
+      email: 'a@s.test',
+      name: 'Ada',
+      password_hash: null,
+      created_at: now,
+      updated_at: now,
+    });
+    await row('user_groups', {
+      id: 'g1',
+      organisation_id: 'o1',
+      name: 'Safeguarding Team (Oak)',
+      description: '',
+      rationale: '',
+      system_key: 'safeguarding_team:s1',
+      home_scope_type: 'school',
+      home_scope_id: 's1',
+      member_count: 0,
+      created_at: now,
+      updated_at: now,
+    });
+    for (const [id, sensitivity] of [
+      ['c1', 'child_protection'],
+      ['c2', 'standard'],
+      ['c3', 'allegation'],
+    ])
+      await row('categories', {
+        id,
+        organisation_id: 'o1',
+        school_id: 's1',
+        name: id,
+        sensitivity,
+        created_at: now,
+      });
+    await row('incidents', {
+      id: 'i1',
+      organisation_id: 'o1',
+      school_id: 's1',
+      category_id: 'c2',
+      sensitivity: 'standard',
+      occurred_at: now,
+      description: 'x',
+      status: 'open',
+      reporter_id: 'u1',
+      revision: 1,
+      created_at: now,
+      updated_at: now,
+    });
+    await row('alerts', {
+      id: 'a1',
+      organisation_id: 'o1',
+      recipient_type: 'user',
+      recipient_id: 'u1',
+      kind: 'incident_assigned',
+      incident_id: 'i1',
+      action_id: null,
+      created_at: now,
+    });
+    await row('alert_states', { alert_id: 'a1', user_id: 'u1', read_at: now, dismissed_at: null });
+
+    await whileNoSchemaIsDropped(() => migrateToLatest(db));
+
+    expect(
+      await db.selectFrom('alerts').select(['id', 'kind', 'incident_id', 'message']).execute(),
+    ).toEqual([{ id: 'a1', kind: 'incident_assigned', incident_id: 'i1', message: null }]);
+    expect(await db.selectFrom('alert_states').select(['alert_id', 'read_at']).execute()).toEqual([
+      { alert_id: 'a1', read_at: now },
+    ]);
+    // The new kinds; only a security alert is without a record; unknown kinds are still refused.
+    await row('alerts', {
+      id: 'a2',
+      organisation_id: 'o1',
+      recipient_type: 'user',
+      recipient_id: 'u1',
+      kind: 'security',
+      incident_id: null,
+      action_id: null,
+      created_at: now,
+      message: 'Granted',
+    });
+    await expect(
+      row('alerts', {
+        id: 'a3',
+        organisation_id: 'o1',
+        recipient_type: 'user',
+        recipient_id: 'u1',
+        kind: 'incident_logged',
+        incident_id: null,
+        action_id: null,
+        created_at: now,
+      }),
+    ).rejects.toThrow();
+    await expect(
+      row('alerts', {
+        id: 'a4',
+        organisation_id: 'o1',
+        recipient_type: 'user',
+        recipient_id: 'u1',
+        kind: 'gossip',
+        incident_id: 'i1',
+        action_id: null,
+        created_at: now,
+      }),
+    ).rejects.toThrow();
+    // The foreign keys into and out of the rebuilt table still hold.
+    await expect(db.deleteFrom('alerts').where('id', '=', 'a1').execute()).rejects.toThrow();
+    await expect(
+      row('alerts', {
+        id: 'a5',
+        organisation_id: 'o1',
+        recipient_type: 'user',
+        recipient_id: 'u1',
+        kind: 'incident_logged',
+        incident_id: 'nope',
+        action_id: null,
+        created_at: now,
+      }),
+    ).rejects.toThrow();
+
+    const allegations = await db
+      .selectFrom('user_groups')
+      .select('id')
+      .where('system_key', '=', 'allegations:s1')
+      .executeTakeFirstOrThrow();
+    const rules = await db
+      .selectFrom('notification_rules')
+      .select(['category_id', 'recipient_id', 'channel'])
+      .orderBy('category_id')
+      .orderBy('channel')
+      .execute();
+    expect(rules).toEqual([
+      { category_id: 'c1', recipient_id: 'g1', channel: 'alert' },
+      { category_id: 'c1', recipient_id: 'g1', channel: 'immediate_email' },
+      { category_id: 'c2', recipient_id: 'g1', channel: 'digest_email' },
+      { category_id: 'c3', recipient_id: allegations.id, channel: 'alert' },
+      { category_id: 'c3', recipient_id: allegations.id, channel: 'immediate_email' },
+    ]);
   });
 });

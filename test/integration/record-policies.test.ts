@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addMembers,
+  addSchool,
   blockStudent,
   createUser,
   createUserGroup,
@@ -131,7 +132,7 @@ describe('records: sensitivity is a safeguarding decision (finding 2)', () => {
     const h = haven();
     const s = await school(h);
     const dev = await deputy(h, s);
-    const elm = (await h.post('/api/v1/schools', s.t, { name: 'Elm Academy' })).body.id as string;
+    const elm = await addSchool(h, s.t, 'Elm Academy');
     const id = await logConcern(h, s, s.users.viewer.token!);
     const organisationCategory = (
       await h.post('/api/v1/categories', s.t, { name: 'Wellbeing', sensitivity: 'standard' })
@@ -159,7 +160,7 @@ describe('records: the widening preview is the read (findings 3 and 4)', () => {
       sensitivity: 'child_protection',
       studentIds: [s.students.c],
     });
-    const elm = (await h.post('/api/v1/schools', s.t, { name: 'Elm Academy' })).body.id as string;
+    const elm = await addSchool(h, s.t, 'Elm Academy');
     const elsewhere = await createUser(h, s.t, {
       role: 'viewer',
       scope: { type: 'school', id: elm },

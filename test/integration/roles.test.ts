@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GrantableRole } from '../../src/access/roles.ts';
 import {
   addMembers,
+  addSchool,
   createUser,
   createUserGroup,
   grantRole,
@@ -274,7 +275,7 @@ describe('anti-escalation (spec section 2)', () => {
   it('a school-scoped Admin grants at their school only', async () => {
     const h = haven();
     const org = await setupOrganisation(h);
-    const other = await h.post('/api/v1/schools', org.ownerToken, { name: 'Birch Academy' });
+    const birch = await addSchool(h, org.ownerToken, 'Birch Academy');
     const schoolAdmin = await createUser(h, org.ownerToken, {
       role: 'admin',
       scope: { type: 'school', id: org.schoolId },
@@ -287,7 +288,7 @@ describe('anti-escalation (spec section 2)', () => {
       scope: { type: 'school', id: org.schoolId },
     });
     expect(here.status).toBe(201);
-    for (const scope of [{ type: 'school', id: other.body.id }, orgScope(org)]) {
+    for (const scope of [{ type: 'school', id: birch }, orgScope(org)]) {
       const elsewhere = await h.post('/api/v1/role-grants', schoolAdmin.token, {
         subject,
         role: 'viewer',
@@ -301,10 +302,8 @@ describe('anti-escalation (spec section 2)', () => {
   it('a grant at a school group covers every school in it and no other', async () => {
     const h = haven();
     const org = await setupOrganisation(h);
-    const birch = (await h.post('/api/v1/schools', org.ownerToken, { name: 'Birch Academy' })).body
-      .id;
-    const cedar = (await h.post('/api/v1/schools', org.ownerToken, { name: 'Cedar School' })).body
-      .id;
+    const birch = await addSchool(h, org.ownerToken, 'Birch Academy');
+    const cedar = await addSchool(h, org.ownerToken, 'Cedar School');
     const hub = await h.post('/api/v1/school-groups', org.ownerToken, {
       name: 'North Hub',
       schoolIds: [org.schoolId, birch],
@@ -343,8 +342,7 @@ describe('anti-escalation (spec section 2)', () => {
   it("a school-scoped Admin cannot disable another school's staff", async () => {
     const h = haven();
     const org = await setupOrganisation(h);
-    const birch = (await h.post('/api/v1/schools', org.ownerToken, { name: 'Birch Academy' })).body
-      .id;
+    const birch = await addSchool(h, org.ownerToken, 'Birch Academy');
     const schoolAdmin = await createUser(h, org.ownerToken, {
       role: 'admin',
       scope: { type: 'school', id: org.schoolId },
@@ -387,8 +385,7 @@ describe("a school's Admin grants and revokes only at their school (rule 2)", ()
   it('refuses every role at another school and at the organisation, granting and revoking', async () => {
     const h = haven();
     const org = await setupOrganisation(h);
-    const birch = (await h.post('/api/v1/schools', org.ownerToken, { name: 'Birch Academy' })).body
-      .id;
+    const birch = await addSchool(h, org.ownerToken, 'Birch Academy');
     const oakAdmin = await createUser(h, org.ownerToken, {
       role: 'admin',
       scope: { type: 'school', id: org.schoolId },

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { countRows, login, setupOrganisation } from '../support/factories.ts';
+import {
+  countRows,
+  login,
+  mfaEnrolmentNotRequired,
+  setupOrganisation,
+} from '../support/factories.ts';
 import { STRONG_PASSWORD, useHaven } from '../support/haven.ts';
 
 const validSetup = {
@@ -32,6 +37,11 @@ describe('first run', () => {
     const token = await login(h, 'HEAD@oak.test');
     const me = await h.get('/api/v1/me', token);
     expect(me.status).toBe(200);
+    // The first Owner holds Owner and the Safeguarding Team's clearance, and the school asks for
+    // two-factor enrolment by default: that comes first (test/integration/mfa-enrolment.test.ts).
+    expect(me.body.mfaEnrolmentRequired).toBe(true);
+    expect((await h.get('/api/v1/schools', token)).body.code).toBe('mfa_enrolment_required');
+    await mfaEnrolmentNotRequired(h, reply.body.schoolId);
     expect(me.body.id).toBe(reply.body.ownerId);
     expect(me.body.organisation).toEqual({ id: reply.body.organisationId, name: 'Oak Trust' });
     expect(me.body.roles).toEqual([

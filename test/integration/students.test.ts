@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GrantableRole } from '../../src/access/roles.ts';
 import { runHaven } from '../support/cli.ts';
 import {
+  addSchool,
   countRows,
   createStudent,
   createUser,
@@ -544,7 +545,7 @@ describe('student groups', () => {
     const h = haven();
     const org = await setupOrganisation(h);
     const t = org.ownerToken;
-    const birch = (await h.post('/api/v1/schools', t, { name: 'Birch Academy' })).body.id;
+    const birch = await addSchool(h, t, 'Birch Academy');
     const birchChild = await createStudent(h, t, { schoolId: birch });
     const reply = await h.post('/api/v1/student-groups', t, {
       name: 'Choir',

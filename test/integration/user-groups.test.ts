@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runHaven } from '../support/cli.ts';
 import {
   addMembers,
+  addSchool,
   countRows,
   createStudent,
   createStudentGroup,
@@ -101,12 +102,13 @@ describe('user groups', () => {
     expect(bulk.status).toBe(400);
     expect(bulk.body.errors[0].field).toBe('userIds');
 
-    // 1,000 user groups per organisation (the school set-up made one already).
+    // 1,000 user groups per organisation (the school set-up made two already: its Safeguarding
+    // Team and its Allegations group).
     const now = new Date().toISOString();
     await h.database.db
       .insertInto('user_groups')
       .values(
-        Array.from({ length: 997 }, (_, i) => ({
+        Array.from({ length: 996 }, (_, i) => ({
           id: `filler-${i}`,
           organisation_id: org.organisationId,
           name: `Filler ${i}`,
@@ -404,7 +406,7 @@ describe('administration has a home (spec section 5)', () => {
   async function twoSchools(h: TestHaven) {
     const org = await setupOrganisation(h);
     const t = org.ownerToken;
-    const birch = (await h.post('/api/v1/schools', t, { name: 'Birch Academy' })).body.id as string;
+    const birch = await addSchool(h, t, 'Birch Academy');
     const oakAdmin = await createUser(h, t, {
       name: 'Oak Admin',
       role: 'admin',
@@ -523,15 +525,20 @@ describe('administration has a home (spec section 5)', () => {
       (await h.get('/api/v1/user-groups', token, { limit: 200 })).body.items
         .map((g: any) => g.name)
         .sort();
+    // Each school's own groups (its Safeguarding Team and Allegations group) are homed there.
     expect(await names(w.oakAdmin.token!)).toEqual([
+      'Allegations (Oak Primary)',
       'Oak pastoral',
       'Safeguarding Team (Oak Primary)',
     ]);
     expect(await names(w.birchAdmin.token!)).toEqual([
+      'Allegations (Birch Academy)',
       'Birch pastoral',
       'Safeguarding Team (Birch Academy)',
     ]);
     expect(await names(t)).toEqual([
+      'Allegations (Birch Academy)',
+      'Allegations (Oak Primary)',
       'Birch pastoral',
       'Oak pastoral',
       'Safeguarding Team (Birch Academy)',
@@ -542,6 +549,7 @@ describe('administration has a home (spec section 5)', () => {
     await addMembers(h, t, trustWide, [w.oakAdmin.id]);
     await h.post(`/api/v1/user-groups/${w.birchGroup}/owners`, t, { userIds: [w.oakAdmin.id] });
     expect(await names(w.oakAdmin.token!)).toEqual([
+      'Allegations (Oak Primary)',
       'Birch pastoral',
       'Oak pastoral',
       'Safeguarding Team (Oak Primary)',
@@ -703,7 +711,7 @@ describe('administration has a home (spec section 5)', () => {
     const h = haven();
     const w = await twoSchools(h);
     const t = w.org.ownerToken;
-    const cedar = (await h.post('/api/v1/schools', t, { name: 'Cedar School' })).body.id;
+    const cedar = await addSchool(h, t, 'Cedar School');
     const hub = (
       await h.post('/api/v1/school-groups', t, { name: 'North Hub', schoolIds: [w.birch, cedar] })
     ).body.id;
@@ -718,6 +726,8 @@ describe('administration has a home (spec section 5)', () => {
       .map((g: any) => g.name)
       .sort();
     expect(names).toEqual([
+      'Allegations (Birch Academy)',
+      'Allegations (Cedar School)',
       'Birch pastoral',
       'Hub leads',
       'Safeguarding Team (Birch Academy)',

@@ -5,7 +5,7 @@ import { explainStudentAccess } from '../../src/access/explain.ts';
 import { loadPrincipal } from '../../src/access/principal.ts';
 import { studentVisibleTo } from '../../src/access/visibility.ts';
 import { pageOfVisibleStudents } from '../../src/modules/students/repository.ts';
-import { login, uniqueEmail } from '../support/factories.ts';
+import { addSchool, login, mfaEnrolmentNotRequired, uniqueEmail } from '../support/factories.ts';
 import { STRONG_PASSWORD, type TestHaven, useHaven } from '../support/haven.ts';
 
 /**
@@ -311,8 +311,9 @@ async function build(h: TestHaven, sc: Scenario, runNumber: number) {
     },
     { organisationId: null, userId: null, via: 'cli' },
   );
+  await mfaEnrolmentNotRequired(h, created.schoolId);
   const t = await login(h, email);
-  const schoolB = (await ok(await h.post('/api/v1/schools', t, { name: 'School B' }), 'school')).id;
+  const schoolB = await addSchool(h, t, 'School B');
   const schools = [created.schoolId, schoolB];
   const groupSchools = new Set(sc.groupHasSchool1 ? [0, 1] : [0]);
   const hub = (

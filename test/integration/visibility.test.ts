@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addMembers,
+  addSchool,
   blockStudent,
   createStudent,
   createStudentGroup,
@@ -243,8 +244,8 @@ describe('need-to-know visibility (the seed examples)', () => {
     const h = haven();
     const org = await setupOrganisation(h);
     const t = org.ownerToken;
-    const birch = (await h.post('/api/v1/schools', t, { name: 'Birch Academy' })).body.id;
-    const cedar = (await h.post('/api/v1/schools', t, { name: 'Cedar School' })).body.id;
+    const birch = await addSchool(h, t, 'Birch Academy');
+    const cedar = await addSchool(h, t, 'Cedar School');
     const hub = (
       await h.post('/api/v1/school-groups', t, {
         name: 'North Hub',

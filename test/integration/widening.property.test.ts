@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Sensitivity } from '../../src/db/tables.ts';
-import { addMembers, createUser } from '../support/factories.ts';
+import { addMembers, addSchool, createUser } from '../support/factories.ts';
 import { type Reply, type TestHaven, useHaven } from '../support/haven.ts';
 import {
   type BuiltOrganisation,
@@ -699,11 +699,11 @@ describe('the widening preview is the read (examples)', () => {
   it("the issue's case: a child-protection concern assigned to a Viewer of another school", async () => {
     const h = haven();
     const s = await school(h);
-    const schoolB = await ok(await h.post('/api/v1/schools', s.t, { name: 'Elm Primary' }), 'b');
+    const schoolB = await addSchool(h, s.t, 'Elm Primary');
     const away = await createUser(h, s.t, {
       name: 'Walt Away',
       role: 'viewer',
-      scope: { type: 'school', id: schoolB.id },
+      scope: { type: 'school', id: schoolB },
     });
     const cp = await logConcern(h, s, s.users.dsl.token!, { sensitivity: 'child_protection' });
     const names = new Map([

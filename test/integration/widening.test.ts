@@ -52,6 +52,7 @@ describe('widening preview: how many more people would see sensitive records', (
         { id: s.users.viewer.id, name: 'Vera Viewer' },
       ],
       partial: false,
+      warnings: [],
     });
     // Nothing was assigned: the team still cannot read it.
     expect(
@@ -86,6 +87,7 @@ describe('widening preview: how many more people would see sensitive records', (
       newViewers: 0,
       examples: [],
       partial: false,
+      warnings: [],
     });
     const standard = await preview(h, s.users.dsl.token, {
       kind: 'incident_assignee',
@@ -97,6 +99,7 @@ describe('widening preview: how many more people would see sensitive records', (
       newViewers: 0,
       examples: [],
       partial: false,
+      warnings: [],
     });
   });
 
@@ -119,6 +122,7 @@ describe('widening preview: how many more people would see sensitive records', (
       newViewers: 1,
       examples: [{ id: s.users.outsider.id, name: 'Olga Outsider' }],
       partial: false,
+      warnings: [],
     });
     const toYear9 = await preview(h, s.t, {
       kind: 'student_link',
@@ -144,6 +148,7 @@ describe('widening preview: how many more people would see sensitive records', (
       newViewers: 1,
       examples: [{ id: s.users.outsider.id, name: 'Olga Outsider' }],
       partial: false,
+      warnings: [],
     });
     // Still not a member.
     const team = await h.get(`/api/v1/user-groups/${s.safeguardingTeamId}/members`, s.t);
@@ -172,6 +177,7 @@ describe('widening preview: how many more people would see sensitive records', (
       newViewers: 1,
       examples: [{ id: s.users.outsider.id, name: 'Olga Outsider' }],
       partial: false,
+      warnings: [],
     });
     // Members added in the same batch are counted too.
     const withMember = await batch([

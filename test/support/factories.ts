@@ -1,3 +1,4 @@
+import { installationPrincipal } from '../../src/access/principal.ts';
 import type { GrantableRole } from '../../src/access/roles.ts';
 import type { ScopeType } from '../../src/access/scopes.ts';
 import { STRONG_PASSWORD, type TestHaven } from './haven.ts';
@@ -40,7 +41,37 @@ export async function setupOrganisation(
     if (reply.status !== 201) throw new Error(`setup failed: ${JSON.stringify(reply.body)}`);
     created = reply.body;
   }
+  // The Owner holds a clearance (Safeguarding Team) and would have to enrol two-factor sign-in
+  // first, as every school asks by default; tests of that rule turn it back on.
+  await mfaEnrolmentNotRequired(h, created.schoolId);
   return { ...created, ownerEmail, ownerToken: await login(h, ownerEmail) };
+}
+
+/**
+ * Turns a school's `requireMfaEnrolment` off (on by default) as the installation, through the
+ * settings service: a signed-in Owner could not, since the rule already holds their session.
+ */
+export async function mfaEnrolmentNotRequired(h: TestHaven, schoolId: string) {
+  const school = await h.database.db
+    .selectFrom('schools')
+    .select('organisation_id')
+    .where('id', '=', schoolId)
+    .executeTakeFirstOrThrow();
+  const organisationId = school.organisation_id;
+  await h.services.organisations.updateSchoolSettings(
+    installationPrincipal(organisationId),
+    schoolId,
+    { requireMfaEnrolment: false },
+    { organisationId, userId: null, via: 'cli' },
+  );
+}
+
+/** A further school (`POST /schools`), which does not ask for two-factor enrolment (see above). */
+export async function addSchool(h: TestHaven, token: string, name: string): Promise<string> {
+  const reply = await h.post('/api/v1/schools', token, { name });
+  if (reply.status !== 201) throw new Error(`school create failed: ${JSON.stringify(reply.body)}`);
+  await mfaEnrolmentNotRequired(h, reply.body.id);
+  return reply.body.id;
 }
 
 export async function login(
@@ -134,6 +165,7 @@ export interface StudentSpec {
   schoolId: string;
   givenName?: string;
   familyName?: string;
+  preferredName?: string;
   yearGroup?: number | null;
   house?: string | null;
   senStatus?: 'none' | 'K' | 'E';

@@ -2,7 +2,7 @@ import type { Config } from '../../src/config.ts';
 import { AuthService } from '../../src/modules/auth/service.ts';
 import type { Services } from '../../src/server/app.ts';
 import type { TestDatabase } from './database.ts';
-import { grantRole, login, setupOrganisation, type TestOrg } from './factories.ts';
+import { addSchool, grantRole, login, setupOrganisation, type TestOrg } from './factories.ts';
 import { STRONG_PASSWORD, startHavenWith, type TestHaven } from './haven.ts';
 import { enrolTotp, TotpClock } from './two-factor.ts';
 
@@ -160,7 +160,7 @@ async function populate(h: TestHaven, clock: TotpClock): Promise<LeakWorld> {
     h.get(`/api/v1/schools/${a1}`, t).then((r) => r.body?.name as string),
   ]);
   const a2Name = marker('school-a2');
-  const a2 = (await ok(h.post('/api/v1/schools', t, { name: a2Name }), 'school A2')).id as string;
+  const a2 = await addSchool(h, t, a2Name);
   record({
     kind: 'organisation',
     label: 'organisation A and its schools',

@@ -8,7 +8,7 @@ import { studentVisibleTo } from '../../src/access/visibility.ts';
 import type { Sensitivity } from '../../src/db/tables.ts';
 import { HavenError } from '../../src/lib/errors.ts';
 import { runChange } from '../../src/modules/audit/change.ts';
-import { login, uniqueEmail } from './factories.ts';
+import { addSchool, login, mfaEnrolmentNotRequired, uniqueEmail } from './factories.ts';
 import { type Reply, STRONG_PASSWORD, type TestHaven } from './haven.ts';
 
 /**
@@ -406,11 +406,11 @@ export async function buildOrganisation(
     },
     { organisationId: null, userId: null, via: 'cli' },
   );
+  await mfaEnrolmentNotRequired(h, created.schoolId);
   const t = await login(h, email);
   const org = created.organisationId;
   labels.set(created.ownerId, 'caller');
-  const schoolB = (await ok(await h.post('/api/v1/schools', t, { name: 'School B' }), 'school'))
-    .id as string;
+  const schoolB = await addSchool(h, t, 'School B');
   const schools: [string, string] = [created.schoolId, schoolB];
   labels.set(schools[0], 'school A');
   labels.set(schools[1], 'school B');
@@ -635,6 +635,7 @@ export async function buildOrganisation(
     blocks.push(id);
     labels.set(id, `B${index}`);
   }
+  const blocked = new Set(spec.blocks.map(([u, s]) => `${users[u]} ${students[s]}`));
   lines.push(`blocks: ${spec.blocks.map(([u, s], i) => `B${i} U${u}/S${s}`).join(', ')}`);
 
   // Incidents, each reported by its reporter where they may report about its children.
@@ -705,6 +706,9 @@ export async function buildOrganisation(
           a.type === 'user'
             ? { type: 'user' as const, id: person(a.who) }
             : { type: 'user_group' as const, id: groups[a.group]! };
+        // A person blocked from one of its children is never given the record (409).
+        if (target.type === 'user' && childIds.some((c) => blocked.has(`${target.id} ${c}`)))
+          continue;
         targets.set(`${target.type}:${target.id}`, target);
       }
       if (targets.size > 0) {

@@ -4,7 +4,7 @@ import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams, isoTime, roleName, scope } from '../../lib/schemas.ts';
 import { authOf, type HavenApp } from '../../server/http.ts';
 import { callerOf } from '../incidents/routes.ts';
-import { updateIncidentBody } from '../incidents/schema.ts';
+import { assignmentWarnings, updateIncidentBody } from '../incidents/schema.ts';
 import { batchOperation } from '../user-groups/routes.ts';
 import { heldGrantSchema } from '../users/routes.ts';
 import type { AccessService } from './service.ts';
@@ -268,6 +268,8 @@ export function accessRoutes(
           newViewers: z.number(),
           partial: z.boolean(),
           examples: z.array(z.object({ id, name: z.string() })),
+          /** For `incident_assignee`: who would still not read it, as the save answers. */
+          warnings: assignmentWarnings,
         }),
       },
     },

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { AssignmentWarning } from '../../access/assignments.ts';
 import { incidentReadable, incidentReaders, possibleReaders } from '../../access/incidents.ts';
 import { asCaller, type Caller, readerOf } from '../../access/readers.ts';
 import type { GrantableRole } from '../../access/roles.ts';
@@ -42,6 +43,11 @@ export interface WideningPreview {
   examples: { id: string; name: string }[];
   /** True when only the first `candidateLimit` people were tried: the counts are "at least". */
   partial: boolean;
+  /**
+   * For an assignment: who among the assignees cannot read the record even so, as the save would
+   * answer (`src/access/assignments.ts`); the web app shows them before saving.
+   */
+  warnings: AssignmentWarning[];
 }
 
 const exampleCount = 5;
@@ -81,7 +87,7 @@ export class WideningPreviewService {
       const people = await this.#people(trx, t, change, records);
       const sensitiveBefore = await sensitiveAmong(trx, records);
       const before = await incidentReaders(trx, t, records, people.userIds);
-      await this.#apply(trial, caller, change);
+      const warnings = await this.#apply(trial, caller, change);
       const after = await incidentReaders(trx, t, records, people.userIds);
       let partial = people.partial;
       let asked = records;
@@ -96,12 +102,13 @@ export class WideningPreviewService {
         partial ||= later.partial;
       }
       const keep = new Set(asked);
-      return this.#summarise(
+      const summary = await this.#summarise(
         trx,
         before.filter((p) => keep.has(p.incident_id)),
         after.filter((p) => keep.has(p.incident_id)),
         partial,
       );
+      return { ...summary, warnings };
     });
   }
 
@@ -180,14 +187,19 @@ export class WideningPreviewService {
     }
   }
 
-  /** The real command, with the checks and errors the save itself gives. */
-  async #apply(trial: Change, caller: Caller, change: WideningChange): Promise<void> {
+  /** The real command, with the checks, errors and warnings the save itself gives. */
+  async #apply(
+    trial: Change,
+    caller: Caller,
+    change: WideningChange,
+  ): Promise<AssignmentWarning[]> {
     const { principal } = caller;
     switch (change.kind) {
       case 'incident_assignee':
         return this.incidents.assignIn(trial, caller, change.incidentId, change.assignee);
       case 'incident_update':
-        return this.incidents.updateIn(trial, caller, change.incidentId, change.patch);
+        await this.incidents.updateIn(trial, caller, change.incidentId, change.patch);
+        return [];
       case 'student_link':
         await this.userGroups.batchIn(trial, principal, change.userGroupId, [
           {
@@ -196,23 +208,24 @@ export class WideningPreviewService {
             studentId: change.studentId,
           },
         ]);
-        return;
+        return [];
       case 'group_members':
         await this.userGroups.batchIn(trial, principal, change.userGroupId, [
           { op: 'addMembers', userIds: change.userIds },
         ]);
-        return;
+        return [];
       case 'user_group_batch':
         await this.userGroups.batchIn(trial, principal, change.userGroupId, change.operations);
-        return;
+        return [];
       case 'role_grant':
         await this.roleGrants.grantIn(trial, principal, change);
-        return;
+        return [];
       case 'block_removal':
-        return this.blocks.removeIn(trial, principal, change.blockId);
+        await this.blocks.removeIn(trial, principal, change.blockId);
+        return [];
       case 'direct_link':
         await this.directLinks.linkIn(trial, principal, change.userId, change.studentId);
-        return;
+        return [];
     }
   }
 
@@ -221,7 +234,7 @@ export class WideningPreviewService {
     before: { user_id: string; incident_id: string }[],
     after: { user_id: string; incident_id: string }[],
     partial: boolean,
-  ): Promise<WideningPreview> {
+  ): Promise<Omit<WideningPreview, 'warnings'>> {
     const had = new Set(before.map((p) => `${p.user_id} ${p.incident_id}`));
     const gained = after.filter((p) => !had.has(`${p.user_id} ${p.incident_id}`));
     const newViewerIds = [...new Set(gained.map((p) => p.user_id))];

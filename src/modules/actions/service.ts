@@ -1,15 +1,15 @@
 import { type Kysely, sql } from 'kysely';
-import {
-  actionAbilities,
-  actionAssignee,
-  actionReadable,
-  assignedToReader,
-  namesUser,
-} from '../../access/actions.ts';
+import { actionAbilities, actionReadable, assignedToReader } from '../../access/actions.ts';
 import { alertReadable } from '../../access/alerts.ts';
+import {
+  type AssignmentWarning,
+  assignmentWarnings,
+  requireUnblockedAssignee,
+} from '../../access/assignments.ts';
 import { requirePermission, requireSomewhere } from '../../access/decide.ts';
+import { heldBackByStepUp } from '../../access/incidents.ts';
 import type { Principal } from '../../access/principal.ts';
-import { asCaller } from '../../access/readers.ts';
+import { asCaller, type Reader } from '../../access/readers.ts';
 import { assignableExists, visibleUserGroupIds } from '../../access/user-groups.ts';
 import type { Database } from '../../db/database.ts';
 import { sqlTrue } from '../../db/sql.ts';
@@ -172,7 +172,7 @@ export class ActionService {
       assignee: { type: AssigneeType; id: string };
     },
     origin: ChangeOrigin,
-  ): Promise<ActionView> {
+  ): Promise<ActionView & { warnings: AssignmentWarning[] }> {
     return runChange(this.database, origin, async (change) => {
       const incident = await this.#visibleIncident(change.db, caller, incidentId);
       requirePermission(caller.principal, 'actions.create', {
@@ -180,6 +180,8 @@ export class ActionService {
         id: incident.school_id,
       });
       await this.#checkAssignee(change, caller.principal, input.assignee);
+      const t = { organisationId: caller.principal.organisationId };
+      await requireUnblockedAssignee(change.db, t, incident.id, input.assignee);
       const row: ActionsTable = {
         id: newId(),
         organisation_id: caller.principal.organisationId,
@@ -219,8 +221,35 @@ export class ActionService {
         targetId: row.id,
         after: view,
       });
-      return view;
+      return {
+        ...view,
+        warnings: await assignmentWarnings(change.db, t, incident.id, input.assignee),
+      };
     });
+  }
+
+  /**
+   * What giving an action on this incident to `assignee` would answer, before saving: 409
+   * `assignee_blocked`, or the warnings (`src/access/assignments.ts`). Nothing is changed.
+   */
+  async checkAssignee(
+    caller: Caller,
+    incidentId: string,
+    assignee: { type: AssigneeType; id: string },
+  ): Promise<{ warnings: AssignmentWarning[] }> {
+    const db = this.#db;
+    const incident = await this.#visibleIncident(db, caller, incidentId);
+    requirePermission(caller.principal, 'actions.create', {
+      type: 'school',
+      id: incident.school_id,
+    });
+    if (!(await assignableExists(db, caller.principal, assignee)))
+      throw new HavenError(404, 'not_found', 'Not found', 'Assignee not found', {
+        field: 'assignee.id',
+      });
+    const t = { organisationId: caller.principal.organisationId };
+    await requireUnblockedAssignee(db, t, incident.id, assignee);
+    return { warnings: await assignmentWarnings(db, t, incident.id, assignee) };
   }
 
   async update(
@@ -232,14 +261,18 @@ export class ActionService {
       assignee?: { type: AssigneeType; id: string } | undefined;
     },
     origin: ChangeOrigin,
-  ): Promise<ActionView> {
+  ): Promise<ActionView & { warnings: AssignmentWarning[] }> {
     return runChange(this.database, origin, async (change) => {
       const { action: before, context } = await this.#visibleAction(change.db, caller, actionId);
       requirePermission(caller.principal, 'actions.update', {
         type: 'school',
         id: context.school_id,
       });
-      if (patch.assignee) await this.#checkAssignee(change, caller.principal, patch.assignee);
+      const t = { organisationId: caller.principal.organisationId };
+      if (patch.assignee) {
+        await this.#checkAssignee(change, caller.principal, patch.assignee);
+        await requireUnblockedAssignee(change.db, t, before.incident_id, patch.assignee);
+      }
       const after: ActionsTable = {
         ...before,
         ...(patch.title !== undefined ? { title: patch.title } : {}),
@@ -270,7 +303,11 @@ export class ActionService {
         before: present(before, change.now, caller.principal, context),
         after: view,
       });
-      return view;
+      // A new assignee is told who among them cannot read the record (they would not see it).
+      const warnings = patch.assignee
+        ? await assignmentWarnings(change.db, t, before.incident_id, patch.assignee)
+        : [];
+      return { ...view, warnings };
     });
   }
 
@@ -329,7 +366,8 @@ export class ActionService {
     requireSomewhere(caller.principal, 'actions.complete');
     const db = this.#db;
     const t = { organisationId: caller.principal.organisationId };
-    const who = asCaller(await this.incidents.reader(caller));
+    const reader = await this.incidents.reader(caller);
+    const who = asCaller(reader);
     const now = new Date().toISOString();
     const rows = await db
       .selectFrom('actions as a')
@@ -349,60 +387,47 @@ export class ActionService {
       items: rows.map(({ school_id, ...r }) =>
         present(r, now, caller.principal, { school_id, mine: true }),
       ),
+      stepUpNeeded: await this.#mineHeldBack(caller, reader),
     };
   }
 
   /**
-   * My alerts, newest first. "Your action is due" alerts are raised here, when the list is read,
-   * rather than by a scheduler: one per action, the first time anyone it concerns looks.
+   * My open actions that only a two-factor step-up would list (their incident needs it): one
+   * count, none at all when this session already reads every school's sensitive records.
    */
-  async alerts(caller: Caller, origin: ChangeOrigin) {
+  async #mineHeldBack(caller: Caller, reader: Reader): Promise<number> {
+    if (reader.sensitiveSchools === 'all') return 0;
+    const db = this.#db;
+    const t = { organisationId: caller.principal.organisationId };
+    const assumed = asCaller(await this.incidents.reader(caller, 'assume'));
+    const row = await db
+      .selectFrom('actions as a')
+      .innerJoin('incidents as i', 'i.id', 'a.incident_id')
+      .where('a.completed_at', 'is', null)
+      .where((eb) => assignedToReader(db, eb, t, assumed))
+      .where((eb) => actionReadable(db, eb, t, assumed))
+      .where((eb) => heldBackByStepUp(eb, reader))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * My alerts, newest first: those addressed to me or a group I am in, about records I may read
+   * now, and security alerts. Due-action reminders are raised by the notification worker.
+   */
+  async alerts(caller: Caller) {
     requireSomewhere(caller.principal, 'alerts.manage');
     const db = this.#db;
     const user = caller.principal.userId;
     const org = caller.principal.organisationId;
-    await runChange(this.database, origin, async (change) => {
-      const due = await change.db
-        .selectFrom('actions as a')
-        .select(['a.id', 'a.incident_id', 'a.assignee_type', 'a.assignee_id'])
-        .where('a.organisation_id', '=', org)
-        .where('a.deleted_at', 'is', null)
-        .where('a.completed_at', 'is', null)
-        .where('a.due_at', '<=', change.now)
-        .where((eb) => namesUser(change.db, eb, { organisationId: org }, actionAssignee, user))
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              change.db
-                .selectFrom('alerts as x')
-                .select('x.id')
-                .where('x.action_id', '=', sql.ref<string>('a.id'))
-                .where('x.kind', '=', 'action_due'),
-            ),
-          ),
-        )
-        .execute();
-      if (due.length > 0)
-        await change.db
-          .insertInto('alerts')
-          .values(
-            due.map((a) => ({
-              id: newId(),
-              organisation_id: org,
-              recipient_type: a.assignee_type,
-              recipient_id: a.assignee_id,
-              kind: 'action_due' as const,
-              incident_id: a.incident_id,
-              action_id: a.id,
-              created_at: change.now,
-            })),
-          )
-          .execute();
-    });
-    const who = asCaller(await this.incidents.reader(caller));
+    // An alert says only that there is a record: one that needs a step-up is listed (so a DSL
+    // learns of a new child-protection concern at once), its action's title held back until then.
+    const actual = await this.incidents.reader(caller);
+    const who = asCaller(await this.incidents.reader(caller, 'assume'));
     const rows = await db
       .selectFrom('alerts as al')
-      .innerJoin('incidents as i', 'i.id', 'al.incident_id')
+      .leftJoin('incidents as i', 'i.id', 'al.incident_id')
       .leftJoin('actions as a', 'a.id', 'al.action_id')
       .leftJoin('alert_states as st', (j) =>
         j.onRef('st.alert_id', '=', 'al.id').on('st.user_id', '=', user),
@@ -414,7 +439,10 @@ export class ActionService {
         'al.action_id',
         'al.created_at',
         'a.title',
+        'al.message',
         'st.read_at',
+        'i.sensitivity',
+        'i.school_id',
       ])
       .where('st.dismissed_at', 'is', null)
       .where((eb) => alertReadable(db, eb, { organisationId: org }, who))
@@ -422,15 +450,22 @@ export class ActionService {
       .orderBy('al.id', 'desc')
       .limit(200)
       .execute();
+    const held = (r: { sensitivity: string | null; school_id: string | null }) =>
+      r.sensitivity !== null &&
+      r.sensitivity !== 'standard' &&
+      actual.sensitiveSchools !== 'all' &&
+      !actual.sensitiveSchools.includes(r.school_id ?? '');
     return {
-      items: rows.map((r) => ({
+      items: rows.map(({ title, ...r }) => ({
         id: r.id,
         kind: r.kind,
         incidentId: r.incident_id,
         actionId: r.action_id,
-        title: r.title,
+        title: held(r) ? null : title,
+        message: r.message,
         createdAt: r.created_at,
         read: r.read_at !== null,
+        stepUpNeeded: held(r),
       })),
     };
   }
@@ -445,10 +480,10 @@ export class ActionService {
     requireSomewhere(caller.principal, 'alerts.manage');
     const user = caller.principal.userId;
     await runChange(this.database, origin, async (change) => {
-      const who = asCaller(await this.incidents.reader(caller, 'actual', change.db));
+      const who = asCaller(await this.incidents.reader(caller, 'assume', change.db));
       const alert = await change.db
         .selectFrom('alerts as al')
-        .innerJoin('incidents as i', 'i.id', 'al.incident_id')
+        .leftJoin('incidents as i', 'i.id', 'al.incident_id')
         .leftJoin('actions as a', 'a.id', 'al.action_id')
         .select('al.id')
         .where('al.id', '=', alertId)

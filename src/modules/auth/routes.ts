@@ -16,6 +16,11 @@ export const meSchema = userSchema.extend({
   totpStatus: z.enum(['off', 'pending', 'active']),
   /** When this session last passed TOTP (sign-in with a code, or step-up); null if never. */
   mfaAt: z.string().nullable(),
+  /**
+   * A school asks this user to enrol two-factor sign-in: until `POST /me/totp/confirm`, the
+   * session reaches only `GET /me`, `POST /me/totp`, `POST /me/totp/confirm` and `POST /auth/logout`.
+   */
+  mfaEnrolmentRequired: z.boolean(),
   /** For a session signed in by cookie: the token its changes must send in `x-csrf-token`. */
   csrfToken: z.string().optional(),
 });
@@ -32,7 +37,7 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
       tags: ['auth'],
       summary: 'Sign in',
       description:
-        'Sets an HttpOnly session cookie and also returns the token for `Authorization: Bearer`. Requests signed in by cookie that change anything must send `x-csrf-token` with the returned `csrfToken`. With two-factor sign-in on, `totp` (the current 6-digit code, or an unused recovery code) is needed too: without it the answer is 401 `totp_required`, with a wrong or already used one 401 `invalid_code`. After 10 failed attempts (passwords or codes) for an email within 15 minutes, further attempts answer 429. An email may have an account in more than one organisation: when the password is right for several, the answer is 409 `choose_organisation` with `organisations: [{ id, name }]` (only those), and the same request with `organisationId` signs in to that one.',
+        'Sets an HttpOnly session cookie and also returns the token for `Authorization: Bearer`. Requests signed in by cookie that change anything must send `x-csrf-token` with the returned `csrfToken`. With two-factor sign-in on, `totp` (the current 6-digit code, or an unused recovery code) is needed too: without it the answer is 401 `totp_required`, with a wrong or already used one 401 `invalid_code`. After 10 failed attempts (passwords or codes) for an email within 15 minutes, further attempts answer 429. An email may have an account in more than one organisation: when the password is right for several, the answer is 409 `choose_organisation` with `organisations: [{ id, name }]` (only those), and the same request with `organisationId` signs in to that one. `mfaEnrolmentRequired: true` when a school asks this user (a holder of a clearance, or of Deputy DSL or higher there) to enrol two-factor sign-in and they have not: the session then reaches only `GET /me`, `POST /me/totp`, `POST /me/totp/confirm` and `POST /auth/logout` (anything else is 403 `mfa_enrolment_required`) until enrolment is confirmed.',
       body: z.object({
         email: z.string().trim().min(1).max(254),
         password: z.string().min(1).max(256),
@@ -51,6 +56,8 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
           csrfToken: z.string(),
           expiresAt: z.string(),
           user: meSchema,
+          /** As `user.mfaEnrolmentRequired`: enrol two-factor sign-in before anything else. */
+          mfaEnrolmentRequired: z.boolean(),
         }),
       },
     },
@@ -69,6 +76,7 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
         csrfToken: session.csrfToken,
         expiresAt: session.expiresAt,
         user,
+        mfaEnrolmentRequired: user.mfaEnrolmentRequired,
       };
     },
   });

@@ -1,4 +1,5 @@
 import { abilitiesOf, holdsActiveRole } from '../../access/decide.ts';
+import { enrolmentRequired } from '../../access/enrolment.ts';
 import { loadPrincipal, type Principal } from '../../access/principal.ts';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
@@ -208,7 +209,8 @@ export class AuthService {
 
   /**
    * The caller, with the roles they hold per scope and where each comes from, whether TOTP is
-   * on, and when this session last passed it (`mfaAt`, null if never).
+   * on, when this session last passed it (`mfaAt`, null if never), and whether they must enrol
+   * two-factor sign-in before anything else (`mfaEnrolmentRequired`).
    */
   async me(principal: Principal, mfaAt: string | null) {
     const db = this.database.db;
@@ -226,6 +228,7 @@ export class AuthService {
       abilities: abilitiesOf(principal),
       totpStatus,
       mfaAt,
+      mfaEnrolmentRequired: await enrolmentRequired(db, principal, totpStatus === 'active'),
     };
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { sqlTrue } from '../../db/sql.ts';
 import type { DB } from '../../db/tables.ts';
 import { newId, newSecret } from '../../lib/ids.ts';
 import { addMs } from '../../lib/time.ts';
@@ -67,6 +68,8 @@ export interface ActiveSession {
   lastSeenAt: string;
   userName: string;
   userEmail: string;
+  /** The user has confirmed two-factor sign-in (TOTP). */
+  totpActive: boolean;
 }
 
 /**
@@ -93,6 +96,17 @@ export async function findActiveSession(
       'u.name',
       'u.email',
     ])
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('user_totp as t')
+            .select('t.user_id')
+            .whereRef('t.user_id', '=', 's.user_id')
+            .where('t.confirmed_at', 'is not', null),
+        )
+        .as('totp_active'),
+    )
     .where('s.token_hash', '=', tokenHash(token))
     .where('s.ended_at', 'is', null)
     .where('s.expires_at', '>', now)
@@ -110,6 +124,7 @@ export async function findActiveSession(
     lastSeenAt: row.last_seen_at,
     userName: row.name,
     userEmail: row.email,
+    totpActive: sqlTrue(row.totp_active),
   };
 }
 

@@ -8,6 +8,7 @@ import { conflict, HavenError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import { partyName, queueSecurityAlert } from '../notifications/queue.ts';
 import { findVisibleStudent } from '../students/repository.ts';
 import { findUser } from '../users/repository.ts';
 
@@ -127,6 +128,17 @@ export class BlockService {
       before: { blockId, userId: block.user_id, reason: block.reason },
       meta: reason ? { reason } : {},
     });
+    const [actor, kept] = await Promise.all([
+      partyName(change, organisationId, { type: 'user', id: principal.userId }),
+      partyName(change, organisationId, { type: 'user', id: block.user_id }),
+    ]);
+    // The child is not named: the alert reaches Owners and DSLs who may not see them.
+    await queueSecurityAlert(
+      change,
+      organisationId,
+      [{ type: 'school', id: student.school_id }],
+      `${actor} lifted a block that kept ${kept} from a child's records.`,
+    );
   }
 
   /** Current blocks on children the caller can see (Deputy DSL or higher). */

@@ -34,6 +34,18 @@ export function incidentRows(db: Kysely<DB>) {
     ]);
 }
 
+/** The child not on roll a record names, as stored (`incidents.unlisted_child`, a snapshot's `unlistedChild`). */
+export interface UnlistedChild {
+  name: string;
+  note: string | null;
+}
+
+export function parseUnlistedChild(json: string | null): UnlistedChild | null {
+  if (json === null) return null;
+  const stored = JSON.parse(json) as { name: string; note?: string | null };
+  return { name: stored.name, note: stored.note ?? null };
+}
+
 function involved(
   visible: ReadonlySet<string>,
   student: { id: string; given_name: string; family_name: string; preferred_name: string | null },
@@ -120,6 +132,7 @@ export async function presentIncidents(
     reporter: { id: row.reporter_id, name: row.reporter_name },
     subjectUserId: row.subject_user_id,
     students: students.filter((s) => s.incident_id === row.id).map((s) => involved(visible, s)),
+    unlistedChild: parseUnlistedChild(row.unlisted_child),
     assignees: assignees
       .filter((a) => a.incident_id === row.id)
       .map((a) => ({
@@ -143,6 +156,8 @@ interface Snapshot {
   location: string | null;
   description: string;
   status: 'open' | 'in_progress' | 'closed';
+  /** Absent from snapshots taken before reports could name a child not on roll. */
+  unlistedChild?: UnlistedChild | null;
   updatedAt: string;
 }
 
@@ -229,6 +244,7 @@ export async function presentRevisions(
         students: students
           .filter((s) => Number(s.revision) === revision)
           .map((s) => involved(visible, s)),
+        unlistedChild: snapshot.unlistedChild ?? null,
         updatedAt: snapshot.updatedAt,
       },
     };

@@ -1,20 +1,17 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { requirePermission } from '../../access/decide.ts';
-import type { Database } from '../../db/database.ts';
-import { notFound } from '../../lib/errors.ts';
 import { pageQuery } from '../../lib/pagination.ts';
-import { id, idParams } from '../../lib/schemas.ts';
+import { id, idParams, isoTime } from '../../lib/schemas.ts';
 import { noContent, rawContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
-import { runChange } from '../audit/change.ts';
 import { auditEvent } from '../audit/routes.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { CategoryService } from './categories.ts';
 import {
   assignee,
+  assignmentWarnings,
   categoryBody,
-  categorySchema,
+  categoryListItem,
   createIncidentBody,
   incidentListQuery,
   incidentSchema,
@@ -28,24 +25,70 @@ export function callerOf(request: FastifyRequest): Caller {
   return { principal: auth.principal, mfaAt: auth.session.mfaAt };
 }
 
-const page = z.object({ items: z.array(incidentSchema), nextCursor: z.string().nullable() });
+/** How many records matching the request only a two-factor step-up would add (0 once passed). */
+const stepUpNeeded = z
+  .number()
+  .int()
+  .describe(
+    'How many more records match that this session may read only after a two-factor step-up (POST /auth/step-up); 0 when none or once passed',
+  );
+
+const page = z.object({
+  items: z.array(incidentSchema),
+  nextCursor: z.string().nullable(),
+  stepUpNeeded,
+});
 
 export function incidentRoutes(
   app: HavenApp,
   incidents: IncidentService,
   categories: CategoryService,
   audit: AuditService,
-  database: Database,
 ) {
   app.get('/api/v1/categories', {
     config: { access: { permission: 'incidents.view' } },
     schema: {
       tags: ['incidents'],
       summary: "Incident categories: the organisation's and its schools'",
-      querystring: z.object({ schoolId: id.optional() }),
-      response: { 200: z.object({ items: z.array(categorySchema) }) },
+      querystring: z.object({
+        schoolId: id.optional(),
+        /** Retired categories too (the settings page); otherwise those offered for new concerns. */
+        includeRetired: z.enum(['true', 'false']).optional(),
+      }),
+      response: { 200: z.object({ items: z.array(categoryListItem) }) },
     },
-    handler: (request) => categories.list(authOf(request).principal, request.query.schoolId),
+    handler: (request) =>
+      categories.list(
+        authOf(request).principal,
+        request.query.schoolId,
+        request.query.includeRetired === 'true',
+      ),
+  });
+
+  app.patch('/api/v1/categories/:id', {
+    config: { access: { permission: 'categories.manage' } },
+    schema: {
+      tags: ['incidents'],
+      summary: 'Rename a category, or retire it (its records keep it; new concerns cannot use it)',
+      params: idParams,
+      body: z
+        .object({
+          name: z.string().trim().min(1).max(100).optional(),
+          retired: z.boolean().optional(),
+        })
+        .strict()
+        .refine((b) => b.name !== undefined || b.retired !== undefined, {
+          message: 'Change the name or whether it is retired',
+        }),
+      response: { 200: categoryListItem },
+    },
+    handler: (request) =>
+      categories.update(
+        authOf(request).principal,
+        request.params.id,
+        request.body,
+        originOf(request),
+      ),
   });
 
   app.post('/api/v1/categories', {
@@ -54,7 +97,7 @@ export function incidentRoutes(
       tags: ['incidents'],
       summary: 'Add a category (Admin), with its sensitivity',
       body: categoryBody,
-      response: { 201: categorySchema },
+      response: { 201: categoryListItem },
     },
     handler: async (request, reply) =>
       reply
@@ -68,7 +111,16 @@ export function incidentRoutes(
       tags: ['incidents'],
       summary: 'Log a concern about one or more students',
       body: createIncidentBody,
-      response: { 201: incidentSchema },
+      response: {
+        201: incidentSchema.extend({
+          /** For the reporter: when it was saved, and whether it was passed on at once or in the day's digest. */
+          receipt: z.object({
+            savedAt: isoTime,
+            delivery: z.enum(['immediate', 'digest', 'none']),
+          }),
+          warnings: assignmentWarnings,
+        }),
+      },
     },
     handler: async (request, reply) =>
       reply
@@ -95,11 +147,9 @@ export function incidentRoutes(
       tags: ['incidents'],
       summary: 'How many incidents the caller may see, with the list’s filters',
       querystring: incidentListQuery,
-      response: { 200: z.object({ count: z.number() }) },
+      response: { 200: z.object({ count: z.number(), stepUpNeeded }) },
     },
-    handler: async (request) => ({
-      count: await incidents.count(callerOf(request), request.query),
-    }),
+    handler: (request) => incidents.count(callerOf(request), request.query),
   });
 
   app.get('/api/v1/incidents/export', {
@@ -108,13 +158,20 @@ export function incidentRoutes(
       tags: ['incidents'],
       summary:
         'CSV of the incidents the caller may see, with the list’s filters (the export is logged)',
+      description:
+        'The header `X-Haven-Step-Up-Needed` says how many more records match that this session may read only after a two-factor step-up: they are not in the file.',
       querystring: incidentListQuery,
       response: { 200: rawContent('text/csv', 'The incidents, children redacted as on screen') },
     },
     handler: async (request, reply) => {
-      const csv = await incidents.exportCsv(callerOf(request), request.query, originOf(request));
+      const { csv, stepUpNeeded } = await incidents.exportCsv(
+        callerOf(request),
+        request.query,
+        originOf(request),
+      );
       return reply
         .type('text/csv; charset=utf-8')
+        .header('x-haven-step-up-needed', String(stepUpNeeded))
         .header('content-disposition', 'attachment; filename="incidents.csv"')
         .send(csv);
     },
@@ -215,9 +272,11 @@ export function incidentRoutes(
     schema: {
       tags: ['incidents'],
       summary: 'Assign the incident to a user or a user group (Deputy DSL)',
+      description:
+        'Refused with 409 `assignee_blocked` for a person blocked from a child on the record (nothing changes). Answers the incident with `warnings`: `assignee_cannot_read` when the person, or some members of the group (`cannotRead` of `members`), cannot read it even so (an exclusion, being an allegation\'s subject, no role). `POST /access/widening-preview` with `kind: "incident_assignee"` gives the same warnings before saving.',
       params: idParams,
       body: assignee,
-      response: { 200: incidentSchema },
+      response: { 200: incidentSchema.extend({ warnings: assignmentWarnings }) },
     },
     handler: (request) =>
       incidents.addAssignee(callerOf(request), request.params.id, request.body, originOf(request)),
@@ -243,6 +302,7 @@ export function incidentRoutes(
             }),
           ),
           nextCursor: z.string().nullable(),
+          stepUpNeeded,
         }),
       },
     },
@@ -271,44 +331,5 @@ export function incidentRoutes(
         },
         'reports.access_audit',
       ),
-  });
-
-  app.patch('/api/v1/schools/:id/settings', {
-    config: { access: { permission: 'settings.manage' } },
-    schema: {
-      tags: ['organisation'],
-      summary: 'School settings (Admin): whether sensitive records need the TOTP step-up',
-      params: idParams,
-      body: z.object({ requireMfaForSensitive: z.boolean() }),
-      response: { 200: z.object({ requireMfaForSensitive: z.boolean() }) },
-    },
-    handler: async (request) => {
-      const { principal } = authOf(request);
-      return runChange(database, originOf(request), async (change) => {
-        const school = await change.db
-          .selectFrom('schools')
-          .select(['id', 'settings'])
-          .where('id', '=', request.params.id)
-          .where('organisation_id', '=', principal.organisationId)
-          .executeTakeFirst();
-        if (!school) throw notFound('School');
-        requirePermission(principal, 'settings.manage', { type: 'school', id: school.id });
-        const before = JSON.parse(school.settings) as Record<string, unknown>;
-        const after = { ...before, requireMfaForSensitive: request.body.requireMfaForSensitive };
-        await change.db
-          .updateTable('schools')
-          .set({ settings: JSON.stringify(after), updated_at: change.now })
-          .where('id', '=', school.id)
-          .execute();
-        change.record({
-          action: 'school.settings',
-          targetType: 'school',
-          targetId: school.id,
-          before,
-          after,
-        });
-        return { requireMfaForSensitive: request.body.requireMfaForSensitive };
-      });
-    },
   });
 }

@@ -18,21 +18,38 @@ export const categorySchema = z.object({
   name: z.string(),
   sensitivity: z.enum(sensitivities),
 });
+/** A category as its own list shows it. */
+export const categoryListItem = categorySchema.extend({ retired: z.boolean() });
 
-const studentIds = z.array(id).min(1).max(50);
 const description = z.string().trim().min(1).max(20_000);
 const location = z.string().trim().max(200);
 
-export const createIncidentBody = z.object({
-  schoolId: id,
-  studentIds,
-  categoryId: id,
-  occurredAt: isoTime,
-  location: location.optional(),
-  description,
-  subjectUserId: id.optional(),
-  assignees: z.array(assignee).max(20).optional(),
+/** A child the reporter names who is not on roll (yet), for the DSL to match later. */
+export const unlistedChild = z.object({
+  name: z.string().trim().min(1).max(200),
+  note: z.string().trim().max(2000).optional(),
 });
+
+export const createIncidentBody = z
+  .object({
+    schoolId: id,
+    /** Any child the caller may report about at the school (`GET /reportable-students`). */
+    studentIds: z.array(id).max(50).default([]),
+    unlistedChild: unlistedChild.optional(),
+    categoryId: id,
+    occurredAt: isoTime,
+    location: location.optional(),
+    description,
+    subjectUserId: id.optional(),
+    assignees: z.array(assignee).max(20).optional(),
+  })
+  .refine((b) => b.studentIds.length > 0 || b.unlistedChild !== undefined, {
+    path: ['studentIds'],
+    message: 'name at least one child, or a child not on roll (unlistedChild)',
+    // Asked even when other fields are wrong, so one answer names every problem.
+    when: (payload) =>
+      !payload.issues.some((i) => i.path?.[0] === 'studentIds' || i.path?.[0] === 'unlistedChild'),
+  });
 export type IncidentInput = z.infer<typeof createIncidentBody>;
 
 export const updateIncidentBody = z
@@ -71,6 +88,10 @@ export const involvedStudent = z.union([
   z.object({ redacted: z.literal(true) }),
 ]);
 
+export const unlistedChildView = z
+  .object({ name: z.string(), note: z.string().nullable() })
+  .nullable();
+
 export const abilities = z.object({
   update: z.boolean(),
   /** Lower the sensitivity, remove a child, move school, close a sensitive record. */
@@ -95,6 +116,8 @@ export const incidentSchema = z.object({
   reporter: z.object({ id: z.string(), name: z.string() }),
   subjectUserId: z.string().nullable(),
   students: z.array(involvedStudent),
+  /** A child not on roll whom the reporter named, shown to the record's readers. */
+  unlistedChild: unlistedChildView,
   assignees: z.array(z.object({ type: z.enum(assigneeTypes), id: z.string(), name: z.string() })),
   revision: z.number(),
   createdAt: z.string(),
@@ -121,6 +144,7 @@ export const revisionSchema = z.union([
       status: z.enum(statuses),
       subjectUserId: z.string().nullable(),
       students: z.array(involvedStudent),
+      unlistedChild: unlistedChildView,
       updatedAt: z.string(),
     }),
   }),
@@ -132,6 +156,23 @@ export const revisionSchema = z.union([
   }),
 ]);
 export type RevisionView = z.infer<typeof revisionSchema>;
+
+/**
+ * What an assignment of a record or an action leaves unresolved (`src/access/assignments.ts`):
+ * the person, or some members of the group, cannot read the record, so will not see it.
+ */
+export const assignmentWarnings = z.array(
+  z.object({
+    code: z.literal('assignee_cannot_read'),
+    assignee: z.object({ type: z.enum(assigneeTypes), id: z.string() }),
+    detail: z.string(),
+    /** For a group: its live members, and how many of them cannot read the record. */
+    members: z.number().int().optional(),
+    cannotRead: z.number().int().optional(),
+    /** For a very large group: only its first 10,000 members were asked ("at least"). */
+    partial: z.boolean().optional(),
+  }),
+);
 
 export const actionBody = z.object({
   title: z.string().trim().min(1).max(500),

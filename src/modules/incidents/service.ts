@@ -1,15 +1,23 @@
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
+import {
+  type AssignmentWarning,
+  assignmentWarnings,
+  requireUnblockedAssignee,
+} from '../../access/assignments.ts';
 import { requirePermission } from '../../access/decide.ts';
 import {
+  heldBackByStepUp,
   incidentReadable,
   readableRevisions,
   readIncident,
   safeguardingDecisions,
 } from '../../access/incidents.ts';
+import { firstOwnerId } from '../../access/owners.ts';
 import type { Permission } from '../../access/permissions.ts';
 import type { Principal } from '../../access/principal.ts';
 import { asCaller, type Caller, type Reader, readerOf } from '../../access/readers.ts';
+import { nameableOnReport, reporterOf } from '../../access/reporting.ts';
 import { assignableExists } from '../../access/user-groups.ts';
 import { type AccessTime, visibleAmong } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
@@ -20,8 +28,19 @@ import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { logRead } from '../audit/access-log.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import {
+  type Delivery,
+  queueIncidentNotice,
+  queueIncidentNotifications,
+} from '../notifications/queue.ts';
 import { findSchool } from '../organisations/repository.ts';
-import { type IncidentRow, incidentRows, presentIncidents, presentRevisions } from './presenter.ts';
+import {
+  type IncidentRow,
+  incidentRows,
+  parseUnlistedChild,
+  presentIncidents,
+  presentRevisions,
+} from './presenter.ts';
 import type { IncidentFilter, IncidentInput, IncidentPatch, IncidentView } from './schema.ts';
 
 export type { Caller };
@@ -181,13 +200,28 @@ export class IncidentService {
     return select;
   }
 
-  /** Newest first; one query for the page, search and cursor included. */
+  /**
+   * Newest first; one query for the page, search and cursor included, and one count of the
+   * records matching it that only a two-factor step-up would add (`stepUpNeeded`).
+   */
   async list(
     caller: Caller,
     query: IncidentFilter & { limit: number; cursor?: string | undefined },
   ) {
-    const after = decodeCursor(query.cursor, incidentCursor);
     const reader = await this.reader(caller);
+    return {
+      ...(await this.#page(caller, reader, query)),
+      stepUpNeeded: await this.stepUpNeeded(caller, reader, query),
+    };
+  }
+
+  /** One page of the list as `reader` reads it. */
+  async #page(
+    caller: Caller,
+    reader: Reader,
+    query: IncidentFilter & { limit: number; cursor?: string | undefined },
+  ) {
+    const after = decodeCursor(query.cursor, incidentCursor);
     let select = await this.#filtered(caller, reader, query);
     if (after) {
       select = select.where((eb) =>
@@ -208,22 +242,46 @@ export class IncidentService {
       (r) => r,
       (r) => [r.occurred_at, r.id],
     );
-    return {
-      items: await this.#present(caller, reader, page.items),
-      nextCursor: page.nextCursor,
-    };
+    return { items: await this.#present(caller, reader, page.items), nextCursor: page.nextCursor };
   }
 
-  async count(caller: Caller, filter: IncidentFilter): Promise<number> {
-    const row = await (await this.#filtered(caller, await this.reader(caller), filter))
+  async count(
+    caller: Caller,
+    filter: IncidentFilter,
+  ): Promise<{ count: number; stepUpNeeded: number }> {
+    const reader = await this.reader(caller);
+    const row = await (await this.#filtered(caller, reader, filter))
+      .clearSelect()
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.n), stepUpNeeded: await this.stepUpNeeded(caller, reader, filter) };
+  }
+
+  /**
+   * How many incidents matching `filter` the caller would read after a two-factor step-up but
+   * cannot now (`reader` is the caller as they read now): one count in SQL, and none at all when
+   * the session already reads every school's sensitive records.
+   */
+  async stepUpNeeded(caller: Caller, reader: Reader, filter: IncidentFilter): Promise<number> {
+    if (reader.sensitiveSchools === 'all') return 0;
+    const row = await (await this.#filtered(caller, await this.reader(caller, 'assume'), filter))
+      .where((eb) => heldBackByStepUp(eb, reader))
       .clearSelect()
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
-  /** CSV of every incident the caller may see that matches, children redacted as on screen; the export is logged. */
-  async exportCsv(caller: Caller, filter: IncidentFilter, origin: ChangeOrigin): Promise<string> {
+  /**
+   * CSV of every incident the caller may see that matches, children redacted as on screen; the
+   * export is logged. `stepUpNeeded`: how many more a two-factor step-up would add (sent beside the
+   * file as `X-Haven-Step-Up-Needed`, so an export never looks complete when it is not).
+   */
+  async exportCsv(
+    caller: Caller,
+    filter: IncidentFilter,
+    origin: ChangeOrigin,
+  ): Promise<{ csv: string; stepUpNeeded: number }> {
     const lines: unknown[][] = [
       [
         'id',
@@ -238,9 +296,10 @@ export class IncidentService {
         'reporter',
       ],
     ];
+    const reader = await this.reader(caller);
     let cursor: string | undefined;
     do {
-      const page = await this.list(caller, { ...filter, limit: 200, cursor });
+      const page = await this.#page(caller, reader, { ...filter, limit: 200, cursor });
       for (const i of page.items)
         lines.push([
           i.id,
@@ -256,15 +315,16 @@ export class IncidentService {
         ]);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
+    const stepUpNeeded = await this.stepUpNeeded(caller, reader, filter);
     await runChange(this.database, origin, async (change) => {
       change.record({
         category: 'access',
         action: 'incident.export',
         targetType: 'incident_list',
-        meta: { filter, rows: lines.length - 1 },
+        meta: { filter, rows: lines.length - 1, stepUpNeeded },
       });
     });
-    return toCsv(lines);
+    return { csv: toCsv(lines), stepUpNeeded };
   }
 
   /** The school a change names, in the caller's organisation (404 naming the field otherwise). */
@@ -301,6 +361,23 @@ export class IncidentService {
     return unique;
   }
 
+  /**
+   * Children a new report names: any the caller may report about at the record's school, or can
+   * see (`src/access/reporting.ts`); anyone else (unknown, blocked, elsewhere) is 404.
+   */
+  async #requireNameableStudents(db: Kysely<DB>, caller: Caller, input: IncidentInput) {
+    const unique = [...new Set(input.studentIds)];
+    const nameable = await nameableOnReport(
+      db,
+      reporterOf(caller.principal),
+      await this.reader(caller, 'assume', db),
+      input.schoolId,
+      unique,
+    );
+    if (nameable.size !== unique.length) throw missing('studentIds', 'Student');
+    return unique;
+  }
+
   async #requireUser(db: Kysely<DB>, principal: Principal, userId: string, field: string) {
     const user = await db
       .selectFrom('users')
@@ -311,18 +388,27 @@ export class IncidentService {
     if (!user) throw missing(field, 'User');
   }
 
-  async create(caller: Caller, input: IncidentInput, origin: ChangeOrigin): Promise<IncidentView> {
+  /**
+   * Logs a concern, and queues its notifications in the same transaction. The answer is the record
+   * as its reporter sees it, with a receipt: when it was saved and how it was passed on.
+   */
+  async create(
+    caller: Caller,
+    input: IncidentInput,
+    origin: ChangeOrigin,
+  ): Promise<
+    IncidentView & {
+      receipt: { savedAt: string; delivery: Delivery };
+      warnings: AssignmentWarning[];
+    }
+  > {
     const { principal } = caller;
-    const id = await runChange(this.database, origin, async (change) => {
+    const { id, receipt, warnings } = await runChange(this.database, origin, async (change) => {
       const db = change.db;
       await this.#school(db, principal, input.schoolId, 'schoolId');
       requirePermission(principal, 'incidents.create', { type: 'school', id: input.schoolId });
       const sensitivity = await this.#category(db, principal, input.schoolId, input.categoryId);
-      const studentIds = await this.#requireVisibleStudents(
-        db,
-        await this.reader(caller, 'assume', db),
-        input.studentIds,
-      );
+      const studentIds = await this.#requireNameableStudents(db, caller, input);
       if (input.subjectUserId)
         await this.#requireUser(db, principal, input.subjectUserId, 'subjectUserId');
       requireAllegationSubject(sensitivity, input.subjectUserId);
@@ -343,17 +429,32 @@ export class IncidentService {
           status: 'open',
           reporter_id: principal.userId,
           subject_user_id: input.subjectUserId ?? null,
+          unlisted_child: input.unlistedChild
+            ? JSON.stringify({
+                name: input.unlistedChild.name,
+                note: input.unlistedChild.note ?? null,
+              })
+            : null,
           revision: 1,
           created_at: change.now,
           updated_at: change.now,
           deleted_at: null,
         })
         .execute();
-      await db
-        .insertInto('incident_students')
-        .values(studentIds.map((s) => ({ incident_id: id, student_id: s })))
-        .execute();
-      for (const a of input.assignees ?? []) await this.#assign(change, principal, id, a);
+      if (studentIds.length > 0)
+        await db
+          .insertInto('incident_students')
+          .values(studentIds.map((s) => ({ incident_id: id, student_id: s })))
+          .execute();
+      const warnings: AssignmentWarning[] = [];
+      for (const a of input.assignees ?? [])
+        warnings.push(...(await this.#assign(change, principal, id, a)));
+      const escalatedTo = await this.#assignReceiver(change, principal, id, {
+        schoolId: input.schoolId,
+        sensitivity,
+        children: studentIds.length,
+        subjectUserId: input.subjectUserId ?? null,
+      });
       change.record({
         action: 'incident.create',
         targetType: 'incident',
@@ -363,15 +464,26 @@ export class IncidentService {
           schoolId: input.schoolId,
           categoryId: input.categoryId,
           studentIds,
+          // Whether it names a child not on roll; the name is read through the record's rules.
+          unlistedChild: input.unlistedChild !== undefined,
           occurredAt: input.occurredAt,
           subjectUserId: input.subjectUserId ?? null,
         },
       });
-      return id;
+      const queued = {
+        id,
+        organisationId: principal.organisationId,
+        schoolId: input.schoolId,
+        categoryId: input.categoryId,
+      };
+      const delivery = await queueIncidentNotifications(change, queued);
+      if (escalatedTo) await queueIncidentNotice(change, queued, escalatedTo);
+      return { id, receipt: { savedAt: change.now, delivery }, warnings };
     });
     // The record as its reporter sees it (a step-up is not asked of the person who wrote it).
     const row = await this.#row(this.#db, principal, id);
-    return (await this.#present(caller, await this.reader(caller, 'assume'), [row!]))[0]!;
+    const view = (await this.#present(caller, await this.reader(caller, 'assume'), [row!]))[0]!;
+    return { ...view, receipt, warnings };
   }
 
   /**
@@ -421,6 +533,7 @@ export class IncidentService {
           status: row.status,
           subjectUserId: row.subject_user_id,
           studentIds: [...studentIds].sort(),
+          unlistedChild: parseUnlistedChild(row.unlisted_child),
           updatedAt: row.updated_at,
         }),
         changed_by: change.origin.userId,
@@ -512,7 +625,7 @@ export class IncidentService {
       const seen = await visibleAmong(db, this.#t(principal), reader, current);
       const named = await this.#requireVisibleStudents(db, reader, patch.studentIds);
       studentIds = [...new Set([...current.filter((id) => !seen.has(id)), ...named])];
-      if (studentIds.length === 0)
+      if (studentIds.length === 0 && row.unlisted_child === null)
         throw invalidField('studentIds', 'a concern names at least one child');
     }
     const status = patch.status ?? row.status;
@@ -555,10 +668,11 @@ export class IncidentService {
       studentIds.length !== current.length || studentIds.some((id) => !current.includes(id));
     if (childrenChanged) {
       await db.deleteFrom('incident_students').where('incident_id', '=', row.id).execute();
-      await db
-        .insertInto('incident_students')
-        .values(studentIds.map((s) => ({ incident_id: row.id, student_id: s })))
-        .execute();
+      if (studentIds.length > 0)
+        await db
+          .insertInto('incident_students')
+          .values(studentIds.map((s) => ({ incident_id: row.id, student_id: s })))
+          .execute();
     }
     const { revision: _r, description: _d, location: _l, studentIds: _s, ...fields } = patch;
     change.record({
@@ -661,31 +775,40 @@ export class IncidentService {
     a: { type: AssigneeType; id: string },
     origin: ChangeOrigin,
   ) {
-    await runChange(this.database, origin, (change) =>
+    const warnings = await runChange(this.database, origin, (change) =>
       this.assignIn(change, caller, incidentId, a),
     );
-    return this.read(caller, incidentId, origin);
+    return { ...(await this.read(caller, incidentId, origin)), warnings };
   }
 
-  /** An assignment inside a change (the widening preview runs it in one it rolls back). */
+  /**
+   * An assignment inside a change (the widening preview runs it in one it rolls back), with its
+   * warnings: who among the assignees cannot read the record even so.
+   */
   async assignIn(
     change: Change,
     caller: Caller,
     incidentId: string,
     a: { type: AssigneeType; id: string },
-  ) {
+  ): Promise<AssignmentWarning[]> {
     const row = await this.#forChange(change.db, caller, incidentId, 'incidents.assign');
-    await this.#assign(change, caller.principal, row.id, a);
+    return this.#assign(change, caller.principal, row.id, a);
   }
 
+  /**
+   * Gives the record to a person or a group: refused for a person blocked from one of its
+   * children; answers who among them still cannot read it (`src/access/assignments.ts`).
+   */
   async #assign(
     change: Change,
     principal: Principal,
     incidentId: string,
     a: { type: AssigneeType; id: string },
-  ) {
+  ): Promise<AssignmentWarning[]> {
     const found = await assignableExists(change.db, principal, a);
     if (!found) throw missing('id', a.type === 'user' ? 'User' : 'User group');
+    const t = this.#t(principal);
+    await requireUnblockedAssignee(change.db, t, incidentId, a);
     const existing = await change.db
       .selectFrom('incident_assignees')
       .select('assignee_id')
@@ -693,7 +816,7 @@ export class IncidentService {
       .where('assignee_type', '=', a.type)
       .where('assignee_id', '=', a.id)
       .executeTakeFirst();
-    if (existing) return;
+    if (existing) return assignmentWarnings(change.db, t, incidentId, a);
     await change.db
       .insertInto('incident_assignees')
       .values({
@@ -722,6 +845,102 @@ export class IncidentService {
       targetType: 'incident',
       targetId: incidentId,
       after: { assignee: a },
+    });
+    return assignmentWarnings(change.db, t, incidentId, a);
+  }
+
+  /**
+   * No report goes unseen (spec section 4, "Reporting"): an allegation is assigned to the school's
+   * Allegations group, and a report naming no child on roll to its Safeguarding Team, in the
+   * report's own transaction, by Haven itself (no assigner, no assignment alert: those told of a
+   * new concern are told by its notifications). A school whose group was deleted hands the report
+   * to the organisation's first Owner instead; so does an allegation about the allegations
+   * manager, whom the record is hidden from, when nobody else is in the group. Answers the Owner
+   * it was handed to that way, who is told at once whatever the category's rules say.
+   */
+  async #assignReceiver(
+    change: Change,
+    principal: Principal,
+    incidentId: string,
+    report: {
+      schoolId: string;
+      sensitivity: Sensitivity;
+      children: number;
+      subjectUserId: string | null;
+    },
+  ): Promise<string | undefined> {
+    const key =
+      report.sensitivity === 'allegation'
+        ? `allegations:${report.schoolId}`
+        : report.children === 0
+          ? `safeguarding_team:${report.schoolId}`
+          : null;
+    if (key === null) return undefined;
+    const reason = key.split(':')[0];
+    const group = await change.db
+      .selectFrom('user_groups')
+      .select('id')
+      .where('organisation_id', '=', principal.organisationId)
+      .where('system_key', '=', key)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (group)
+      await this.#assignByHaven(change, incidentId, { type: 'user_group', id: group.id }, reason);
+    // Someone in the group other than the allegation's subject, who never reads it.
+    const someoneElse =
+      group &&
+      (await change.db
+        .selectFrom('user_group_members as m')
+        .innerJoin('users as u', 'u.id', 'm.user_id')
+        .select('m.user_id')
+        .where('m.user_group_id', '=', group.id)
+        .where('m.valid_to', 'is', null)
+        .where('u.disabled_at', 'is', null)
+        .where('u.removed_at', 'is', null)
+        .$if(report.subjectUserId !== null, (q) =>
+          q.where('m.user_id', '!=', report.subjectUserId!),
+        )
+        .executeTakeFirst());
+    if (someoneElse) return undefined;
+    const owner = await firstOwnerId(
+      change.db,
+      principal.organisationId,
+      report.subjectUserId ?? undefined,
+    );
+    if (!owner) return undefined;
+    await this.#assignByHaven(change, incidentId, { type: 'user', id: owner }, reason);
+    return owner;
+  }
+
+  async #assignByHaven(
+    change: Change,
+    incidentId: string,
+    receiver: { type: AssigneeType; id: string },
+    reason: string | undefined,
+  ) {
+    const existing = await change.db
+      .selectFrom('incident_assignees')
+      .select('assignee_id')
+      .where('incident_id', '=', incidentId)
+      .where('assignee_type', '=', receiver.type)
+      .where('assignee_id', '=', receiver.id)
+      .executeTakeFirst();
+    if (existing) return;
+    await change.db
+      .insertInto('incident_assignees')
+      .values({
+        incident_id: incidentId,
+        assignee_type: receiver.type,
+        assignee_id: receiver.id,
+        assigned_by: null,
+        assigned_at: change.now,
+      })
+      .execute();
+    change.record({
+      action: 'incident.assign',
+      targetType: 'incident',
+      targetId: incidentId,
+      after: { assignee: receiver, by: 'haven', reason },
     });
   }
 
@@ -782,7 +1001,7 @@ export class IncidentService {
       .orderBy('e.id', 'desc')
       .limit(query.limit + 1)
       .execute();
-    return toPage(
+    const page = toPage(
       rows,
       query.limit,
       (r) => ({
@@ -795,5 +1014,7 @@ export class IncidentService {
       }),
       (r) => [r.at, r.id],
     );
+    // Its incidents that only a step-up would add (their actions with them): the list's count.
+    return { ...page, stepUpNeeded: await this.stepUpNeeded(caller, reader, { studentId }) };
   }
 }

@@ -3,6 +3,7 @@ import { email, id, idParams, name } from '../../lib/schemas.ts';
 import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import type { OrganisationService } from './service.ts';
+import { schoolSettingsPatch, schoolSettingsSchema } from './settings.ts';
 
 const organisation = z.object({
   id,
@@ -15,7 +16,7 @@ const school = z.object({
   name: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  settings: z.object({ requireMfaForSensitive: z.boolean() }),
+  settings: schoolSettingsSchema,
 });
 const schoolGroup = z.object({
   id,
@@ -84,7 +85,9 @@ export function organisationRoutes(app: HavenApp, organisations: OrganisationSer
     schema: {
       tags: ['schools'],
       summary: 'Add a school (Owner)',
-      body: z.object({ name }).strict(),
+      description:
+        'The school starts with its "All students" group, a Safeguarding Team and an "Allegations" group whose one member, the allegations manager, is `allegationsManagerId` (a live user of the organisation; 404 naming the field otherwise) or else the organisation\'s first Owner.',
+      body: z.object({ name, allegationsManagerId: id.optional() }).strict(),
       response: { 201: school },
     },
     handler: async (request, reply) => {
@@ -132,6 +135,38 @@ export function organisationRoutes(app: HavenApp, organisations: OrganisationSer
     },
     handler: (request) =>
       organisations.updateSchool(
+        authOf(request).principal,
+        request.params.id,
+        request.body,
+        originOf(request),
+      ),
+  });
+
+  app.get('/api/v1/schools/:id/settings', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['schools'],
+      summary: "A school's settings, each with its default where never set",
+      params: idParams,
+      response: { 200: schoolSettingsSchema },
+    },
+    handler: async (request) =>
+      (await organisations.getSchool(authOf(request).principal, request.params.id)).settings,
+  });
+
+  app.patch('/api/v1/schools/:id/settings', {
+    config: { access: { permission: 'settings.manage' } },
+    schema: {
+      tags: ['schools'],
+      summary: 'Change school settings (Admin at the school)',
+      description:
+        'Any of: `requireMfaForSensitive` (reading child-protection and allegation records needs a recent two-factor step-up; default on), `requireMfaEnrolment` (whoever holds a clearance, or Deputy DSL or higher, where this school is concerned must enrol two-factor sign-in before using Haven; default on; applies to open sessions from their next request), `digestTime` (when the daily digest email goes out, "HH:MM" 24-hour, Europe/London; default "16:00"). Settings not named are kept. Answers every setting.',
+      params: idParams,
+      body: schoolSettingsPatch,
+      response: { 200: schoolSettingsSchema },
+    },
+    handler: (request) =>
+      organisations.updateSchoolSettings(
         authOf(request).principal,
         request.params.id,
         request.body,

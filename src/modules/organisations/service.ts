@@ -4,13 +4,14 @@ import type { Principal } from '../../access/principal.ts';
 import type { Scope } from '../../access/scopes.ts';
 import type { Database } from '../../db/database.ts';
 import type { DB } from '../../db/tables.ts';
-import { conflict, invalidField, notFound } from '../../lib/errors.ts';
+import { conflict, HavenError, invalidField, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
 import { hashPassword, passwordWeakness } from '../auth/passwords.ts';
 import { insertGrant } from '../role-grants/repository.ts';
-import { insertUser, normaliseEmail } from '../users/repository.ts';
+import { findUser, insertUser, normaliseEmail } from '../users/repository.ts';
 import * as repo from './repository.ts';
+import { type SchoolSettings, type SchoolSettingsPatch, schoolSettings } from './settings.ts';
 
 export interface NewOrganisation {
   organisationName: string;
@@ -28,14 +29,13 @@ type SchoolRow = NonNullable<Awaited<ReturnType<typeof repo.findSchool>>>;
 type SchoolGroupRow = NonNullable<Awaited<ReturnType<typeof repo.findSchoolGroup>>>;
 
 export function presentSchool(row: SchoolRow) {
-  const settings = JSON.parse(row.settings) as { requireMfaForSensitive?: boolean };
   return {
     id: row.id,
     name: row.name,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    // Sensitive records need the step-up unless a school turned it off (as incidents read it).
-    settings: { requireMfaForSensitive: settings.requireMfaForSensitive !== false },
+    // Each setting with its default where the school never set it (as every reader takes it).
+    settings: schoolSettings(row.settings),
   };
 }
 
@@ -50,7 +50,14 @@ function organisationScope(principal: Principal): Scope {
 /** Everything a new school starts with; later parts of Haven add their defaults here. */
 export type SchoolDefaults = (
   change: Change,
-  school: { id: string; name: string; organisationId: string; creatorUserId: string | null },
+  school: {
+    id: string;
+    name: string;
+    organisationId: string;
+    creatorUserId: string | null;
+    /** Named when the school was created; otherwise the organisation's first Owner. */
+    allegationsManagerId?: string | null;
+  },
 ) => Promise<void>;
 
 export class OrganisationService {
@@ -156,6 +163,7 @@ export class OrganisationService {
     organisationId: string,
     name: string,
     creatorUserId: string | null,
+    allegationsManagerId?: string,
   ): Promise<string> {
     if (await repo.findSchoolByName(change.db, organisationId, name)) {
       throw conflict(`A school named "${name}" already exists`, 'name_taken');
@@ -179,7 +187,13 @@ export class OrganisationService {
       after: { name },
     });
     for (const defaults of this.#schoolDefaults) {
-      await defaults(change, { id: schoolId, name, organisationId, creatorUserId });
+      await defaults(change, {
+        id: schoolId,
+        name,
+        organisationId,
+        creatorUserId,
+        ...(allegationsManagerId !== undefined ? { allegationsManagerId } : {}),
+      });
     }
     return schoolId;
   }
@@ -216,14 +230,28 @@ export class OrganisationService {
     });
   }
 
-  async createSchool(principal: Principal, input: { name: string }, origin: ChangeOrigin) {
+  async createSchool(
+    principal: Principal,
+    input: { name: string; allegationsManagerId?: string | undefined },
+    origin: ChangeOrigin,
+  ) {
     requirePermission(principal, 'schools.manage', organisationScope(principal));
     return runChange(this.database, origin, async (change) => {
+      const manager = input.allegationsManagerId;
+      // The allegations manager reads every allegation at the school: a live user of this organisation.
+      if (manager !== undefined) {
+        const user = await findUser(change.db, principal.organisationId, manager);
+        if (!user || user.disabled_at !== null)
+          throw new HavenError(404, 'not_found', 'Not found', 'User not found', {
+            field: 'allegationsManagerId',
+          });
+      }
       const schoolId = await this.#addSchool(
         change,
         principal.organisationId,
         input.name,
         principal.userId || null, // none when the installation itself acts (the CLI)
+        manager,
       );
       const row = await repo.findSchool(change.db, principal.organisationId, schoolId);
       return presentSchool(row!);
@@ -272,6 +300,40 @@ export class OrganisationService {
         after: { name },
       });
       return presentSchool({ ...before, name, updated_at: change.now });
+    });
+  }
+
+  /**
+   * `PATCH /schools/:id/settings` (Admin at the school): the settings named, the others kept.
+   * Two-factor enrolment is asked of each session on its next request (`src/access/enrolment.ts`).
+   */
+  async updateSchoolSettings(
+    principal: Principal,
+    schoolId: string,
+    patch: SchoolSettingsPatch,
+    origin: ChangeOrigin,
+  ): Promise<SchoolSettings> {
+    return runChange(this.database, origin, async (change) => {
+      const school = await repo.findSchool(change.db, principal.organisationId, schoolId);
+      if (!school) throw notFound('School');
+      requirePermission(principal, 'settings.manage', { type: 'school', id: school.id });
+      const stored = JSON.parse(school.settings) as Record<string, unknown>;
+      const changed = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      const after = { ...stored, ...changed };
+      await change.db
+        .updateTable('schools')
+        .set({ settings: JSON.stringify(after), updated_at: change.now })
+        .where('id', '=', school.id)
+        .where('organisation_id', '=', principal.organisationId)
+        .execute();
+      change.record({
+        action: 'school.settings',
+        targetType: 'school',
+        targetId: school.id,
+        before: stored,
+        after,
+      });
+      return schoolSettings(JSON.stringify(after));
     });
   }
 

@@ -1,10 +1,11 @@
 import { requireAssignRole, requireNotToSelf, requireSomewhere } from '../../access/decide.ts';
 import { assertOrganisationKeepsAnOwner } from '../../access/owners.ts';
 import type { Principal } from '../../access/principal.ts';
-import type { GrantableRole } from '../../access/roles.ts';
+import { type GrantableRole, roleLabel } from '../../access/roles.ts';
 import type { Scope, ScopeType } from '../../access/scopes.ts';
 import {
   findVisibleUserGroup,
+  homeOf,
   requireAdministrator,
   requireNotOwnGroup,
   requireVisibleUserGroup,
@@ -14,6 +15,7 @@ import type { RoleGrantsTable } from '../../db/tables.ts';
 import { conflict, HavenError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import { partyName, queueSecurityAlert } from '../notifications/queue.ts';
 import { scopeName } from '../organisations/repository.ts';
 import { findUser } from '../users/repository.ts';
 import {
@@ -42,6 +44,9 @@ export function presentGrant(row: RoleGrantsTable) {
 function missing(field: string, what: string): HavenError {
   return new HavenError(404, 'not_found', 'Not found', `${what} not found`, { field });
 }
+
+/** Roles whose grant raises a security alert (spec section 2, rule 5). */
+const securityRoles: ReadonlySet<GrantableRole> = new Set(['owner', 'dsl', 'deputy_dsl']);
 
 export class RoleGrantService {
   constructor(private readonly database: Database) {}
@@ -114,6 +119,25 @@ export class RoleGrantService {
       targetId: id,
       after: { subject: input.subject, role: input.role, scope: input.scope, reason },
     });
+    if (securityRoles.has(input.role)) {
+      // Told to those over the grant's scope (and over the group's home, when a group is named).
+      const within: Scope[] = [input.scope];
+      if (input.subject.type === 'user_group') {
+        const group = await findVisibleUserGroup(db, principal, input.subject.id);
+        if (group) within.push(homeOf(group.group));
+      }
+      const [actor, subject, place] = await Promise.all([
+        partyName(change, organisationId, { type: 'user', id: principal.userId }),
+        partyName(change, organisationId, input.subject),
+        scopeName(db, organisationId, input.scope),
+      ]);
+      await queueSecurityAlert(
+        change,
+        organisationId,
+        within,
+        `${actor} granted ${roleLabel(input.role)} at ${place} to ${input.subject.type === 'user' ? '' : 'the user group '}${subject}.`,
+      );
+    }
     return presentGrant((await findCurrentGrant(db, organisationId, id))!);
   }
 

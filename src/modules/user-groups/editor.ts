@@ -2,8 +2,10 @@ import type { Clearance } from '../../access/clearances.ts';
 import { requireClearanceToConfer, requirePermission, viewerOf } from '../../access/decide.ts';
 import { assertOrganisationKeepsAnOwner } from '../../access/owners.ts';
 import type { Principal } from '../../access/principal.ts';
+import { roleLabel } from '../../access/roles.ts';
 import type { Scope } from '../../access/scopes.ts';
 import {
+  homeOf,
   loadHoldings,
   loadStanding,
   requireAdministrator,
@@ -17,6 +19,7 @@ import { chunks } from '../../db/sql.ts';
 import { conflict, HavenError, invalidField, limitExceeded } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Change } from '../audit/change.ts';
+import { partyName, queueSecurityAlert } from '../notifications/queue.ts';
 import { findStudentGroup, scopeOfStudentGroup } from '../student-groups/service.ts';
 import { findVisibleStudent } from '../students/repository.ts';
 import { currentIn, existingUserIds, type UserGroupRow, userGroupNameTaken } from './repository.ts';
@@ -80,9 +83,10 @@ export class UserGroupEditor {
   }
 
   /** Members may be added by hand or in bulk: the same checks either way. */
-  async requireMayAdd(userIds: readonly string[]): Promise<void> {
+  async requireMayAdd(userIds: readonly string[]): Promise<UserGroupHoldings> {
     const holdings = await this.requireMembershipAuthority();
     requireNotJoiningItself(this.principal, userIds, holdings);
+    return holdings;
   }
 
   async #requireUsers(userIds: readonly string[], field: string) {
@@ -110,12 +114,40 @@ export class UserGroupEditor {
         limits.idsPerCall,
       );
     }
-    await this.requireMayAdd(ids);
+    const holdings = await this.requireMayAdd(ids);
     await this.#requireUsers(ids, 'userIds');
     const already = await currentIn(this.change.db, 'user_group_members', this.group.id, ids);
     const fresh = ids.filter((id) => !already.has(id));
     await this.insertMembers(fresh);
+    await this.#alertIfConferring(holdings, fresh);
     return { added: fresh.length, alreadyMembers: already.size };
+  }
+
+  /**
+   * Joining a group that holds Owner, DSL or Deputy DSL, or a clearance, confers it: a security
+   * alert, as granting it directly would raise.
+   */
+  async #alertIfConferring(holdings: UserGroupHoldings, fresh: readonly string[]) {
+    const roles = [...new Set(holdings.grants.map((g) => g.role))].filter(
+      (r) => r === 'owner' || r === 'dsl' || r === 'deputy_dsl',
+    );
+    if (fresh.length === 0 || (roles.length === 0 && holdings.clearances.length === 0)) return;
+    const org = this.group.organisation_id;
+    const actor = await partyName(this.change, org, { type: 'user', id: this.principal.userId });
+    const who =
+      fresh.length === 1
+        ? await partyName(this.change, org, { type: 'user', id: fresh[0]! })
+        : `${fresh.length} people`;
+    const conferred = [
+      ...roles.map(roleLabel),
+      ...holdings.clearances.map((c) => `the ${c.replace('_', '-')} clearance`),
+    ].join(', ');
+    await queueSecurityAlert(
+      this.change,
+      org,
+      [homeOf(this.group)],
+      `${actor} added ${who} to the user group ${this.group.name}, which holds ${conferred}.`,
+    );
   }
 
   /** Inserts new memberships after the checks above (also used by bulk imports). */
@@ -380,6 +412,15 @@ export class UserGroupEditor {
         before: { clearances: current },
         after: { clearances: next },
       });
+      const org = this.group.organisation_id;
+      const actor = await partyName(this.change, org, { type: 'user', id: this.principal.userId });
+      const named = (list: readonly string[]) => (list.length > 0 ? list.join(', ') : 'none');
+      await queueSecurityAlert(
+        this.change,
+        org,
+        [homeOf(this.group)],
+        `${actor} changed the clearances of the user group ${this.group.name} from ${named(current)} to ${named(next)}.`,
+      );
     }
     return next;
   }

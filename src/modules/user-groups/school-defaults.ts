@@ -1,3 +1,5 @@
+import type { Clearance } from '../../access/clearances.ts';
+import { firstOwnerId } from '../../access/owners.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Change } from '../audit/change.ts';
 import { addStudentGroup } from '../student-groups/service.ts';
@@ -7,11 +9,18 @@ import { addUserGroup } from './service.ts';
  * What every new school starts with (spec section 3): its "All students" group, and a
  * Safeguarding Team linked to it, holding the child_protection clearance, with the Owner who
  * created the school as its first member. The team is also linked to the school's former
- * students, so a child's safeguarding history stays with the DSL after the child leaves.
+ * students, so a child's safeguarding history stays with the DSL after the child leaves. And its
+ * Allegations group, with the allegations manager as its one member (see `addAllegationsGroup`).
  */
 export async function createSchoolDefaults(
   change: Change,
-  school: { id: string; name: string; organisationId: string; creatorUserId: string | null },
+  school: {
+    id: string;
+    name: string;
+    organisationId: string;
+    creatorUserId: string | null;
+    allegationsManagerId?: string | null;
+  },
 ): Promise<void> {
   const allStudents = await addStudentGroup(change, school.organisationId, {
     name: `All students (${school.name})`,
@@ -54,14 +63,88 @@ export async function createSchoolDefaults(
     // Administered by the school's own Admins (spec section 5).
     homeScope: { type: 'school', id: school.id },
   });
-  const linkIds = [newId(), newId()];
+  const linkIds = await equip(change, school, team.id, {
+    studentGroupIds: [allStudents.id, formerStudents.id],
+    clearance: 'child_protection',
+    memberId: school.creatorUserId,
+  });
+  change.record({
+    action: 'user_group.defaults',
+    targetType: 'user_group',
+    targetId: team.id,
+    after: {
+      links: [
+        { linkId: linkIds[0], studentGroupId: allStudents.id },
+        { linkId: linkIds[1], studentGroupId: formerStudents.id },
+      ],
+      clearances: ['child_protection'],
+      members: school.creatorUserId ? [school.creatorUserId] : [],
+    },
+  });
+  // The manager named when the school was created, or else the organisation's first Owner.
+  const manager =
+    school.allegationsManagerId !== undefined
+      ? school.allegationsManagerId
+      : ((await firstOwnerId(change.db, school.organisationId)) ?? null);
+  await addAllegationsGroup(change, school, allStudents.id, manager);
+}
+
+/**
+ * A school's "Allegations" group (spec section 4: allegations against staff are never unseen):
+ * homed at the school, holding the `allegations` clearance, linked to the school's "All students"
+ * group, with the allegations manager as its one member. Haven assigns every allegation logged
+ * at the school to it. Migration 0011 made the same group for the schools that existed before.
+ */
+export async function addAllegationsGroup(
+  change: Change,
+  school: { id: string; name: string; organisationId: string; creatorUserId: string | null },
+  allStudentsId: string,
+  managerId: string | null,
+): Promise<void> {
+  const group = await addUserGroup(change, school.organisationId, {
+    name: `Allegations (${school.name})`,
+    description: `The allegations manager of ${school.name}.`,
+    rationale:
+      'Allegations against staff are read by the allegations manager, so that none goes unseen.',
+    systemKey: `allegations:${school.id}`,
+    homeScope: { type: 'school', id: school.id },
+  });
+  const [linkId] = await equip(change, school, group.id, {
+    studentGroupIds: [allStudentsId],
+    clearance: 'allegations',
+    memberId: managerId,
+  });
+  change.record({
+    action: 'user_group.defaults',
+    targetType: 'user_group',
+    targetId: group.id,
+    after: {
+      links: [{ linkId, studentGroupId: allStudentsId }],
+      clearances: ['allegations'],
+      members: managerId ? [managerId] : [],
+      allegationsManager: managerId,
+    },
+  });
+}
+
+/**
+ * What a school's own group holds from the start: links to its student groups, one clearance and
+ * at most one member. Answers the links' ids, in the order of `studentGroupIds`.
+ */
+async function equip(
+  change: Change,
+  school: { organisationId: string; creatorUserId: string | null },
+  groupId: string,
+  holds: { studentGroupIds: string[]; clearance: Clearance; memberId: string | null },
+): Promise<string[]> {
+  const linkIds = holds.studentGroupIds.map(() => newId());
   await change.db
     .insertInto('student_links')
     .values(
-      [allStudents.id, formerStudents.id].map((studentGroupId, i) => ({
+      holds.studentGroupIds.map((studentGroupId, i) => ({
         id: linkIds[i]!,
         organisation_id: school.organisationId,
-        user_group_id: team.id,
+        user_group_id: groupId,
         user_id: null,
         student_group_id: studentGroupId,
         student_id: null,
@@ -77,19 +160,19 @@ export async function createSchoolDefaults(
     .values({
       id: newId(),
       organisation_id: school.organisationId,
-      user_group_id: team.id,
-      clearance: 'child_protection',
+      user_group_id: groupId,
+      clearance: holds.clearance,
       valid_from: change.now,
       valid_to: null,
     })
     .execute();
-  if (school.creatorUserId) {
+  if (holds.memberId) {
     await change.db
       .insertInto('user_group_members')
       .values({
         organisation_id: school.organisationId,
-        user_group_id: team.id,
-        user_id: school.creatorUserId,
+        user_group_id: groupId,
+        user_id: holds.memberId,
         valid_from: change.now,
         valid_to: null,
       })
@@ -97,20 +180,8 @@ export async function createSchoolDefaults(
     await change.db
       .updateTable('user_groups')
       .set({ member_count: 1 })
-      .where('id', '=', team.id)
+      .where('id', '=', groupId)
       .execute();
   }
-  change.record({
-    action: 'user_group.defaults',
-    targetType: 'user_group',
-    targetId: team.id,
-    after: {
-      links: [
-        { linkId: linkIds[0], studentGroupId: allStudents.id },
-        { linkId: linkIds[1], studentGroupId: formerStudents.id },
-      ],
-      clearances: ['child_protection'],
-      members: school.creatorUserId ? [school.creatorUserId] : [],
-    },
-  });
+  return linkIds;
 }

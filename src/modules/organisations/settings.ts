@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/**
+ * A school's settings, kept as JSON in `schools.settings`. A key that is missing (a school made
+ * before the setting existed) or unreadable takes its default, so every reader agrees on it.
+ */
+export interface SchoolSettings {
+  /** Reading child-protection and allegation records needs a recent TOTP step-up. */
+  requireMfaForSensitive: boolean;
+  /** Whoever holds a clearance, or Deputy DSL or higher, here must enrol two-factor sign-in. */
+  requireMfaEnrolment: boolean;
+  /** When the day's digest email goes out: "HH:MM", 24-hour, Europe/London local time. */
+  digestTime: string;
+}
+
+export const defaultSchoolSettings: Readonly<SchoolSettings> = {
+  requireMfaForSensitive: true,
+  requireMfaEnrolment: true,
+  digestTime: '16:00',
+};
+
+/** "HH:MM" on a 24-hour clock, 00:00 to 23:59. */
+export const digestTime = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time "HH:MM" (Europe/London)');
+
+/** The settings of a school from its stored JSON, each with its default where unset. */
+export function schoolSettings(settingsJson: string): SchoolSettings {
+  let stored: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(settingsJson);
+    if (parsed && typeof parsed === 'object') stored = parsed as Record<string, unknown>;
+  } catch {
+    // An unreadable value falls back to the defaults, which are the safer ones.
+  }
+  const flag = (key: 'requireMfaForSensitive' | 'requireMfaEnrolment') => {
+    const value = stored[key];
+    return typeof value === 'boolean' ? value : defaultSchoolSettings[key];
+  };
+  return {
+    requireMfaForSensitive: flag('requireMfaForSensitive'),
+    requireMfaEnrolment: flag('requireMfaEnrolment'),
+    digestTime: digestTime.safeParse(stored.digestTime).data ?? defaultSchoolSettings.digestTime,
+  };
+}
+
+export const schoolSettingsSchema = z.object({
+  requireMfaForSensitive: z.boolean(),
+  requireMfaEnrolment: z.boolean(),
+  digestTime: z.string(),
+});
+
+/** `PATCH /schools/:id/settings`: any of the settings, at least one. */
+export const schoolSettingsPatch = z
+  .object({
+    requireMfaForSensitive: z.boolean().optional(),
+    requireMfaEnrolment: z.boolean().optional(),
+    digestTime: digestTime.optional(),
+  })
+  .strict()
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: 'Change at least one setting',
+  });
+export type SchoolSettingsPatch = z.infer<typeof schoolSettingsPatch>;
