@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import {
   addMembers,
+  addSchool,
   createStudent,
   createStudentGroup,
   createUser,
@@ -72,7 +73,7 @@ describeInBrowser('administration', () => {
   it("creates a group at a home the caller administers, shows the home, and keeps a grant's reason", async () => {
     const { url, haven } = world();
     const org = await setupOrganisation(haven);
-    await haven.post('/api/v1/schools', org.ownerToken, { name: 'Birch Academy' });
+    await addSchool(haven, org.ownerToken, 'Birch Academy');
     const admin = await createUser(haven, org.ownerToken, {
       name: 'Adam Admin',
       role: 'admin',

@@ -117,6 +117,9 @@ describeInBrowser('everyday work', () => {
     await vera.getByLabel('What happened').fill('Ava said older pupils took her lunch money.');
     await vera.getByLabel('Where (optional)').fill('Canteen');
     await vera.getByRole('button', { name: 'Save concern' }).click();
+    // The receipt, then the report itself.
+    await vera.getByRole('heading', { name: 'Concern saved' }).waitFor();
+    await vera.getByRole('link', { name: 'Open the report' }).click();
     await vera.getByRole('heading', { name: 'Bullying' }).waitFor();
     await vera.getByText('Ava said older pupils took her lunch money.').waitFor();
     // A Viewer gets no control to assign, add actions, or delete.
@@ -203,7 +206,7 @@ describeInBrowser('everyday work', () => {
     expect(await haven.database.db.selectFrom('incidents').select('id').execute()).toEqual([]);
 
     await page.getByRole('button', { name: 'Save concern' }).click();
-    await page.getByRole('heading', { name: 'Bullying' }).waitFor();
+    await page.getByRole('heading', { name: 'Concern saved' }).waitFor();
     expect(await haven.database.db.selectFrom('incidents').select('id').execute()).toHaveLength(1);
     // Saved: the draft is gone.
     await page.goto(`${url}/concerns/new`);

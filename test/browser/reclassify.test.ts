@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import {
   addMembers,
+  addSchool,
   blockStudent,
   createStudent,
   createStudentGroup,
@@ -314,8 +315,7 @@ describeInBrowser('safeguarding decisions on a concern', () => {
   it('a Deputy DSL of two schools takes a child off a concern, adds one and moves it', async () => {
     const { url, haven } = world();
     const s = await school(haven);
-    const elm = (await haven.post('/api/v1/schools', s.t, { name: 'Elm Academy' })).body
-      .id as string;
+    const elm = await addSchool(haven, s.t, 'Elm Academy');
     const cal = await createStudent(haven, s.t, {
       schoolId: elm,
       givenName: 'Cal',

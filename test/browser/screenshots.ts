@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { AuthService } from '../../src/modules/auth/service.ts';
+import { mfaEnrolmentNotRequired } from '../support/factories.ts';
 import { STRONG_PASSWORD, startHavenWith, type TestHaven } from '../support/haven.ts';
 import { enrolTotp, stepUp, TotpClock } from '../support/two-factor.ts';
 import setup, { TEST_WEB_DIR } from './global-setup.ts';
@@ -36,6 +37,8 @@ async function fillSchool(h: TestHaven, clock: TotpClock) {
     'setup',
   );
   const schoolId: string = setupReply.schoolId;
+  // Helen (Owner) would be asked to enrol two-factor sign-in first, as the school asks by default.
+  await mfaEnrolmentNotRequired(h, schoolId);
   const login = async (email: string) =>
     (
       await ok(
@@ -186,8 +189,9 @@ async function fillSchool(h: TestHaven, clock: TotpClock) {
     'Playground',
     'Ben was upset at break and said older pupils had taken his lunch money twice this week. Leo saw it happen.',
   );
+  // Logged by the DSL herself, so her "My reports" has one.
   await concern(
-    await login(sarah.email),
+    graceToken,
     ['Chloe Davies'],
     category(/attend|well/i, 'standard'),
     days(-2),
@@ -213,7 +217,16 @@ async function fillSchool(h: TestHaven, clock: TotpClock) {
       'action',
     );
   }
-  return { grace, dslSecret, children, year9, priya, daniel, cp };
+  return {
+    grace,
+    dslSecret,
+    children,
+    year9,
+    priya,
+    daniel,
+    cp,
+    childProtection: category(/protection/i, 'child_protection'),
+  };
 }
 
 async function settle(page: Page) {
@@ -269,6 +282,16 @@ async function main() {
         name: 'log-a-concern',
         path: '/concerns/new',
         ready: (p) => p.getByRole('heading', { level: 1 }).waitFor(),
+      },
+      {
+        name: 'my-reports',
+        path: '/reports/mine',
+        ready: (p) => p.getByRole('link', { name: 'Attendance' }).waitFor(),
+      },
+      {
+        name: 'category',
+        path: `/admin/categories/${s.childProtection}`,
+        ready: (p) => p.getByRole('list', { name: 'Notification rules' }).waitFor(),
       },
       {
         name: 'incident',

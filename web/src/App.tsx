@@ -1,8 +1,9 @@
-import { Route, Routes } from 'react-router';
+import { Navigate, Route, Routes } from 'react-router';
 import { InspectorPage } from './access/InspectorPage.tsx';
 import { AccessLogPage, AuditLogPage } from './access/LogPages.tsx';
 import { BlocksPage } from './admin/BlocksPage.tsx';
-import { CategoriesPage } from './admin/CategoriesPage.tsx';
+import { CategoriesPage, CategoryPage } from './admin/CategoriesPage.tsx';
+import { EmailsPage } from './admin/EmailsPage.tsx';
 import { ImportStudentsPage } from './admin/ImportStudentsPage.tsx';
 import { SchoolsPage } from './admin/SchoolsPage.tsx';
 import { StudentGroupPage, StudentGroupsPage } from './admin/StudentGroupPages.tsx';
@@ -20,6 +21,7 @@ import { useSession } from './session.tsx';
 import { IncidentPage } from './work/IncidentPage.tsx';
 import { IncidentsPage } from './work/IncidentsPage.tsx';
 import { LogConcernPage } from './work/LogConcernPage.tsx';
+import { MyReportsPage } from './work/MyReportsPage.tsx';
 import { StudentPage } from './work/StudentPage.tsx';
 import { StudentsPage } from './work/StudentsPage.tsx';
 
@@ -46,6 +48,16 @@ export function App() {
     case 'member_only':
       return <MemberOnlyPage email={state.email} />;
     case 'signed_in':
+      // Until two-factor sign-in is enrolled, the enrolment page is the only one there is.
+      if (state.me.mfaEnrolmentRequired)
+        return (
+          <Routes>
+            <Route element={<Layout restricted />}>
+              <Route path="account/two-factor" element={<TwoFactorPage required />} />
+              <Route path="*" element={<Navigate to="/account/two-factor" replace />} />
+            </Route>
+          </Routes>
+        );
       return (
         <Routes>
           <Route element={<Layout />}>
@@ -55,6 +67,7 @@ export function App() {
             <Route path="concerns/new" element={<LogConcernPage />} />
             <Route path="incidents" element={<IncidentsPage />} />
             <Route path="incidents/:id" element={<IncidentPage />} />
+            <Route path="reports/mine" element={<MyReportsPage />} />
             <Route path="account/two-factor" element={<TwoFactorPage />} />
             <Route path="admin/users" element={<UsersPage />} />
             <Route path="admin/users/:id" element={<UserPage />} />
@@ -65,7 +78,9 @@ export function App() {
             <Route path="admin/import-students" element={<ImportStudentsPage />} />
             <Route path="admin/blocks" element={<BlocksPage />} />
             <Route path="admin/categories" element={<CategoriesPage />} />
+            <Route path="admin/categories/:id" element={<CategoryPage />} />
             <Route path="admin/schools" element={<SchoolsPage />} />
+            <Route path="admin/emails" element={<EmailsPage />} />
             <Route path="access/inspector" element={<InspectorPage />} />
             <Route path="access/audit-log" element={<AuditLogPage />} />
             <Route path="access/access-log" element={<AccessLogPage />} />

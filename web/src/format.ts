@@ -15,6 +15,13 @@ const dateTimeFormat = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'Europe/London',
 });
 
+// No time zone: the time as the clock on the user's own device shows it.
+const localTimeFormat = new Intl.DateTimeFormat('en-GB', {
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '';
   const date = new Date(iso);
@@ -25,6 +32,12 @@ export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '';
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : dateTimeFormat.format(date).replace(',', '');
+}
+
+/** "10:42": the hour and minute of an instant in the user's local time. */
+export function formatLocalTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : localTimeFormat.format(date);
 }
 
 /** The value for an `<input type="datetime-local">` showing this instant in local time. */

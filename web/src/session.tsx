@@ -8,7 +8,7 @@ import {
   useMemo,
   useState,
 } from 'react';
-import { ApiError, api, onUnauthorised, setCsrfToken } from './api/client.ts';
+import { ApiError, api, onEnrolmentRequired, onUnauthorised, setCsrfToken } from './api/client.ts';
 import type { Me } from './api/types.ts';
 import { clearConcernDrafts } from './drafts.ts';
 
@@ -90,6 +90,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     void load();
   }, [load]);
+
+  // Asked to enrol two-factor sign-in mid-session: reload the caller, whose `/me` now says so.
+  useEffect(() => onEnrolmentRequired(() => void load()), [load]);
 
   useEffect(
     () =>

@@ -41,6 +41,7 @@ const actionWords: Record<string, string> = {
   'block.create': 'Blocked a member of staff from a child',
   'block.remove': 'Lifted a block',
   'category.create': 'Added a category',
+  'category.update': 'Renamed or retired a category',
   'document.delete': 'Deleted a document',
   'document.read': 'Opened a document',
   'document.upload': 'Uploaded a document',
@@ -51,7 +52,10 @@ const actionWords: Record<string, string> = {
   'incident.export': 'Exported concerns',
   'incident.read': 'Opened a concern',
   'incident.update': 'Changed a concern',
+  'notification_rules.defaults': 'Set who is told of a school’s new concerns',
+  'notification_rules.replace': 'Changed who is told of a category’s new concerns',
   'organisation.create': 'Created the organisation',
+  'outbox.retry': 'Sent a failed email again',
   'organisation.update': 'Changed the organisation',
   'role_grant.create': 'Gave a role',
   'role_grant.revoke': 'Took away a role',
@@ -66,6 +70,7 @@ const actionWords: Record<string, string> = {
   'student.export': 'Exported children',
   'student.import': 'Imported children',
   'student.read': 'Opened a child’s record',
+  'student.report_search': 'Searched for a child to report about',
   'student.update': 'Changed a child’s record',
   'student_group.create': 'Added a student group',
   'student_group.delete': 'Deleted a student group',
@@ -114,6 +119,7 @@ const targetPages: Record<string, { label: string; href: (id: string) => string 
   user: { label: 'Member of staff', href: (id) => `/admin/users/${id}` },
   user_group: { label: 'User group', href: (id) => `/admin/user-groups/${id}` },
   student_group: { label: 'Student group', href: (id) => `/admin/student-groups/${id}` },
+  category: { label: 'Category', href: (id) => `/admin/categories/${id}` },
 };
 
 function Target({ target }: { target: AuditEvent['target'] }) {

@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { useSearchParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { ApiError, api } from '../api/client.ts';
-import { type Category, type Sensitivity, sensitivityLabels } from '../api/types.ts';
+import { type CategoryListItem, type Sensitivity, sensitivityLabels } from '../api/types.ts';
 import {
   Button,
   Empty,
@@ -15,21 +15,32 @@ import {
 } from '../components/ui.tsx';
 import { useSchools } from '../hooks.ts';
 import { useSchoolName } from './common.tsx';
+import { NotificationRules } from './NotificationRules.tsx';
+
+/** Every category, retired ones too, as the settings pages list them. */
+function useAdminCategories(schoolId: string) {
+  return useQuery({
+    queryKey: ['categories', 'admin', schoolId || null],
+    queryFn: ({ signal }) =>
+      api.get<{ items: CategoryListItem[] }>(
+        '/categories',
+        { schoolId, includeRetired: true },
+        signal,
+      ),
+  });
+}
 
 export function CategoriesPage() {
   const [params, setParams] = useSearchParams();
   const schoolId = params.get('schoolId') ?? '';
   const schools = useSchools();
   const schoolName = useSchoolName();
-  const query = useQuery({
-    queryKey: ['categories', schoolId || null],
-    queryFn: ({ signal }) => api.get<{ items: Category[] }>('/categories', { schoolId }, signal),
-  });
+  const query = useAdminCategories(schoolId);
   return (
     <>
       <PageHeader
         title="Categories"
-        description="The kinds of concern staff can log, and how sensitive each one is."
+        description="The kinds of concern staff can log, how sensitive each one is, and who is told when one is logged."
       />
       <AddCategory schoolId={schoolId} />
       <section aria-labelledby="categories-title">
@@ -55,6 +66,9 @@ export function CategoriesPage() {
             ) : (
               <div className="table-wrap">
                 <table>
+                  <caption className="visually-hidden">
+                    Categories: open one to rename or retire it, or to choose who is told
+                  </caption>
                   <thead>
                     <tr>
                       <th scope="col">Name</th>
@@ -64,8 +78,11 @@ export function CategoriesPage() {
                   </thead>
                   <tbody>
                     {data.items.map((category) => (
-                      <tr key={category.id}>
-                        <td>{category.name}</td>
+                      <tr key={category.id} className={category.retired ? 'retired' : undefined}>
+                        <td>
+                          <Link to={`/admin/categories/${category.id}`}>{category.name}</Link>
+                          {category.retired ? <span className="tag">Retired</span> : null}
+                        </td>
                         <td>{sensitivityLabels[category.sensitivity]}</td>
                         <td>
                           {category.schoolId === null
@@ -80,8 +97,138 @@ export function CategoriesPage() {
             )
           }
         </QueryState>
+        <p className="muted">
+          Open a category to rename or retire it, and to choose who is told when one is logged.
+        </p>
       </section>
     </>
+  );
+}
+
+/** One category: its name, who is told of its new concerns, and retiring it (or bringing it back). */
+export function CategoryPage() {
+  const { id = '' } = useParams();
+  const query = useAdminCategories('');
+  const schoolName = useSchoolName();
+  const category = query.data?.items.find((c) => c.id === id);
+  if (!category) {
+    return (
+      <>
+        <PageHeader title={query.isSuccess ? 'Category not found' : 'Category'} />
+        <QueryState query={query} loading="Loading the category…">
+          {() => <ErrorMessage error={new Error('Not found, or you do not have access to it.')} />}
+        </QueryState>
+        <p>
+          <Link to="/admin/categories">All categories</Link>
+        </p>
+      </>
+    );
+  }
+  return (
+    <>
+      <PageHeader
+        title={category.name}
+        description={`${sensitivityLabels[category.sensitivity]} · ${
+          category.schoolId === null ? 'Every school' : schoolName(category.schoolId)
+        }${category.retired ? ' · Retired' : ''}`}
+      >
+        <Link className="button secondary" to="/admin/categories">
+          All categories
+        </Link>
+      </PageHeader>
+      <div className="stack">
+        <NotificationRules categoryId={category.id} />
+        <RenameCategory category={category} />
+        <RetireCategory category={category} />
+      </div>
+    </>
+  );
+}
+
+function useUpdateCategory(category: CategoryListItem, onDone: (c: CategoryListItem) => void) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (patch: { name?: string; retired?: boolean }) =>
+      api.patch<CategoryListItem>(`/categories/${category.id}`, patch),
+    onSuccess: (updated) => {
+      void queryClient.invalidateQueries({ queryKey: ['categories'] });
+      onDone(updated);
+    },
+  });
+}
+
+function RenameCategory({ category }: { category: CategoryListItem }) {
+  const [name, setName] = useState(category.name);
+  const [done, setDone] = useState<string | null>(null);
+  const rename = useUpdateCategory(category, (c) => setDone(`Renamed to ${c.name}.`));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setDone(null);
+    rename.mutate({ name: name.trim() });
+  };
+  return (
+    <section className="panel" aria-labelledby="rename-title">
+      <h2 id="rename-title">Name</h2>
+      {done ? <Notice tone="success">{done}</Notice> : null}
+      <form className="inline-form" onSubmit={submit}>
+        <InputField
+          label="Category name"
+          hint="Concerns already logged show the new name too."
+          value={name}
+          maxLength={100}
+          required
+          onChange={(e) => setName(e.target.value)}
+          error={rename.error instanceof ApiError ? rename.error.fieldMessage('name') : undefined}
+        />
+        <Button
+          type="submit"
+          busy={rename.isPending}
+          disabled={!name.trim() || name.trim() === category.name}
+        >
+          Rename
+        </Button>
+        <ErrorMessage
+          error={
+            rename.error instanceof ApiError && rename.error.fieldMessage('name')
+              ? null
+              : rename.error
+          }
+        />
+      </form>
+    </section>
+  );
+}
+
+function RetireCategory({ category }: { category: CategoryListItem }) {
+  const [done, setDone] = useState<string | null>(null);
+  const change = useUpdateCategory(category, (c) =>
+    setDone(
+      c.retired
+        ? `${c.name} is retired: it is no longer offered for new concerns.`
+        : `${c.name} is offered for new concerns again.`,
+    ),
+  );
+  return (
+    <section className="panel" aria-labelledby="retire-title">
+      <h2 id="retire-title">{category.retired ? 'Retired' : 'Retire'}</h2>
+      {done ? <Notice tone="success">{done}</Notice> : null}
+      <p>
+        {category.retired
+          ? 'This category is not offered for new concerns. Concerns already logged keep it.'
+          : 'A retired category is no longer offered for new concerns. Concerns already logged keep it, and it can be brought back.'}
+      </p>
+      <Button
+        className="secondary"
+        busy={change.isPending}
+        onClick={() => {
+          setDone(null);
+          change.mutate({ retired: !category.retired });
+        }}
+      >
+        {category.retired ? 'Bring it back' : 'Retire this category'}
+      </Button>
+      <ErrorMessage error={change.error} />
+    </section>
   );
 }
 
@@ -94,7 +241,7 @@ function AddCategory({ schoolId: initialSchool }: { schoolId: string }) {
   const [added, setAdded] = useState<string | null>(null);
   const create = useMutation({
     mutationFn: () =>
-      api.post<Category>('/categories', {
+      api.post<CategoryListItem>('/categories', {
         name,
         sensitivity,
         ...(schoolId ? { schoolId } : {}),

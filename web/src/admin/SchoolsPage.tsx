@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { ApiError, api } from '../api/client.ts';
-import type { School } from '../api/types.ts';
+import type { School, SchoolSettings } from '../api/types.ts';
 import {
   Button,
   Empty,
@@ -30,7 +30,7 @@ export function SchoolsPage() {
             ) : (
               <ul className="list" aria-label="Schools">
                 {data.items.map((school) => (
-                  <SchoolSettings key={school.id} school={school} />
+                  <SchoolSettingsItem key={school.id} school={school} />
                 ))}
               </ul>
             )
@@ -41,40 +41,117 @@ export function SchoolsPage() {
   );
 }
 
-function SchoolSettings({ school }: { school: School }) {
+const DEFAULT_DIGEST_TIME = '16:00';
+
+function SchoolSettingsItem({ school }: { school: School }) {
   const queryClient = useQueryClient();
   const can = useCan();
-  const required = school.settings?.requireMfaForSensitive !== false;
+  const settings = school.settings;
   const change = useMutation({
-    mutationFn: (requireMfaForSensitive: boolean) =>
-      api.patch(`/schools/${school.id}/settings`, { requireMfaForSensitive }),
+    mutationFn: (patch: Partial<SchoolSettings>) =>
+      api.patch<SchoolSettings>(`/schools/${school.id}/settings`, patch),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['schools'] }),
   });
+  // A box shows its new state while the change is on its way (and goes back if it is refused);
+  // the sentence above the boxes says what is saved.
+  const [sending, setSending] = useState<Partial<SchoolSettings> | null>(null);
+  const send = (patch: Partial<SchoolSettings>) => {
+    setSending(patch);
+    change.mutate(patch, { onSettled: () => setSending(null) });
+  };
+  const required = settings.requireMfaForSensitive !== false;
+  const enrolment = settings.requireMfaEnrolment !== false;
   return (
     <li>
-      <div>
+      <div className="school-settings">
         <h3>{school.name}</h3>
         <p className="muted">
           {required
             ? 'Opening child protection or allegation records needs a two-factor code.'
-            : 'Sensitive records open without a two-factor code.'}
+            : 'Sensitive records open without a two-factor code.'}{' '}
+          {enrolment
+            ? 'Staff who can read them must use two-factor sign-in.'
+            : 'Two-factor sign-in is up to each member of staff.'}{' '}
+          The daily digest email goes out at {settings.digestTime ?? DEFAULT_DIGEST_TIME}.
         </p>
         {can('settings.manage') ? (
-          <div className="checks">
-            <label>
-              <input
-                type="checkbox"
-                checked={required}
-                disabled={change.isPending}
-                onChange={(e) => change.mutate(e.target.checked)}
-              />{' '}
-              Ask for a two-factor code before showing sensitive records
-            </label>
-          </div>
+          <>
+            <div className="checks">
+              <label>
+                <input
+                  type="checkbox"
+                  checked={sending?.requireMfaForSensitive ?? required}
+                  disabled={change.isPending}
+                  onChange={(e) => send({ requireMfaForSensitive: e.target.checked })}
+                />{' '}
+                Ask for a two-factor code before showing sensitive records
+              </label>
+              <label>
+                <input
+                  type="checkbox"
+                  checked={sending?.requireMfaEnrolment ?? enrolment}
+                  disabled={change.isPending}
+                  onChange={(e) => send({ requireMfaEnrolment: e.target.checked })}
+                />{' '}
+                Make staff who can read sensitive records set up two-factor sign-in
+              </label>
+            </div>
+            <DigestTime
+              school={school}
+              busy={change.isPending}
+              onSave={(digestTime) => send({ digestTime })}
+            />
+          </>
         ) : null}
-        <ErrorMessage error={change.error} />
+        <ErrorMessage
+          error={
+            change.error instanceof ApiError && change.error.fieldMessage('digestTime')
+              ? null
+              : change.error
+          }
+        />
       </div>
     </li>
+  );
+}
+
+/** When the school's daily digest email goes out, in UK time. */
+function DigestTime({
+  school,
+  busy,
+  onSave,
+}: {
+  school: School;
+  busy: boolean;
+  onSave: (digestTime: string) => void;
+}) {
+  const saved = school.settings.digestTime ?? DEFAULT_DIGEST_TIME;
+  const [time, setTime] = useState(saved);
+  const [missing, setMissing] = useState(false);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setMissing(!time);
+    if (time) onSave(time);
+  };
+  return (
+    <form
+      className="inline-form digest-time"
+      onSubmit={submit}
+      aria-label={`Digest time at ${school.name}`}
+    >
+      <InputField
+        label="Daily digest email at"
+        hint="UK time. The safeguarding team gets one email a day listing the concerns of categories set to the digest."
+        type="time"
+        value={time}
+        required
+        onChange={(e) => setTime(e.target.value)}
+        error={missing ? 'Give a time, such as 16:00.' : undefined}
+      />
+      <Button type="submit" className="secondary" busy={busy} disabled={time === saved}>
+        Save time
+      </Button>
+    </form>
   );
 }
 

@@ -6,7 +6,7 @@ import { type Role, roleLabels, type Scope, type ScopeType } from '../api/types.
 import { Button, Empty, ErrorMessage, InputField, SelectField } from '../components/ui.tsx';
 import { useDebounced, useSchools } from '../hooks.ts';
 import { useCan, useMe } from '../session.tsx';
-import type { SchoolGroup, Student, User } from './types.ts';
+import type { SchoolGroup, Student, User, UserGroupSummary } from './types.ts';
 import { studentName } from './types.ts';
 import './admin.css';
 
@@ -231,9 +231,74 @@ export function UserSearch({
                     className="secondary"
                     disabled={isPicked?.(user.id)}
                     onClick={() => onPick(user)}
-                    aria-label={`${actionLabel}: ${user.name}`}
+                    aria-label={`${isPicked?.(user.id) ? 'Added' : actionLabel}: ${user.name}`}
                   >
                     {isPicked?.(user.id) ? 'Added' : actionLabel}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )
+        ) : null
+      ) : null}
+    </div>
+  );
+}
+
+/** Find a user group by name and pick one, as `UserSearch` does for staff. */
+export function UserGroupSearch({
+  label,
+  actionLabel,
+  onPick,
+  isPicked,
+}: {
+  label: string;
+  actionLabel: string;
+  onPick: (group: UserGroupSummary) => void;
+  isPicked?: (groupId: string) => boolean;
+}) {
+  const [text, setText] = useState('');
+  const q = useDebounced(text.trim());
+  const query = useQuery({
+    queryKey: ['user-groups', 'search', q],
+    queryFn: ({ signal }) =>
+      api.get<Page<UserGroupSummary>>('/user-groups', { q, limit: 10 }, signal),
+    enabled: q.length > 0,
+  });
+  return (
+    <div className="search-picker">
+      <InputField
+        label={label}
+        type="search"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        hint="Type part of the group's name."
+        autoComplete="off"
+      />
+      {q.length > 0 ? (
+        query.isError ? (
+          <ErrorMessage error={query.error} />
+        ) : query.data ? (
+          query.data.items.length === 0 ? (
+            <Empty>No group matches "{q}".</Empty>
+          ) : (
+            <ul className="list compact" aria-label={`${label}: results`}>
+              {query.data.items.map((group) => (
+                <li key={group.id}>
+                  <div>
+                    {group.name}{' '}
+                    <span className="muted">
+                      {group.memberCount.toLocaleString('en-GB')} members
+                    </span>
+                  </div>
+                  <button
+                    type="button"
+                    className="secondary"
+                    disabled={isPicked?.(group.id)}
+                    onClick={() => onPick(group)}
+                    aria-label={`${isPicked?.(group.id) ? 'Added' : actionLabel}: ${group.name}`}
+                  >
+                    {isPicked?.(group.id) ? 'Added' : actionLabel}
                   </button>
                 </li>
               ))}
@@ -298,7 +363,7 @@ export function StudentSearch({
                     className="secondary"
                     disabled={isPicked?.(student.id)}
                     onClick={() => onPick(student)}
-                    aria-label={`${actionLabel}: ${studentName(student)}`}
+                    aria-label={`${isPicked?.(student.id) ? 'Added' : actionLabel}: ${studentName(student)}`}
                   >
                     {isPicked?.(student.id) ? 'Added' : actionLabel}
                   </button>

@@ -33,6 +33,7 @@ export class ApiError extends Error {
 
 let csrfToken: string | null = null;
 const unauthorisedListeners = new Set<() => void>();
+const enrolmentListeners = new Set<() => void>();
 
 export function setCsrfToken(token: string | null) {
   csrfToken = token;
@@ -42,6 +43,15 @@ export function setCsrfToken(token: string | null) {
 export function onUnauthorised(listener: () => void): () => void {
   unauthorisedListeners.add(listener);
   return () => unauthorisedListeners.delete(listener);
+}
+
+/**
+ * Called when a request is refused with `mfa_enrolment_required`: a school now asks this user to
+ * enrol two-factor sign-in before anything else (the setting may change during a session).
+ */
+export function onEnrolmentRequired(listener: () => void): () => void {
+  enrolmentListeners.add(listener);
+  return () => enrolmentListeners.delete(listener);
 }
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
@@ -103,6 +113,9 @@ export async function request<T>(method: string, path: string, options: RequestO
         : { status: response.status, code: 'error', detail: String(payload) };
     if (response.status === 401 && path !== '/auth/login' && path !== '/me') {
       for (const listener of unauthorisedListeners) listener();
+    }
+    if (problem.code === 'mfa_enrolment_required') {
+      for (const listener of enrolmentListeners) listener();
     }
     throw new ApiError({ ...problem, status: response.status });
   }

@@ -31,13 +31,26 @@ export interface Me {
   abilities: string[];
   totpStatus: 'off' | 'pending' | 'active';
   mfaAt: string | null;
+  /**
+   * A school asks this user to enrol two-factor sign-in: until they do, the session reaches only
+   * the enrolment routes (and signing out).
+   */
+  mfaEnrolmentRequired: boolean;
   csrfToken?: string;
+}
+
+export interface SchoolSettings {
+  requireMfaForSensitive: boolean;
+  /** Whoever holds a clearance, or Deputy DSL and above, must enrol two-factor sign-in. */
+  requireMfaEnrolment: boolean;
+  /** When the daily digest email goes out, "HH:MM" in UK time. */
+  digestTime: string;
 }
 
 export interface School {
   id: string;
   name: string;
-  settings?: { requireMfaForSensitive?: boolean };
+  settings: SchoolSettings;
 }
 
 export interface StudentSummary {
@@ -55,6 +68,19 @@ export interface Category {
   schoolId: string | null;
   name: string;
   sensitivity: Sensitivity;
+}
+
+/** A category as `GET /categories` lists it: a retired one is kept by its records, offered to none. */
+export interface CategoryListItem extends Category {
+  retired: boolean;
+}
+
+export type NotificationChannel = 'alert' | 'immediate_email' | 'digest_email';
+
+/** Who is told of a category's new concerns, and how. */
+export interface NotificationRule {
+  recipient: { type: 'user' | 'user_group'; id: string; name: string };
+  channel: NotificationChannel;
 }
 
 /** What the caller may do with an incident; the server still decides each request. */
@@ -91,11 +117,53 @@ export interface Incident {
   reporter: { id: string; name: string };
   subjectUserId: string | null;
   students: InvolvedStudent[];
+  /** A child not on roll whom the reporter named, for the DSL to match later. */
+  unlistedChild: UnlistedChild | null;
   assignees: { type: 'user' | 'user_group'; id: string; name: string }[];
   revision: number;
   createdAt: string;
   updatedAt: string;
   abilities: IncidentAbilities;
+}
+
+export interface UnlistedChild {
+  name: string;
+  note: string | null;
+}
+
+/** How a new concern was passed on: at once, in the school's daily digest, or to no one yet. */
+export type Delivery = 'immediate' | 'digest' | 'none';
+
+/** `POST /incidents` answers the record as its reporter sees it, with a receipt. */
+export interface CreatedIncident extends Incident {
+  receipt: { savedAt: string; delivery: Delivery };
+}
+
+/** A page of incidents: `stepUpNeeded` more match that only a two-factor check would open. */
+export interface IncidentListPage {
+  items: Incident[];
+  nextCursor: string | null;
+  stepUpNeeded: number;
+}
+
+/** A child as `GET /reportable-students` names them: names, year and school only. */
+export interface ReportableStudent {
+  id: string;
+  givenName: string;
+  familyName: string;
+  yearGroup: number | null;
+  schoolId: string;
+}
+
+/** One of the caller's own reports (`GET /me/reports`): no account of what happened. */
+export interface MyReport {
+  id: string;
+  categoryName: string;
+  sensitivity: Sensitivity;
+  createdAt: string;
+  status: IncidentStatus;
+  /** The children named, including a child not on roll. */
+  studentNames: string[];
 }
 
 /** `PATCH /incidents/:id`: `studentIds` are the children the caller can see who belong on it. */
@@ -164,12 +232,35 @@ export interface DocumentInfo {
 
 export interface Alert {
   id: string;
-  kind: 'incident_assigned' | 'action_assigned' | 'action_due';
-  incidentId: string;
+  kind: 'incident_assigned' | 'action_assigned' | 'action_due' | 'incident_logged' | 'security';
+  /** Null for a security alert, which is about the organisation. */
+  incidentId: string | null;
   actionId: string | null;
+  /** An action's title; null until a step-up where the record needs one. */
   title: string | null;
+  /** A security alert's text. */
+  message: string | null;
+  /** The record needs a two-factor check before it can be opened. */
+  stepUpNeeded: boolean;
   createdAt: string;
   read: boolean;
+}
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'withdrawn';
+
+/** An email Haven sent, is sending, or could not send (`GET /outbox`, Admins). */
+export interface OutboxEmail {
+  id: string;
+  kind: string;
+  schoolId: string | null;
+  to: { address: string; name: string | null };
+  status: OutboxStatus;
+  attempts: number;
+  lastError: string | null;
+  subject: string | null;
+  createdAt: string;
+  sentAt: string | null;
+  nextAttemptAt: string | null;
 }
 
 export const roleLabels: Record<Role, string> = {

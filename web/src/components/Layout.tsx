@@ -17,6 +17,7 @@ const sections: { label: string; items: NavItem[] }[] = [
       { to: '/concerns/new', label: 'Log a concern', permission: 'incidents.create' },
       { to: '/students', label: 'Students', permission: 'students.view' },
       { to: '/incidents', label: 'Concerns', permission: 'incidents.view' },
+      { to: '/reports/mine', label: 'My reports', permission: 'incidents.create' },
     ],
   },
   {
@@ -29,6 +30,7 @@ const sections: { label: string; items: NavItem[] }[] = [
       { to: '/admin/blocks', label: 'Blocks', permission: 'blocks.manage' },
       { to: '/admin/categories', label: 'Categories', permission: 'categories.manage' },
       { to: '/admin/schools', label: 'Schools and settings', permission: 'settings.manage' },
+      { to: '/admin/emails', label: 'Emails', permission: 'settings.manage' },
     ],
   },
   {
@@ -41,7 +43,11 @@ const sections: { label: string; items: NavItem[] }[] = [
   },
 ];
 
-export function Layout() {
+/**
+ * The frame of every signed-in page. `restricted`: a school asks this user to enrol two-factor
+ * sign-in first, so nothing but that page and signing out is offered (the server refuses the rest).
+ */
+export function Layout({ restricted = false }: { restricted?: boolean }) {
   const me = useMe();
   const can = useCan();
   const { signOut } = useSession();
@@ -85,7 +91,7 @@ export function Layout() {
       </header>
       <div className="frame">
         <nav id="main-nav" aria-label="Main" className={menuOpen ? 'open' : undefined}>
-          {sections.map((section) => {
+          {(restricted ? [] : sections).map((section) => {
             const items = section.items.filter((i) => !i.permission || can(i.permission));
             if (items.length === 0) return null;
             return (

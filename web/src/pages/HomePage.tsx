@@ -2,15 +2,23 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api } from '../api/client.ts';
 import type { Action, Alert } from '../api/types.ts';
+import { StepUpBanner } from '../components/StepUp.tsx';
 import { Button, Empty, ErrorMessage, PageHeader, QueryState } from '../components/ui.tsx';
 import { formatDate, formatDateTime } from '../format.ts';
 import { useCan, useMe } from '../session.tsx';
 
-const alertText: Record<Alert['kind'], string> = {
+const alertText: Record<Exclude<Alert['kind'], 'security'>, string> = {
   incident_assigned: 'A concern was assigned to you',
   action_assigned: 'An action was assigned to you',
   action_due: 'An action is due',
+  incident_logged: 'A concern was logged',
 };
+
+/** What an alert says: a security alert carries its own text; the others say what happened. */
+function alertWords(alert: Alert): string {
+  if (alert.kind === 'security') return alert.message ?? 'A change to who can see records';
+  return `${alertText[alert.kind]}${alert.title ? `: ${alert.title}` : ''}`;
+}
 
 export function HomePage() {
   const me = useMe();
@@ -24,12 +32,23 @@ export function HomePage() {
           </Link>
         ) : null}
       </PageHeader>
+      {can('incidents.view') ? <HeldBack /> : null}
       <div className="columns">
         {can('actions.complete') ? <MyActions /> : null}
         {can('alerts.manage') ? <MyAlerts /> : null}
       </div>
     </>
   );
+}
+
+/** Records left out of the caller's lists until they pass a two-factor check, if any. */
+function HeldBack() {
+  const count = useQuery({
+    queryKey: ['incidents', 'count', {}],
+    queryFn: ({ signal }) =>
+      api.get<{ count: number; stepUpNeeded: number }>('/incidents/count', undefined, signal),
+  });
+  return <StepUpBanner count={count.data?.stepUpNeeded ?? 0} />;
 }
 
 function MyActions() {
@@ -111,26 +130,45 @@ function MyAlerts() {
               {items.map((alert) => (
                 <li key={alert.id} className={alert.read ? 'read' : 'unread'}>
                   <div>
-                    <Link
-                      to={`/incidents/${alert.incidentId}`}
-                      onClick={() => !alert.read && mark.mutate({ id: alert.id, to: 'read' })}
-                    >
-                      {alertText[alert.kind]}
-                      {alert.title ? `: ${alert.title}` : ''}
-                    </Link>
+                    {alert.incidentId ? (
+                      <Link
+                        to={`/incidents/${alert.incidentId}`}
+                        onClick={() => !alert.read && mark.mutate({ id: alert.id, to: 'read' })}
+                      >
+                        {alertWords(alert)}
+                      </Link>
+                    ) : (
+                      <p>{alertWords(alert)}</p>
+                    )}
                     <p className="muted">
                       {alert.read ? '' : <strong className="tag">New</strong>}{' '}
+                      {alert.stepUpNeeded ? (
+                        <span className="tag tag-warning">Needs a two-factor check</span>
+                      ) : null}{' '}
                       {formatDateTime(alert.createdAt)}
                     </p>
                   </div>
-                  <button
-                    type="button"
-                    className="link-button"
-                    onClick={() => mark.mutate({ id: alert.id, to: 'dismiss' })}
-                    aria-label={`Dismiss alert: ${alertText[alert.kind]}`}
-                  >
-                    Dismiss
-                  </button>
+                  <div className="alert-actions">
+                    {/* An alert about no record (a security alert) is read where it stands. */}
+                    {!alert.incidentId && !alert.read ? (
+                      <button
+                        type="button"
+                        className="link-button"
+                        onClick={() => mark.mutate({ id: alert.id, to: 'read' })}
+                        aria-label={`Mark read: ${alertWords(alert)}`}
+                      >
+                        Mark read
+                      </button>
+                    ) : null}
+                    <button
+                      type="button"
+                      className="link-button"
+                      onClick={() => mark.mutate({ id: alert.id, to: 'dismiss' })}
+                      aria-label={`Dismiss alert: ${alertWords(alert)}`}
+                    >
+                      Dismiss
+                    </button>
+                  </div>
                 </li>
               ))}
             </ul>

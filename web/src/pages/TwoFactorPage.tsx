@@ -10,8 +10,12 @@ interface Enrolment {
   qrCode: string;
 }
 
-/** Set up (or turn off) two-factor sign-in with an authenticator app. */
-export function TwoFactorPage() {
+/**
+ * Set up (or turn off) two-factor sign-in with an authenticator app. `required`: a school asks
+ * this user to enrol before anything else; once enrolled they read their recovery codes, then
+ * carry on into Haven.
+ */
+export function TwoFactorPage({ required = false }: { required?: boolean }) {
   const me = useMe();
   const { refresh } = useSession();
   const [enrolment, setEnrolment] = useState<Enrolment>();
@@ -46,7 +50,8 @@ export function TwoFactorPage() {
       });
       setRecoveryCodes(result.recoveryCodes);
       setEnrolment(undefined);
-      await refresh();
+      // Where enrolment was required, the rest of Haven opens once the codes have been read.
+      if (!required) await refresh();
     });
   };
 
@@ -70,6 +75,12 @@ export function TwoFactorPage() {
         title="Two-factor sign-in"
         description="A code from an authenticator app on your phone, as well as your password. Reading child-protection and allegation records needs it."
       />
+      {required && !recoveryCodes ? (
+        <Notice tone="warning">
+          Your school asks everyone who can read child-protection or allegation records to use
+          two-factor sign-in. Set it up now to carry on: the rest of Haven opens once it is on.
+        </Notice>
+      ) : null}
       {recoveryCodes ? (
         <section className="panel" aria-labelledby="recovery-title">
           <h2 id="recovery-title">Your recovery codes</h2>
@@ -84,10 +95,15 @@ export function TwoFactorPage() {
               </li>
             ))}
           </ul>
+          {required ? (
+            <Button onClick={() => void run(refresh)} busy={busy}>
+              I have kept my codes: continue to Haven
+            </Button>
+          ) : null}
         </section>
       ) : null}
       {!codeError ? <ErrorMessage error={error} /> : null}
-      {me.totpStatus === 'active' ? (
+      {required && recoveryCodes ? null : me.totpStatus === 'active' ? (
         <section className="panel">
           <p>
             Two-factor sign-in is <strong>on</strong>.

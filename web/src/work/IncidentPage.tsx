@@ -245,7 +245,19 @@ function Account({ incident: i, patch }: { incident: Incident; patch: PatchMutat
                   )}
                 </span>
               ))}
+              {i.students.length === 0 && !i.unlistedChild ? 'None named' : null}
             </dd>
+            {i.unlistedChild ? (
+              <>
+                <dt>Child not on roll</dt>
+                <dd>
+                  {i.unlistedChild.name}
+                  {i.unlistedChild.note ? (
+                    <span className="muted"> · {i.unlistedChild.note}</span>
+                  ) : null}
+                </dd>
+              </>
+            ) : null}
             <dt>Category</dt>
             <dd>
               {i.category.name} ({sensitivityName(i.category)})

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../api/client.ts';
 import type { Category, Incident } from '../api/types.ts';
+import { StepUpBanner } from '../components/StepUp.tsx';
 import {
   Button,
   Empty,
@@ -43,7 +44,8 @@ export function IncidentsPage() {
   );
   const count = useQuery({
     queryKey: ['incidents', 'count', filters],
-    queryFn: ({ signal }) => api.get<{ count: number }>('/incidents/count', filters, signal),
+    queryFn: ({ signal }) =>
+      api.get<{ count: number; stepUpNeeded: number }>('/incidents/count', filters, signal),
   });
   const incidents = list.items;
   const filtered = Boolean(q || status || categoryId || studentId);
@@ -95,6 +97,7 @@ export function IncidentsPage() {
           Showing concerns about one child. <Link to="/incidents">Show all concerns</Link>
         </p>
       ) : null}
+      <StepUpBanner count={count.data?.stepUpNeeded ?? 0} />
       <p className="result-count muted" aria-live="polite">
         {count.data ? plural(count.data.count, 'concern') : '\u00a0'}
       </p>

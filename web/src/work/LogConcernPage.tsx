@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import { useNavigate, useSearchParams } from 'react-router';
+import { useSearchParams } from 'react-router';
 import { ApiError, api } from '../api/client.ts';
-import type { Category, Incident } from '../api/types.ts';
+import type { Category, CreatedIncident } from '../api/types.ts';
 import { sensitivityLabels } from '../api/types.ts';
 import {
   Button,
@@ -15,7 +15,6 @@ import {
 } from '../components/ui.tsx';
 import { concernDraftKey, readStoredDraft } from '../drafts.ts';
 import { formatDateTime, fromLocalInput, toLocalInput } from '../format.ts';
-import { useSchools } from '../hooks.ts';
 import { useMe } from '../session.tsx';
 import {
   categoryLabel,
@@ -24,11 +23,25 @@ import {
   StudentPicker,
   studentName,
 } from './common.tsx';
+import {
+  AllegationSubjectPicker,
+  type Person,
+  Receipt,
+  UnlistedChildFields,
+  type UnlistedDraft,
+  useReportingSchools,
+} from './reporting.tsx';
 
 /** What the form holds; kept on this device as the user types, until the concern is saved. */
 interface Draft {
   students: PickedStudent[];
+  /** A child not on the list ("Child not listed"), or null. */
+  unlisted: UnlistedDraft | null;
+  /** The school chosen when no child is picked yet (only asked where there are several). */
+  schoolId: string;
   categoryId: string;
+  /** Whom an allegation is about. */
+  subject: Person | null;
   description: string;
   occurredAt: string;
   location: string;
@@ -38,7 +51,10 @@ interface Draft {
 function emptyDraft(): Draft {
   return {
     students: [],
+    unlisted: null,
+    schoolId: '',
     categoryId: '',
+    subject: null,
     description: '',
     occurredAt: toLocalInput(new Date()),
     location: '',
@@ -58,12 +74,16 @@ function writeDraft(key: string, draft: Draft) {
   }
 }
 
-type Errors = Partial<Record<'students' | 'categoryId' | 'description' | 'occurredAt', string>>;
+type Errors = Partial<
+  Record<
+    'students' | 'unlisted' | 'schoolId' | 'categoryId' | 'subject' | 'description' | 'occurredAt',
+    string
+  >
+>;
 
 export function LogConcernPage() {
   const me = useMe();
   const key = concernDraftKey(me.id);
-  const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [params] = useSearchParams();
   const prefillId = params.get('studentId');
@@ -71,6 +91,7 @@ export function LogConcernPage() {
   const [draft, setDraft] = useState<Draft>(() => restored ?? emptyDraft());
   const [errors, setErrors] = useState<Errors>({});
   const [offline, setOffline] = useState(false);
+  const [saved, setSaved] = useState<CreatedIncident | null>(null);
 
   function update(change: Partial<Draft>) {
     setDraft((current) => {
@@ -110,8 +131,16 @@ export function LogConcernPage() {
     );
   }, [prefill.data]);
 
-  const schools = useSchools().data?.items ?? [];
-  const schoolId = draft.students[0]?.schoolId ?? (schools.length === 1 ? schools[0]?.id : '');
+  const reporting = useReportingSchools();
+  const schools = reporting.schools;
+  // The school of the children picked; else the one chosen, or the only one there is.
+  const schoolId =
+    draft.students[0]?.schoolId ??
+    (schools.some((s) => s.id === draft.schoolId)
+      ? draft.schoolId
+      : schools.length === 1
+        ? (schools[0]?.id ?? '')
+        : '');
   const categories = useQuery({
     queryKey: ['categories', schoolId],
     queryFn: ({ signal }) => api.get<{ items: Category[] }>('/categories', { schoolId }, signal),
@@ -119,21 +148,27 @@ export function LogConcernPage() {
     staleTime: 60_000,
   });
   const category = categories.data?.items.find((c) => c.id === draft.categoryId);
+  const allegation = category?.sensitivity === 'allegation';
 
   const save = useMutation({
-    mutationFn: (body: object) => api.post<Incident>('/incidents', body),
+    mutationFn: (body: object) => api.post<CreatedIncident>('/incidents', body),
     onSuccess: (incident) => {
       localStorage.removeItem(key);
+      setDraft(emptyDraft());
+      setSaved(incident);
       void queryClient.invalidateQueries({ queryKey: ['incidents'] });
+      void queryClient.invalidateQueries({ queryKey: ['me', 'reports'] });
       void queryClient.invalidateQueries({ queryKey: ['students', 'chronology'] });
-      navigate(`/incidents/${incident.id}`);
     },
     onError: (error) => {
       setOffline(error instanceof ApiError && error.code === 'network_error');
       if (error instanceof ApiError) {
         setErrors({
           students: error.fieldMessage('studentIds'),
+          unlisted: error.fieldMessage('unlistedChild.name') ?? error.fieldMessage('unlistedChild'),
+          schoolId: error.fieldMessage('schoolId'),
           categoryId: error.fieldMessage('categoryId'),
+          subject: error.fieldMessage('subjectUserId'),
           description: error.fieldMessage('description'),
           occurredAt: error.fieldMessage('occurredAt'),
         });
@@ -144,17 +179,27 @@ export function LogConcernPage() {
   function submit(event: FormEvent) {
     event.preventDefault();
     const found: Errors = {};
-    if (draft.students.length === 0) found.students = 'Pick at least one child.';
+    if (draft.students.length === 0 && !draft.unlisted)
+      found.students = 'Pick at least one child, or tick "Child not listed".';
+    if (draft.unlisted && !draft.unlisted.name.trim())
+      found.unlisted = 'Give the child’s name, as far as you know it.';
+    if (!schoolId) found.schoolId = 'Choose the school.';
     if (!category) found.categoryId = 'Choose a category.';
+    if (allegation && !draft.subject) found.subject = 'Choose who the allegation is about.';
     if (!draft.description.trim()) found.description = 'Say what happened.';
     if (!draft.occurredAt) found.occurredAt = 'Say when it happened.';
     setErrors(found);
     setOffline(false);
     if (Object.keys(found).length > 0) return;
+    const note = draft.unlisted?.note.trim();
     save.mutate({
       schoolId,
       studentIds: draft.students.map((s) => s.id),
+      ...(draft.unlisted
+        ? { unlistedChild: { name: draft.unlisted.name.trim(), ...(note ? { note } : {}) } }
+        : {}),
       categoryId: draft.categoryId,
+      ...(allegation && draft.subject ? { subjectUserId: draft.subject.id } : {}),
       occurredAt: fromLocalInput(draft.occurredAt),
       description: draft.description.trim(),
       ...(draft.location.trim() ? { location: draft.location.trim() } : {}),
@@ -162,6 +207,20 @@ export function LogConcernPage() {
   }
 
   const showError = save.isError && !offline && !Object.values(errors).some(Boolean);
+  if (saved) {
+    return (
+      <>
+        <PageHeader title="Concern saved" />
+        <Receipt
+          incident={saved}
+          onAnother={() => {
+            setSaved(null);
+            save.reset();
+          }}
+        />
+      </>
+    );
+  }
   return (
     <>
       <PageHeader
@@ -185,11 +244,37 @@ export function LogConcernPage() {
       {showError ? <ErrorMessage error={save.error} /> : null}
       <form className="log-concern panel" onSubmit={submit} noValidate>
         <StudentPicker
-          schoolId={draft.students[0]?.schoolId}
+          reportable
+          schoolId={schoolId || undefined}
           picked={draft.students}
           error={errors.students}
+          hint="Type part of a name, then pick each child involved. You can report about any child at your school."
           onChange={(students) => update({ students })}
         />
+        <UnlistedChildFields
+          value={draft.unlisted}
+          error={errors.unlisted}
+          onChange={(unlisted) => update({ unlisted })}
+        />
+        {schools.length > 1 ? (
+          <SelectField
+            label="School"
+            value={schoolId}
+            disabled={draft.students.length > 0}
+            hint={draft.students.length > 0 ? 'The school of the children picked.' : undefined}
+            error={errors.schoolId}
+            onChange={(event) => update({ schoolId: event.target.value })}
+          >
+            <option value="">Choose…</option>
+            {schools.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </SelectField>
+        ) : schools.length === 0 && !reporting.pending ? (
+          <ErrorMessage error={new Error('You hold no role at a school, so cannot report here.')} />
+        ) : null}
         <SelectField
           label="Category"
           value={category ? draft.categoryId : ''}
@@ -197,7 +282,7 @@ export function LogConcernPage() {
           error={errors.categoryId}
           hint={
             !schoolId
-              ? 'Pick a child first: categories depend on their school.'
+              ? 'Pick a child or a school first: categories depend on the school.'
               : category && category.sensitivity !== 'standard'
                 ? `${sensitivityLabels[category.sensitivity]}: only staff cleared for this kind of record will see it.`
                 : undefined
@@ -212,6 +297,14 @@ export function LogConcernPage() {
           ))}
         </SelectField>
         {categories.isError ? <ErrorMessage error={categories.error} /> : null}
+        {allegation ? (
+          <AllegationSubjectPicker
+            schoolId={schoolId}
+            value={draft.subject}
+            error={errors.subject}
+            onChange={(subject) => update({ subject })}
+          />
+        ) : null}
         <TextAreaField
           label="What happened"
           hint="Facts first: what you saw or heard, and what the child said in their words."

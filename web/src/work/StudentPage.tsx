@@ -1,8 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { WhoCanSee } from '../access/WhoCanSee.tsx';
-import { api, type Page } from '../api/client.ts';
-import type { DocumentInfo, Incident } from '../api/types.ts';
+import { api } from '../api/client.ts';
+import type { DocumentInfo, IncidentListPage, IncidentStatus } from '../api/types.ts';
+import { StepUpBanner } from '../components/StepUp.tsx';
 import { Button, Empty, PageHeader, QueryState } from '../components/ui.tsx';
 import { formatDate, formatDateTime } from '../format.ts';
 import { useCursorList } from '../hooks.ts';
@@ -124,7 +125,7 @@ function Chronology({ studentId }: { studentId: string }) {
                       <p className="muted">
                         {formatDateTime(e.at)} ·{' '}
                         {e.type === 'incident'
-                          ? (statusLabels[e.detail as Incident['status']] ?? e.detail)
+                          ? (statusLabels[e.detail as IncidentStatus] ?? e.detail)
                           : e.detail === 'completed'
                             ? 'Done'
                             : 'Open'}
@@ -156,11 +157,12 @@ function Concerns({ studentId }: { studentId: string }) {
   const query = useQuery({
     queryKey: ['incidents', 'list', { studentId }],
     queryFn: ({ signal }) =>
-      api.get<Page<Incident>>('/incidents', { studentId, limit: 50 }, signal),
+      api.get<IncidentListPage>('/incidents', { studentId, limit: 50 }, signal),
   });
   return (
     <section className="panel" aria-labelledby="concerns-title">
       <h2 id="concerns-title">Concerns</h2>
+      <StepUpBanner count={query.data?.stepUpNeeded ?? 0} />
       <QueryState query={query} loading="Loading concerns…">
         {({ items, nextCursor }) =>
           items.length === 0 ? (

@@ -11,7 +11,7 @@ import type {
 import { sensitivityLabels } from '../api/types.ts';
 import { Button, ConfirmDeletion, Field } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
-import { useDebounced } from '../hooks.ts';
+import { useDebounced, useSchools } from '../hooks.ts';
 import { useMe } from '../session.tsx';
 import './work.css';
 
@@ -291,7 +291,8 @@ export interface PickedStudent {
  * Picks children by name: a combobox listing the matches the server returns. Arrow keys move
  * through the matches, Enter picks one, Escape closes the list; picked children show as chips.
  * `fixed` children cannot be taken off here; `hidden` counts children on the record whom the
- * caller cannot see, shown without a name and never removable.
+ * caller cannot see, shown without a name and never removable. `reportable`: any child the
+ * caller may report about (names, year and school only), not only the children they can see.
  */
 export function StudentPicker({
   schoolId,
@@ -301,6 +302,7 @@ export function StudentPicker({
   fixed,
   hidden = 0,
   hint = 'Type part of a name, then pick each child involved.',
+  reportable = false,
 }: {
   schoolId: string | undefined;
   picked: PickedStudent[];
@@ -309,6 +311,7 @@ export function StudentPicker({
   fixed?: ReadonlySet<string>;
   hidden?: number;
   hint?: string;
+  reportable?: boolean;
 }) {
   const listId = useId();
   const inputRef = useRef<HTMLInputElement>(null);
@@ -316,12 +319,20 @@ export function StudentPicker({
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
   const q = useDebounced(text.trim(), 200);
+  const schools = useSchools().data?.items ?? [];
   const matches = useQuery({
-    queryKey: ['students', 'pick', q, schoolId ?? ''],
+    queryKey: ['students', reportable ? 'reportable' : 'pick', q, schoolId ?? ''],
     queryFn: ({ signal }) =>
-      api.get<Page<StudentSummary>>('/students', { q, schoolId, limit: 8 }, signal),
+      api.get<Page<StudentSummary>>(
+        reportable ? '/reportable-students' : '/students',
+        { q, schoolId, limit: 8 },
+        signal,
+      ),
     enabled: q.length > 0,
   });
+  // Where a search spans several schools, each match says which school the child is at.
+  const schoolOf = (id: string) =>
+    !schoolId && schools.length > 1 ? schools.find((school) => school.id === id)?.name : undefined;
   const options = (matches.data?.items ?? []).filter((s) => !picked.some((p) => p.id === s.id));
   const expanded = open && q.length > 0 && text.trim().length > 0;
 
@@ -395,6 +406,7 @@ export function StudentPicker({
             {s.yearGroup !== null ? (
               <span className="muted"> · {yearLabel(s.yearGroup)}</span>
             ) : null}
+            {schoolOf(s.schoolId) ? <span className="muted"> · {schoolOf(s.schoolId)}</span> : null}
           </div>
         ))}
       </div>
