@@ -204,6 +204,9 @@ describe('two-factor sign-in', () => {
     const audit = await h.database.db
       .selectFrom('audit_events')
       .select(['action', 'meta_json', 'before_json', 'after_json'])
+      // In the order written: the last sign-in is the one with the code.
+      .orderBy('at')
+      .orderBy('seq')
       .execute();
     const actions = audit.map((e) => e.action);
     expect(actions).toEqual(
