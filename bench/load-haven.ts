@@ -209,15 +209,19 @@ export async function loadHaven(
       if (group.clearances.length > 0) await editor.setClearances(group.clearances);
     });
   }
-  // The Owner made by set-up joined the first school's Safeguarding Team; the fixture's teams are as generated.
-  const firstTeam = (await findUserGroup(
-    database.db,
-    organisationId,
-    teamBySchool.get(`safeguarding_team:${created.schoolId}`)!,
-  ))!;
-  await runChange(database, origin, (change) =>
-    new UserGroupEditor(change, principal, firstTeam).removeMembers([created.ownerId]),
-  );
+  // The Owner made by set-up joined the first school's Safeguarding Team, and is every school's
+  // allegations manager; the fixture's groups are as generated, so the Owner leaves them all (the
+  // Allegations groups stay, empty: they reach no child).
+  const joined = [
+    `safeguarding_team:${created.schoolId}`,
+    ...[...loaded.school.values()].map((id) => `allegations:${id}`),
+  ];
+  for (const key of joined) {
+    const group = (await findUserGroup(database.db, organisationId, teamBySchool.get(key)!))!;
+    await runChange(database, origin, (change) =>
+      new UserGroupEditor(change, principal, group).removeMembers([created.ownerId]),
+    );
+  }
   log(`  user groups: ${fixture.userGroups.length}`);
 
   await runChange(database, origin, async (change) => {
