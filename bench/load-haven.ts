@@ -68,6 +68,20 @@ export async function loadHaven(
     const row = await organisations.createSchool(principal, { name: school.name }, origin);
     loaded.school.set(school.key, row.id);
   }
+  // The fixture models no Allegations groups (and fills the organisation's 1,000 user groups
+  // without them): each school's is deleted again, which ends its link and its member.
+  const allegations = await database.db
+    .selectFrom('user_groups')
+    .select('id')
+    .where('organisation_id', '=', organisationId)
+    .where('system_key', 'like', 'allegations:%')
+    .execute();
+  for (const { id } of allegations) {
+    const group = (await findUserGroup(database.db, organisationId, id))!;
+    await runChange(database, origin, (change) =>
+      new UserGroupEditor(change, principal, group).delete(),
+    );
+  }
   // The personas' sessions are made directly, without two-factor sign-in: the schools do not ask
   // them to enrol first (on by default), so every request is the read being measured.
   for (const schoolId of loaded.school.values())
@@ -209,19 +223,15 @@ export async function loadHaven(
       if (group.clearances.length > 0) await editor.setClearances(group.clearances);
     });
   }
-  // The Owner made by set-up joined the first school's Safeguarding Team, and is every school's
-  // allegations manager; the fixture's groups are as generated, so the Owner leaves them all (the
-  // Allegations groups stay, empty: they reach no child).
-  const joined = [
-    `safeguarding_team:${created.schoolId}`,
-    ...[...loaded.school.values()].map((id) => `allegations:${id}`),
-  ];
-  for (const key of joined) {
-    const group = (await findUserGroup(database.db, organisationId, teamBySchool.get(key)!))!;
-    await runChange(database, origin, (change) =>
-      new UserGroupEditor(change, principal, group).removeMembers([created.ownerId]),
-    );
-  }
+  // The Owner made by set-up joined the first school's Safeguarding Team; the fixture's teams are as generated.
+  const firstTeam = (await findUserGroup(
+    database.db,
+    organisationId,
+    teamBySchool.get(`safeguarding_team:${created.schoolId}`)!,
+  ))!;
+  await runChange(database, origin, (change) =>
+    new UserGroupEditor(change, principal, firstTeam).removeMembers([created.ownerId]),
+  );
   log(`  user groups: ${fixture.userGroups.length}`);
 
   await runChange(database, origin, async (change) => {
