@@ -183,140 +183,137 @@ export function RoleGrantForm({
   );
 }
 
-/** Find staff by name or email and pick one; the server searches, nothing is loaded in bulk. */
-export function UserSearch({
+/**
+ * A search box whose matches the server finds (nothing is loaded in bulk), each with a button to
+ * pick it; one already picked says so. The pickers below are this with their own endpoint.
+ */
+function SearchPicker<T extends { id: string }>({
   label,
   actionLabel,
   onPick,
   isPicked,
+  hint,
+  nothing,
+  search,
+  nameOf,
+  detail,
 }: {
+  label: string;
+  actionLabel: string;
+  onPick: (item: T) => void;
+  isPicked?: ((id: string) => boolean) | undefined;
+  hint: string;
+  /** What to say when nothing matches, after `No`, e.g. "one", "group". */
+  nothing: string;
+  search: {
+    key: readonly unknown[];
+    path: string;
+    query?: Record<string, string | null | undefined>;
+  };
+  nameOf: (item: T) => string;
+  detail: (item: T) => React.ReactNode;
+}) {
+  const [text, setText] = useState('');
+  const q = useDebounced(text.trim());
+  const query = useQuery({
+    queryKey: [...search.key, q],
+    queryFn: ({ signal }) =>
+      api.get<Page<T>>(search.path, { q, limit: 10, ...search.query }, signal),
+    enabled: q.length > 0,
+  });
+  return (
+    <div className="search-picker">
+      <InputField
+        label={label}
+        type="search"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        hint={hint}
+        autoComplete="off"
+      />
+      {q.length > 0 ? (
+        query.isError ? (
+          <ErrorMessage error={query.error} />
+        ) : query.data ? (
+          query.data.items.length === 0 ? (
+            <Empty>
+              No {nothing} matches "{q}".
+            </Empty>
+          ) : (
+            <ul className="list compact" aria-label={`${label}: results`}>
+              {query.data.items.map((item) => (
+                <li key={item.id}>
+                  <div>{detail(item)}</div>
+                  <button
+                    type="button"
+                    className="secondary"
+                    disabled={isPicked?.(item.id)}
+                    onClick={() => onPick(item)}
+                    aria-label={`${isPicked?.(item.id) ? 'Added' : actionLabel}: ${nameOf(item)}`}
+                  >
+                    {isPicked?.(item.id) ? 'Added' : actionLabel}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )
+        ) : null
+      ) : null}
+    </div>
+  );
+}
+
+/** Find staff by name or email and pick one. */
+export function UserSearch(props: {
   label: string;
   actionLabel: string;
   onPick: (user: User) => void;
   isPicked?: (userId: string) => boolean;
 }) {
-  const [text, setText] = useState('');
-  const q = useDebounced(text.trim());
-  const query = useQuery({
-    queryKey: ['users', 'search', q],
-    queryFn: ({ signal }) =>
-      api.get<Page<User>>('/users', { q, limit: 10, status: 'active' }, signal),
-    enabled: q.length > 0,
-  });
   return (
-    <div className="search-picker">
-      <InputField
-        label={label}
-        type="search"
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        hint="Type part of a name or email."
-        autoComplete="off"
-      />
-      {q.length > 0 ? (
-        query.isError ? (
-          <ErrorMessage error={query.error} />
-        ) : query.data ? (
-          query.data.items.length === 0 ? (
-            <Empty>No one matches "{q}".</Empty>
-          ) : (
-            <ul className="list compact" aria-label={`${label}: results`}>
-              {query.data.items.map((user) => (
-                <li key={user.id}>
-                  <div>
-                    {user.name} <span className="muted">{user.email}</span>
-                  </div>
-                  <button
-                    type="button"
-                    className="secondary"
-                    disabled={isPicked?.(user.id)}
-                    onClick={() => onPick(user)}
-                    aria-label={`${isPicked?.(user.id) ? 'Added' : actionLabel}: ${user.name}`}
-                  >
-                    {isPicked?.(user.id) ? 'Added' : actionLabel}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          )
-        ) : null
-      ) : null}
-    </div>
+    <SearchPicker<User>
+      {...props}
+      hint="Type part of a name or email."
+      nothing="one"
+      search={{ key: ['users', 'search'], path: '/users', query: { status: 'active' } }}
+      nameOf={(user) => user.name}
+      detail={(user) => (
+        <>
+          {user.name} <span className="muted">{user.email}</span>
+        </>
+      )}
+    />
   );
 }
 
 /** Find a user group by name and pick one, as `UserSearch` does for staff. */
-export function UserGroupSearch({
-  label,
-  actionLabel,
-  onPick,
-  isPicked,
-}: {
+export function UserGroupSearch(props: {
   label: string;
   actionLabel: string;
   onPick: (group: UserGroupSummary) => void;
   isPicked?: (groupId: string) => boolean;
 }) {
-  const [text, setText] = useState('');
-  const q = useDebounced(text.trim());
-  const query = useQuery({
-    queryKey: ['user-groups', 'search', q],
-    queryFn: ({ signal }) =>
-      api.get<Page<UserGroupSummary>>('/user-groups', { q, limit: 10 }, signal),
-    enabled: q.length > 0,
-  });
   return (
-    <div className="search-picker">
-      <InputField
-        label={label}
-        type="search"
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        hint="Type part of the group's name."
-        autoComplete="off"
-      />
-      {q.length > 0 ? (
-        query.isError ? (
-          <ErrorMessage error={query.error} />
-        ) : query.data ? (
-          query.data.items.length === 0 ? (
-            <Empty>No group matches "{q}".</Empty>
-          ) : (
-            <ul className="list compact" aria-label={`${label}: results`}>
-              {query.data.items.map((group) => (
-                <li key={group.id}>
-                  <div>
-                    {group.name}{' '}
-                    <span className="muted">
-                      {group.memberCount.toLocaleString('en-GB')} members
-                    </span>
-                  </div>
-                  <button
-                    type="button"
-                    className="secondary"
-                    disabled={isPicked?.(group.id)}
-                    onClick={() => onPick(group)}
-                    aria-label={`${isPicked?.(group.id) ? 'Added' : actionLabel}: ${group.name}`}
-                  >
-                    {isPicked?.(group.id) ? 'Added' : actionLabel}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          )
-        ) : null
-      ) : null}
-    </div>
+    <SearchPicker<UserGroupSummary>
+      {...props}
+      hint="Type part of the group's name."
+      nothing="group"
+      search={{ key: ['user-groups', 'search'], path: '/user-groups' }}
+      nameOf={(group) => group.name}
+      detail={(group) => (
+        <>
+          {group.name}{' '}
+          <span className="muted">{group.memberCount.toLocaleString('en-GB')} members</span>
+        </>
+      )}
+    />
   );
 }
 
 /** Find a child by name or UPN among those the caller can see. */
 export function StudentSearch({
-  label,
-  actionLabel,
-  onPick,
-  isPicked,
   schoolId,
+  ...props
 }: {
   label: string;
   actionLabel: string;
@@ -324,56 +321,26 @@ export function StudentSearch({
   isPicked?: (studentId: string) => boolean;
   schoolId?: string | null;
 }) {
-  const [text, setText] = useState('');
-  const q = useDebounced(text.trim());
-  const query = useQuery({
-    queryKey: ['students', 'search', q, schoolId ?? null],
-    queryFn: ({ signal }) =>
-      api.get<Page<Student>>('/students', { q, limit: 10, schoolId }, signal),
-    enabled: q.length > 0,
-  });
   return (
-    <div className="search-picker">
-      <InputField
-        label={label}
-        type="search"
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        hint="Type part of a name, or a UPN."
-        autoComplete="off"
-      />
-      {q.length > 0 ? (
-        query.isError ? (
-          <ErrorMessage error={query.error} />
-        ) : query.data ? (
-          query.data.items.length === 0 ? (
-            <Empty>No child matches "{q}".</Empty>
-          ) : (
-            <ul className="list compact" aria-label={`${label}: results`}>
-              {query.data.items.map((student) => (
-                <li key={student.id}>
-                  <div>
-                    {studentName(student)}
-                    {student.yearGroup !== null ? (
-                      <span className="muted"> Year {student.yearGroup}</span>
-                    ) : null}
-                  </div>
-                  <button
-                    type="button"
-                    className="secondary"
-                    disabled={isPicked?.(student.id)}
-                    onClick={() => onPick(student)}
-                    aria-label={`${isPicked?.(student.id) ? 'Added' : actionLabel}: ${studentName(student)}`}
-                  >
-                    {isPicked?.(student.id) ? 'Added' : actionLabel}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          )
-        ) : null
-      ) : null}
-    </div>
+    <SearchPicker<Student>
+      {...props}
+      hint="Type part of a name, or a UPN."
+      nothing="child"
+      search={{
+        key: ['students', 'search', schoolId ?? null],
+        path: '/students',
+        query: { schoolId: schoolId ?? undefined },
+      }}
+      nameOf={studentName}
+      detail={(student) => (
+        <>
+          {studentName(student)}
+          {student.yearGroup !== null ? (
+            <span className="muted"> Year {student.yearGroup}</span>
+          ) : null}
+        </>
+      )}
+    />
   );
 }
 
