@@ -302,3 +302,27 @@ export function ConfirmDeletion({
     </Dialog>
   );
 }
+
+/** The foot of a list read page by page: "Load more" while there is more, and what is shown. */
+export function LoadMore({
+  list,
+  children,
+}: {
+  list: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown };
+  children?: ReactNode;
+}) {
+  return (
+    <div className="pager">
+      {list.hasNextPage ? (
+        <Button
+          className="secondary"
+          busy={list.isFetchingNextPage}
+          onClick={() => void list.fetchNextPage()}
+        >
+          Load more
+        </Button>
+      ) : null}
+      {children}
+    </div>
+  );
+}

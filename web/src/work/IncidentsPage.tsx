@@ -5,11 +5,11 @@ import { api } from '../api/client.ts';
 import type { Category, Incident } from '../api/types.ts';
 import { StepUpBanner } from '../components/StepUp.tsx';
 import {
-  Button,
   Empty,
   ErrorMessage,
   InputField,
   Loading,
+  LoadMore,
   PageHeader,
   SelectField,
 } from '../components/ui.tsx';
@@ -141,21 +141,12 @@ export function IncidentsPage() {
               </tbody>
             </table>
           </div>
-          <div className="pager">
-            {list.hasNextPage ? (
-              <Button
-                className="secondary"
-                busy={list.isFetchingNextPage}
-                onClick={() => void list.fetchNextPage()}
-              >
-                Load more
-              </Button>
-            ) : null}
+          <LoadMore list={list}>
             <span className="muted">
               Showing {plural(incidents.length, 'concern')}
               {count.data ? ` of ${count.data.count.toLocaleString('en-GB')}` : ''}
             </span>
-          </div>
+          </LoadMore>
           {list.isError ? (
             <ErrorMessage error={list.error} retry={() => void list.fetchNextPage()} />
           ) : null}

@@ -1,7 +1,7 @@
 import { Link } from 'react-router';
 import type { MyReport } from '../api/types.ts';
 import { sensitivityLabels } from '../api/types.ts';
-import { Button, Empty, ErrorMessage, Loading, PageHeader } from '../components/ui.tsx';
+import { Empty, ErrorMessage, Loading, LoadMore, PageHeader } from '../components/ui.tsx';
 import { formatDateTime, plural } from '../format.ts';
 import { useCursorList } from '../hooks.ts';
 import { useCan } from '../session.tsx';
@@ -63,18 +63,9 @@ export function MyReportsPage() {
               </tbody>
             </table>
           </div>
-          <div className="pager">
-            {list.hasNextPage ? (
-              <Button
-                className="secondary"
-                busy={list.isFetchingNextPage}
-                onClick={() => void list.fetchNextPage()}
-              >
-                Load more
-              </Button>
-            ) : null}
+          <LoadMore list={list}>
             <span className="muted">Showing {plural(reports.length, 'report')}</span>
-          </div>
+          </LoadMore>
           {list.isError ? (
             <ErrorMessage error={list.error} retry={() => void list.fetchNextPage()} />
           ) : null}

@@ -4,11 +4,11 @@ import { Link } from 'react-router';
 import { api } from '../api/client.ts';
 import type { StudentSummary } from '../api/types.ts';
 import {
-  Button,
   Empty,
   ErrorMessage,
   InputField,
   Loading,
+  LoadMore,
   PageHeader,
   SelectField,
 } from '../components/ui.tsx';
@@ -119,21 +119,12 @@ export function StudentsPage() {
               </tbody>
             </table>
           </div>
-          <div className="pager">
-            {list.hasNextPage ? (
-              <Button
-                className="secondary"
-                busy={list.isFetchingNextPage}
-                onClick={() => void list.fetchNextPage()}
-              >
-                Load more
-              </Button>
-            ) : null}
+          <LoadMore list={list}>
             <span className="muted">
               Showing {plural(students.length, 'child', 'children')}
               {count.data ? ` of ${count.data.count.toLocaleString('en-GB')}` : ''}
             </span>
-          </div>
+          </LoadMore>
           {list.isError ? (
             <ErrorMessage error={list.error} retry={() => void list.fetchNextPage()} />
           ) : null}
