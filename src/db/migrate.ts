@@ -19,6 +19,9 @@ import * as emailPerOrganisation from './migrations/0009_email_per_organisation.
 import * as notifications from './migrations/0010_notifications.ts';
 import * as reporting from './migrations/0011_reporting.ts';
 import * as defaultNotificationRules from './migrations/0012_default_notification_rules.ts';
+import * as accounts from './migrations/0013_accounts.ts';
+import * as singleSignOn from './migrations/0014_single_sign_on.ts';
+import * as scim from './migrations/0015_scim.ts';
 import type { DB } from './tables.ts';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
@@ -35,6 +38,9 @@ const migrations: Record<string, Migration> = {
   '0010_notifications': notifications,
   '0011_reporting': reporting,
   '0012_default_notification_rules': defaultNotificationRules,
+  '0013_accounts': accounts,
+  '0014_single_sign_on': singleSignOn,
+  '0015_scim': scim,
 };
 
 /** The migrations' names in order (a migration's test starts from the one before it). */
