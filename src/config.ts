@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -21,9 +22,20 @@ const environmentSchema = z.object({
   HAVEN_SESSION_IDLE_MINUTES: positiveInt(30),
   HAVEN_SESSION_ABSOLUTE_HOURS: positiveInt(12),
   HAVEN_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
-  HAVEN_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  HAVEN_TRUST_PROXY: z
+    .string()
+    .trim()
+    .default('false')
+    .refine(
+      (value) => trustProxySetting(value) !== undefined,
+      'must be true, false, or the addresses of the proxies in front, separated by commas',
+    ),
   HAVEN_LOGIN_MAX_FAILURES: positiveInt(10),
   HAVEN_LOGIN_WINDOW_MINUTES: positiveInt(15),
+  // Failed checks from one client address within the window, whatever the email; 0 turns it off.
+  HAVEN_LOGIN_ADDRESS_MAX_FAILURES: z.coerce.number().int().min(0).default(50),
+  // Requests per minute from one address to each public sign-in route; 0 turns it off.
+  HAVEN_AUTH_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
   HAVEN_MFA_WINDOW_MINUTES: positiveInt(15),
   // No .min(1): an empty value gets loadSecretKey's clearer message.
   HAVEN_SECRET_KEY: z.string().optional(),
@@ -42,12 +54,34 @@ const environmentSchema = z.object({
     .optional(),
   HAVEN_MAIL_FROM: z.string().min(3).default('Haven <haven@localhost>'),
   HAVEN_PUBLIC_URL: z.url().optional(),
+  // Single sign-on against a plain-http issuer on this machine (tests, a local provider); never elsewhere.
+  HAVEN_OIDC_ALLOW_HTTP: z.enum(['true', 'false']).default('false'),
   HAVEN_WORKER: z.enum(['on', 'off']).default('on'),
   HAVEN_WORKER_POLL_MS: positiveInt(2_000),
   HAVEN_MAIL_MAX_ATTEMPTS: positiveInt(8),
   HAVEN_MAIL_RETRY_BASE_MS: positiveInt(30_000),
   HAVEN_MAIL_LEASE_MS: positiveInt(300_000),
 });
+
+const NAMED_PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * HAVEN_TRUST_PROXY as Fastify takes it: `true` believes every X-Forwarded-For entry (the
+ * left-most, which a client can write itself unless the proxy replaces the header); a list of
+ * addresses or ranges (`10.0.0.2`, `10.0.0.0/8`, `loopback`) believes only what those proxies
+ * append. (Fastify no longer honours a hop count.) Undefined if malformed.
+ */
+function trustProxySetting(value: string): boolean | string[] | undefined {
+  if (value === 'true' || value === 'false') return value === 'true';
+  const proxies = value.split(',').map((entry) => entry.trim());
+  const valid = proxies.every((entry) => {
+    if (NAMED_PROXY_RANGES.has(entry)) return true;
+    const [address, bits, ...rest] = entry.split('/');
+    if (rest.length > 0 || !address || isIP(address) === 0) return false;
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= 128);
+  });
+  return valid ? proxies : undefined;
+}
 
 /** Where `npm run build` puts the web app. */
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
@@ -60,8 +94,15 @@ export interface Config {
   logLevel: string;
   session: { idleMs: number; absoluteMs: number };
   cookieSecure: 'auto' | boolean;
-  trustProxy: boolean;
-  login: { maxFailures: number; windowMs: number };
+  /** Fastify's `trustProxy`: which proxies' X-Forwarded-For is believed for `request.ip`. */
+  trustProxy: boolean | string[];
+  /**
+   * Failed password and code checks counted per email (`maxFailures`) and per client address
+   * across emails (`maxFailuresPerAddress`, 0: not counted) within `windowMs`.
+   */
+  login: { maxFailures: number; windowMs: number; maxFailuresPerAddress: number };
+  /** Requests per window from one address to each public route under /auth and /setup (0: off). */
+  rateLimit: { max: number; windowMs: number };
   /** How long a passed TOTP step-up lets a session read child-protection and allegation records. */
   mfaWindowMs: number;
   /** The installation key (base64 or hex, 32 bytes); unset: generated into the data directory. */
@@ -76,6 +117,15 @@ export interface Config {
   mail: MailConfig;
   /** The notification worker: on inside `haven serve` unless turned off (then run `haven worker`). */
   worker: { enabled: boolean; pollMs: number };
+  sso: SsoConfig;
+}
+
+/** Single sign-on (`src/modules/sso`). */
+export interface SsoConfig {
+  /** `HAVEN_PUBLIC_URL`: the redirect URI is `<publicUrl>/api/v1/auth/oidc/<providerId>/callback`; unset, the request's own origin. */
+  publicUrl: string | undefined;
+  /** `HAVEN_OIDC_ALLOW_HTTP`: an `http://` issuer is accepted when it is a loopback address. */
+  allowHttpLoopback: boolean;
 }
 
 export interface MailConfig {
@@ -110,11 +160,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       absoluteMs: e.HAVEN_SESSION_ABSOLUTE_HOURS * 3_600_000,
     },
     cookieSecure: e.HAVEN_COOKIE_SECURE === 'auto' ? 'auto' : e.HAVEN_COOKIE_SECURE === 'true',
-    trustProxy: e.HAVEN_TRUST_PROXY === 'true',
+    trustProxy: trustProxySetting(e.HAVEN_TRUST_PROXY) ?? false,
     login: {
       maxFailures: e.HAVEN_LOGIN_MAX_FAILURES,
       windowMs: e.HAVEN_LOGIN_WINDOW_MINUTES * 60_000,
+      maxFailuresPerAddress: e.HAVEN_LOGIN_ADDRESS_MAX_FAILURES,
     },
+    rateLimit: { max: e.HAVEN_AUTH_RATE_LIMIT, windowMs: 60_000 },
     mfaWindowMs: e.HAVEN_MFA_WINDOW_MINUTES * 60_000,
     secretKey: e.HAVEN_SECRET_KEY,
     documents: { maxUploadBytes: e.HAVEN_MAX_UPLOAD_BYTES },
@@ -139,5 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: e.HAVEN_MAIL_LEASE_MS,
     },
     worker: { enabled: e.HAVEN_WORKER === 'on', pollMs: e.HAVEN_WORKER_POLL_MS },
+    sso: {
+      publicUrl: e.HAVEN_PUBLIC_URL?.replace(/\/+$/, ''),
+      allowHttpLoopback: e.HAVEN_OIDC_ALLOW_HTTP === 'true',
+    },
   };
 }

@@ -17,6 +17,11 @@ export const permissions = {
   'roles.assign.owner': { minimumRole: 'owner', about: 'Grant or revoke the Owner role' },
   'roles.assign': { minimumRole: 'admin', about: 'Grant or revoke DSL, Deputy DSL, Admin, Viewer' },
   'users.manage': { minimumRole: 'admin', about: 'Add, edit and disable users' },
+  'users.mfa.reset': {
+    minimumRole: 'dsl',
+    about:
+      'Reset another person’s two-factor sign-in: an Owner anyone’s, a DSL that of staff of their schools (src/access/accounts.ts)',
+  },
   'user_groups.manage': { minimumRole: 'admin', about: 'Manage any user group' },
   'student_groups.manage': { minimumRole: 'admin', about: 'Manage student groups' },
   'students.assign_groups': { minimumRole: 'admin', about: 'Put students in manual groups' },

@@ -8,6 +8,7 @@ import { chunks } from '../db/sql.ts';
 import { conflict, invalidField, notFound } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { email as emailSchema } from '../lib/schemas.ts';
+import type { Invitations } from '../modules/accounts/invitations.ts';
 import { type Change, type ChangeOrigin, runChange } from '../modules/audit/change.ts';
 import { scopeName } from '../modules/organisations/repository.ts';
 import { importStudents } from '../modules/students/import.ts';
@@ -91,12 +92,18 @@ export async function createUserGroupFromConsole(
   return group.id;
 }
 
-/** `haven users import`: users from a CSV with `email` and `name` columns; they hold only Member. */
+/**
+ * `haven users import`: users from a CSV with `email` and `name` columns; they hold only Member.
+ * With `invitations` (`--invite`), each is sent an invitation email in the same change.
+ */
 export async function importUsers(
   database: Database,
   organisationId: string,
   file: string,
+  invitations?: Invitations,
 ): Promise<string[]> {
+  // Refused before reading anything: an invitation without email would reach nobody.
+  invitations?.requireEmail();
   const { header, rows } = readCsv(file);
   const emailAt = header.indexOf('email');
   const nameAt = header.indexOf('name');
@@ -113,9 +120,17 @@ export async function importUsers(
     seen.add(email);
     return { email, name };
   });
-  return runChange(database, cliOrigin(organisationId), (change) =>
-    insertUsers(change, organisationId, users),
-  );
+  return runChange(database, cliOrigin(organisationId), async (change) => {
+    const ids = await insertUsers(change, organisationId, users);
+    if (invitations)
+      await invitations.send(
+        change,
+        organisationId,
+        ids.map((id, i) => ({ id, email: users[i]!.email })),
+        { createdBy: null, audit: 'summary' },
+      );
+    return ids;
+  });
 }
 
 /** Inserts many users (holding only Member) in one change; emails must be free in the organisation. */

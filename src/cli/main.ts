@@ -5,12 +5,14 @@ import { type Config, loadConfig } from '../config.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { HavenError } from '../lib/errors.ts';
+import { Invitations } from '../modules/accounts/invitations.ts';
 import {
   type ChainHeadMark,
   formatHead,
   parseHead,
   verifyAuditChains,
 } from '../modules/audit/verify.ts';
+import { deriveKey, loadSecretKey } from '../modules/documents/keys.ts';
 import { buildApp, createServices, createWorker } from '../server/app.ts';
 import {
   addGroupMembersFromFile,
@@ -42,8 +44,10 @@ Commands:
       --owner-password-file <path>
                                file holding the Owner's password
                                (or set HAVEN_OWNER_PASSWORD)
-  users import --file <csv> [--org <id>]
-                             add users (columns: email, name); they hold only Member
+  users import --file <csv> [--org <id>] [--invite]
+                             add users (columns: email, name); they hold only Member;
+                             --invite emails each a link to set their password
+                             (needs HAVEN_SMTP_URL; sent by the notification worker)
   students import --file <csv> [--org <id>] [--dry-run]
                              add students, all rows or none (the API's columns)
   user-groups create --name <name> [--home <scope>] [--org <id>]
@@ -60,6 +64,12 @@ Commands:
   help                       show this text
 
 Settings come from the environment: see the README's configuration table.`;
+
+/** Invitations as the server sends them, sealed under this installation's key. */
+function accountInvitations(config: Config): Invitations {
+  const master = loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir });
+  return new Invitations(deriveKey(master, 'account_tokens'), config.mail);
+}
 
 /** The console's own handle: bulk work and migrations run without the server's time limits. */
 function openFor(config: Config): Database {
@@ -239,6 +249,7 @@ async function bulk(config: Config, command: string, args: string[], io: CliIo):
       'dry-run': { type: 'boolean' },
       name: { type: 'string' },
       home: { type: 'string' },
+      invite: { type: 'boolean' },
     },
     strict: true,
   });
@@ -264,9 +275,12 @@ async function bulk(config: Config, command: string, args: string[], io: CliIo):
     const started = Date.now();
     switch (command) {
       case 'users import': {
-        const ids = await importUsers(database, organisationId, file);
+        const invitations = values.invite ? accountInvitations(config) : undefined;
+        const ids = await importUsers(database, organisationId, file, invitations);
         await database.analyze();
-        io.out(`Added ${ids.length} users in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        io.out(
+          `Added ${ids.length} users${invitations ? ', each sent an invitation (valid 7 days),' : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        );
         return 0;
       }
       case 'students import': {

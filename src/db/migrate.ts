@@ -22,6 +22,7 @@ import * as defaultNotificationRules from './migrations/0012_default_notificatio
 import * as accounts from './migrations/0013_accounts.ts';
 import * as singleSignOn from './migrations/0014_single_sign_on.ts';
 import * as scim from './migrations/0015_scim.ts';
+import * as signInAbuse from './migrations/0016_sign_in_abuse.ts';
 import type { DB } from './tables.ts';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '0013_accounts': accounts,
   '0014_single_sign_on': singleSignOn,
   '0015_scim': scim,
+  '0016_sign_in_abuse': signInAbuse,
 };
 
 /** The migrations' names in order (a migration's test starts from the one before it). */

@@ -52,6 +52,36 @@ export interface UsersTable {
   updated_at: string;
   disabled_at: string | null;
   removed_at: string | null;
+  /** When the person first set a password or signed in; null: invited (or added) and never in. */
+  activated_at: string | null;
+  /** The start of their latest session. */
+  last_sign_in_at: string | null;
+}
+
+export type AccountTokenPurpose = 'invitation' | 'password_reset';
+
+/** A single-use link sent by email (an invitation, a password reset); only its hash is kept. */
+export interface AccountTokensTable {
+  id: string;
+  organisation_id: string;
+  user_id: string;
+  purpose: AccountTokenPurpose;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  /** A newer token of the same kind was sent, or the password was set another way. */
+  replaced_at: string | null;
+  created_by: string | null;
+}
+
+/** A password reset asked for by email address, until the worker handles (and deletes) it. */
+export interface PasswordResetRequestsTable {
+  id: string;
+  email: string;
+  requested_at: string;
+  ip: string | null;
+  request_id: string | null;
 }
 
 export interface UserGroupsTable {
@@ -476,12 +506,102 @@ export interface DocumentsTable {
   deleted_at: string | null;
 }
 
+export type SsoProviderKind = 'microsoft' | 'google' | 'oidc';
+
+/** An organisation's OpenID Connect identity provider (`src/modules/sso`). */
+export interface SsoProvidersTable {
+  id: string;
+  organisation_id: string;
+  kind: SsoProviderKind;
+  label: string | null;
+  /** Microsoft: the directory (tenant) id the issuer was built from. */
+  tenant_id: string | null;
+  issuer: string;
+  client_id: string;
+  /** Sealed with the installation's `sso` subkey, bound to the organisation and provider. */
+  client_secret: string;
+  /** JSON array of lower-case domains. */
+  allowed_domains: string;
+  position: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An organisation's single sign-on switches (0 or 1); no row: the defaults. */
+export interface SsoSettingsTable {
+  organisation_id: string;
+  password_sign_in: number;
+  create_accounts: number;
+  accept_provider_mfa: number;
+  updated_at: string;
+}
+
+/** Which Haven user a provider's subject is. */
+export interface SsoLinksTable {
+  provider_id: string;
+  subject: string;
+  organisation_id: string;
+  user_id: string;
+  created_at: string;
+  last_used_at: string;
+}
+
+/** A sign-in between the redirect to the provider and its answer: single use, short-lived. */
+export interface SsoSignInsTable {
+  id: string;
+  state_hash: string;
+  browser_hash: string;
+  organisation_id: string;
+  provider_id: string;
+  nonce: string;
+  code_verifier: string;
+  redirect_uri: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** An organisation's SCIM provisioning token (`src/modules/scim`); only its SHA-256 hash is kept. */
+export interface ScimTokensTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  token_hash: string;
+  created_at: string;
+  created_by: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
+
+/** What provisioning told Haven about a user that Haven has no field for. */
+export interface ScimUsersTable {
+  user_id: string;
+  organisation_id: string;
+  external_id: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  /** When provisioning disabled the account (it re-enables only an account it disabled). */
+  disabled_at: string | null;
+  updated_at: string;
+}
+
+/** A user group's `externalId`, as the provisioning client set it. */
+export interface ScimGroupsTable {
+  user_group_id: string;
+  organisation_id: string;
+  external_id: string | null;
+  updated_at: string;
+}
+
 export interface DB {
   organisations: OrganisationsTable;
   schools: SchoolsTable;
   school_groups: SchoolGroupsTable;
   school_group_schools: SchoolGroupSchoolsTable;
   users: UsersTable;
+  account_tokens: AccountTokensTable;
+  password_reset_requests: PasswordResetRequestsTable;
   user_groups: UserGroupsTable;
   user_group_members: UserGroupMembersTable;
   user_group_owners: UserGroupOwnersTable;
@@ -490,6 +610,10 @@ export interface DB {
   sessions: SessionsTable;
   login_attempts: LoginAttemptsTable;
   user_totp: UserTotpTable;
+  sso_providers: SsoProvidersTable;
+  sso_settings: SsoSettingsTable;
+  sso_links: SsoLinksTable;
+  sso_sign_ins: SsoSignInsTable;
   totp_recovery_codes: TotpRecoveryCodesTable;
   audit_chains: AuditChainsTable;
   audit_events: AuditEventsTable;
@@ -515,4 +639,7 @@ export interface DB {
   outbox: OutboxTable;
   digest_runs: DigestRunsTable;
   documents: DocumentsTable;
+  scim_tokens: ScimTokensTable;
+  scim_users: ScimUsersTable;
+  scim_groups: ScimGroupsTable;
 }

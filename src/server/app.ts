@@ -19,6 +19,10 @@ import { HavenError, notFound } from '../lib/errors.ts';
 import { accessRoutes } from '../modules/access/routes.ts';
 import { AccessService } from '../modules/access/service.ts';
 import { WideningPreviewService } from '../modules/access/widening.ts';
+import { Invitations } from '../modules/accounts/invitations.ts';
+import { accountRoutes } from '../modules/accounts/routes.ts';
+import { AccountService, handleResetRequests } from '../modules/accounts/service.ts';
+import { withoutLinkToken } from '../modules/accounts/tokens.ts';
 import { actionRoutes } from '../modules/actions/routes.ts';
 import { ActionService } from '../modules/actions/service.ts';
 import { auditRoutes } from '../modules/audit/routes.ts';
@@ -27,7 +31,7 @@ import { authRoutes } from '../modules/auth/routes.ts';
 import { AuthService } from '../modules/auth/service.ts';
 import { blockRoutes } from '../modules/blocks/routes.ts';
 import { BlockService } from '../modules/blocks/service.ts';
-import { loadSecretKey } from '../modules/documents/keys.ts';
+import { deriveKey, loadSecretKey } from '../modules/documents/keys.ts';
 import { documentRoutes } from '../modules/documents/routes.ts';
 import { DocumentService } from '../modules/documents/service.ts';
 import { openDocumentStorage } from '../modules/documents/storage.ts';
@@ -49,6 +53,10 @@ import { reportingRoutes } from '../modules/reporting/routes.ts';
 import { ReportingService } from '../modules/reporting/service.ts';
 import { roleGrantRoutes } from '../modules/role-grants/routes.ts';
 import { RoleGrantService } from '../modules/role-grants/service.ts';
+import { scimRoutes, scimTokenRoutes } from '../modules/scim/routes.ts';
+import { ScimService } from '../modules/scim/service.ts';
+import { ssoRoutes } from '../modules/sso/routes.ts';
+import { SsoService } from '../modules/sso/service.ts';
 import { studentGroupRoutes } from '../modules/student-groups/routes.ts';
 import { StudentGroupService } from '../modules/student-groups/service.ts';
 import { studentRoutes } from '../modules/students/routes.ts';
@@ -56,13 +64,14 @@ import { StudentService } from '../modules/students/service.ts';
 import { userGroupRoutes } from '../modules/user-groups/routes.ts';
 import { createSchoolDefaults } from '../modules/user-groups/school-defaults.ts';
 import { UserGroupService } from '../modules/user-groups/service.ts';
-import { userRoutes } from '../modules/users/routes.ts';
+import { userRoutes, userTwoFactorRoutes } from '../modules/users/routes.ts';
 import { UserService } from '../modules/users/service.ts';
 import { registerAuthentication } from './authenticate.ts';
 import { registerResponseContracts } from './contracts.ts';
 import { registerControlCharacterGuard } from './control-characters.ts';
 import { sendProblem, toHavenError } from './errors.ts';
 import type { HavenApp } from './http.ts';
+import { registerRateLimit } from './rate-limit.ts';
 import { RefusalAudit } from './refusals.ts';
 import { registerWebApp } from './web.ts';
 
@@ -85,6 +94,12 @@ export interface Services {
   documents: DocumentService;
   reporting: ReportingService;
   notifications: NotificationService;
+  /** SCIM 2.0 provisioning: the Owners' tokens, and `/scim/v2`. */
+  scim: ScimService;
+  /** Single sign-on with OpenID Connect. */
+  sso: SsoService;
+  /** Invitations and password reset by email. */
+  accounts: AccountService;
   /** Sends what changes queue; started by `haven serve` (or `haven worker`), driven by tests. */
   worker: NotificationWorker;
 }
@@ -92,11 +107,17 @@ export interface Services {
 /** The notification worker for these settings (not started). */
 export function createWorker(database: Database, config: Config): NotificationWorker {
   const log = pino({ level: config.logLevel, name: 'worker' });
+  const accountTokenKey = deriveKey(
+    loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir }),
+    'account_tokens',
+  );
   return new NotificationWorker(database, {
     mailer: config.mail.smtpUrl ? smtpMailer(config.mail.smtpUrl, config.mail.from) : null,
     mail: config.mail,
     pollMs: config.worker.pollMs,
     log,
+    accountTokenKey,
+    accountRequests: (now) => handleResetRequests(database, accountTokenKey, now),
   });
 }
 
@@ -112,6 +133,7 @@ export function createServices(database: Database, config: Config): Services {
   const roleGrants = new RoleGrantService(database);
   const blocks = new BlockService(database);
   const directLinks = new DirectLinkService(database);
+  const accountTokenKey = deriveKey(masterKey, 'account_tokens');
   return {
     incidents,
     documents: new DocumentService(
@@ -126,13 +148,16 @@ export function createServices(database: Database, config: Config): Services {
     reporting: new ReportingService(database, records),
     actions: new ActionService(database, incidents),
     organisations,
-    users: new UserService(database, config.login),
+    users: new UserService(database, config.login, new Invitations(accountTokenKey, config.mail)),
+    accounts: new AccountService(database, config, accountTokenKey),
+    sso: new SsoService(database, config, masterKey),
     roleGrants,
     auth: new AuthService(database, config),
     audit: new AuditService(database, records),
     students: new StudentService(database),
     studentGroups: new StudentGroupService(database),
     userGroups,
+    scim: new ScimService(database, userGroups, config.mail.publicUrl),
     directLinks,
     blocks,
     access: new AccessService(database, records),
@@ -159,6 +184,16 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      // Fastify's own request fields, with the token of an account link's page blanked out.
+      serializers: {
+        req: (req) => ({
+          method: req.method,
+          url: withoutLinkToken(req.url),
+          host: req.host,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
     },
     genReqId: () => randomUUID(),
     trustProxy: config.trustProxy,
@@ -196,6 +231,8 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+  // Before any route is added: it marks the public sign-in and set-up routes as they come.
+  await registerRateLimit(app, config.rateLimit);
 
   // CSV imports arrive as text; each route sets its own size limit.
   app.addContentTypeParser(
@@ -268,6 +305,7 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   organisationRoutes(app, svc.organisations);
   authRoutes(app, svc.auth, config);
   userRoutes(app, svc.users);
+  userTwoFactorRoutes(app, svc.auth.twoFactor);
   roleGrantRoutes(app, svc.roleGrants);
   auditRoutes(app, svc.audit);
   studentRoutes(app, svc.students, database);
@@ -281,6 +319,10 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   documentRoutes(app, svc.documents, config.documents.maxUploadBytes);
   notificationRoutes(app, svc.notifications);
   reportingRoutes(app, svc.reporting);
+  scimTokenRoutes(app, svc.scim);
+  await scimRoutes(app, svc.scim, { database, refusals });
+  accountRoutes(app, svc.accounts, svc.auth, config);
+  ssoRoutes(app, svc.sso, config);
 
   await app.ready();
   return app;

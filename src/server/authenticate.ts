@@ -11,6 +11,7 @@ import type { Database } from '../db/database.ts';
 import { HavenError, noRole, unauthorized } from '../lib/errors.ts';
 import { nowIso } from '../lib/time.ts';
 import { findActiveSession, touchSession } from '../modules/auth/sessions.ts';
+import { authenticateScim } from '../modules/scim/tokens.ts';
 import type { HavenApp } from './http.ts';
 
 export const SESSION_COOKIE = 'haven_session';
@@ -33,21 +34,37 @@ export function cookieOptions(config: Config, request: FastifyRequest) {
   };
 }
 
+/** The SCIM service's routes (`src/modules/scim`): a SCIM token, never a session. */
+const SCIM_PREFIX = '/scim/';
+
 /**
- * Deny by default: every route under /api/v1 must declare its access, and each request is
- * authenticated and gated here before validation or the handler runs.
+ * Deny by default: every route under /api/v1 must declare its access, every route under /scim/
+ * must declare `scim` (and only those may), and each request is authenticated and gated here
+ * before validation or the handler runs.
  */
 export function registerAuthentication(app: HavenApp, database: Database, config: Config) {
   app.decorateRequest('auth', null);
+  app.decorateRequest('scim', null);
 
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/v1/') && !route.config?.access) {
       throw new Error(`Route ${route.method} ${route.url} does not declare its access`);
     }
+    const underScim = route.url.startsWith(SCIM_PREFIX);
+    if (underScim !== Boolean(route.config?.scim) || (underScim && route.config?.access)) {
+      throw new Error(
+        `Route ${route.method} ${route.url}: routes under ${SCIM_PREFIX} declare config.scim (SCIM token), and only they`,
+      );
+    }
   });
 
   app.addHook('onRequest', async (request: FastifyRequest, _reply: FastifyReply) => {
     request.auth = null;
+    request.scim = null;
+    if (request.routeOptions.config?.scim) {
+      request.scim = await authenticateScim(database.db, request);
+      return;
+    }
     const access = request.routeOptions.config?.access;
     if (!access || 'public' in access) return;
 

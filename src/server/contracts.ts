@@ -38,7 +38,8 @@ declare module 'fastify' {
   }
 }
 
-const SUCCESS_STATUS = /^2(\d\d|xx)$/i;
+// A redirect is an answer too: single sign-on's routes answer only 302 (to the provider, or back).
+const SUCCESS_STATUS = /^[23](\d\d|xx)$/i;
 
 function responseSchemas(schema: unknown): Record<string, unknown> | null {
   const response = (schema as { response?: unknown } | undefined)?.response;

@@ -35,6 +35,9 @@ export function unavailable(): HavenError {
 
 export function sendProblem(reply: FastifyReply, error: HavenError) {
   if (error.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  // A 429 carries its own wait (`retryAfter`, seconds), worked out by whatever refused it.
+  if (error.status === 429 && typeof error.extra.retryAfter === 'number')
+    reply.header('retry-after', String(error.extra.retryAfter));
   return reply
     .code(error.status)
     .type('application/problem+json')

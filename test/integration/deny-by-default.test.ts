@@ -7,6 +7,14 @@ const PUBLIC = new Set([
   'GET /api/v1/setup',
   'POST /api/v1/setup',
   'POST /api/v1/auth/login',
+  // Invitations and password reset: the link's token (or the email) is the caller's proof.
+  'POST /api/v1/auth/accept-invitation',
+  'POST /api/v1/auth/password-reset',
+  'POST /api/v1/auth/password-reset/confirm',
+  // Single sign-on: the sign-in buttons, and the redirects to and from the provider.
+  'GET /api/v1/auth/sso-providers',
+  'GET /api/v1/auth/oidc/{providerId}/start',
+  'GET /api/v1/auth/oidc/{providerId}/callback',
 ]);
 
 describe('deny by default', () => {

@@ -408,7 +408,9 @@ describe('migrations keep what is there', () => {
       '0009_email_per_organisation',
     );
 
-    expect(await db.selectFrom('users').selectAll().orderBy('id').execute()).toEqual(users);
+    // The columns 0009 knew (later migrations add more).
+    const columns = Object.keys(users[0]!) as (keyof (typeof users)[0])[];
+    expect(await db.selectFrom('users').select(columns).orderBy('id').execute()).toEqual(users);
     expect(
       await db.selectFrom('role_grants').select(['id', 'user_id', 'granted_by']).execute(),
     ).toEqual([{ id: 'r1', user_id: 'u1', granted_by: 'u2' }]);
@@ -635,5 +637,92 @@ describe('migrations of notifications', () => {
       { category_id: 'c3', recipient_id: allegations.id, channel: 'alert' },
       { category_id: 'c3', recipient_id: allegations.id, channel: 'immediate_email' },
     ]);
+  });
+});
+
+describe('migrations of accounts', () => {
+  let test: TestDatabase | undefined;
+  afterEach(async () => {
+    await test?.dispose();
+    test = undefined;
+  });
+
+  async function justBefore(name: string) {
+    test = await createTestDatabase({ migrate: false });
+    const db = test.database.db;
+    await whileNoSchemaIsDropped(() =>
+      migrateTo(db, migrationNames[migrationNames.indexOf(name) - 1]!),
+    );
+    return db;
+  }
+
+  it('0013 counts users with a password as active, and takes their last sign-in from their sessions', async () => {
+    const db = await justBefore('0013_accounts');
+    await organisations(db, ['o1']);
+    const later = '2026-11-20T08:30:00.000Z';
+    const user = (id: string, password: string | null) =>
+      db
+        .insertInto('users')
+        .values({
+          id,
+          organisation_id: 'o1',
+          email: `${id}@s.test`,
+          name: id,
+          password_hash: password,
+          created_at: now,
+          updated_at: now,
+        } as never)
+        .execute();
+    await user('u1', 'argon2-hash');
+    await user('u2', null);
+    for (const [id, at] of [
+      ['s1', now],
+      ['s2', later],
+    ] as const)
+      await db
+        .insertInto('sessions')
+        .values({
+          id,
+          token_hash: `hash-${id}`,
+          user_id: 'u1',
+          organisation_id: 'o1',
+          csrf_token: 'c',
+          created_at: at,
+          last_seen_at: at,
+          expires_at: '2026-12-01T00:00:00.000Z',
+        } as never)
+        .execute();
+
+    expect((await whileNoSchemaIsDropped(() => migrateToLatest(db))).applied).toContain(
+      '0013_accounts',
+    );
+
+    expect(
+      await db
+        .selectFrom('users')
+        .select(['id', 'activated_at', 'last_sign_in_at'])
+        .orderBy('id')
+        .execute(),
+    ).toEqual([
+      { id: 'u1', activated_at: now, last_sign_in_at: later },
+      { id: 'u2', activated_at: null, last_sign_in_at: null },
+    ]);
+    const token = (id: string, hash: string, purpose: string) =>
+      db
+        .insertInto('account_tokens')
+        .values({
+          id,
+          organisation_id: 'o1',
+          user_id: 'u2',
+          purpose,
+          token_hash: hash,
+          created_at: now,
+          expires_at: later,
+        } as never)
+        .execute();
+    await token('t1', 'h1', 'invitation');
+    // One row per hash, and only the two purposes.
+    await expect(token('t2', 'h1', 'password_reset')).rejects.toThrow();
+    await expect(token('t3', 'h3', 'anything')).rejects.toThrow();
   });
 });

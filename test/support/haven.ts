@@ -92,6 +92,9 @@ export async function startHavenWith(
   const db = await createTestDatabase();
   const config = loadConfig({
     HAVEN_LOG_LEVEL: process.env.HAVEN_TEST_LOG_LEVEL ?? 'silent',
+    // Every test signs in from 127.0.0.1, many times a minute: tests of these limits set their own.
+    HAVEN_LOGIN_ADDRESS_MAX_FAILURES: '100000',
+    HAVEN_AUTH_RATE_LIMIT: '100000',
     ...db.env,
     ...overrides,
   });

@@ -29,7 +29,9 @@ export interface ChangeOrigin {
   userId: string | null;
   requestId?: string;
   ip?: string;
-  via?: 'api' | 'cli';
+  via?: 'api' | 'cli' | 'scim';
+  /** Facts written on every row of the change (the SCIM token that made it). */
+  meta?: Record<string, unknown>;
   /** Write to the installation's chain (creating organisations), still tagged with the organisation. */
   installationChain?: boolean;
 }
@@ -88,6 +90,7 @@ export async function runChange<T>(
       ...(origin.requestId ? { requestId: origin.requestId } : {}),
       ...(origin.ip ? { ip: origin.ip } : {}),
       via: origin.via ?? 'api',
+      ...origin.meta,
     };
     const rows: HashedFields[] = change.entries.map((entry) => ({
       id: newId(),

@@ -7,6 +7,7 @@ import { HavenError, noRole, notFound } from '../../lib/errors.ts';
 import { nowIso } from '../../lib/time.ts';
 import { type ChangeOrigin, runChange } from '../audit/change.ts';
 import { findOrganisation, scopeNames } from '../organisations/repository.ts';
+import { passwordSignInAllowed, passwordSignInOff } from '../sso/password-sign-in.ts';
 import { findSignInAccounts, findUser, normaliseEmail } from '../users/repository.ts';
 import { presentHeldGrant, presentUser } from '../users/service.ts';
 import { claimAttempt, settleAttempt } from './attempts.ts';
@@ -87,9 +88,10 @@ export class AuthService {
 
   /**
    * Signs a user in. Failures (wrong passwords, wrong or reused two-factor codes) are counted
-   * per email, and each check is claimed against that count before the password is verified:
-   * after `maxFailures` within the window, every further attempt is refused with 429 (and
-   * logged) until the window has passed, however many arrive at once. With TOTP on, `totp` (a
+   * per email and per client address, and each check is claimed against those counts before the
+   * password is verified: after `maxFailures` for the email, or `maxFailuresPerAddress` from the
+   * address, within the window, every further attempt is refused with 429 (logged, with
+   * `Retry-After`) until the window has passed, however many arrive at once. With TOTP on, `totp` (a
    * current code or a recovery code) is needed too, and the new session counts as having passed
    * TOTP.
    *
@@ -135,6 +137,10 @@ export class AuthService {
         'Account disabled',
         'This account has been disabled',
       ).withAudit({ email }, organisationId);
+    }
+    if (!(await passwordSignInAllowed(db, organisationId))) {
+      await settleAttempt(db, attempt, 'password_sign_in_off');
+      throw passwordSignInOff().withAudit({ email }, organisationId);
     }
     const enrolment = await this.twoFactor.activeEnrolment(user.id);
     let secondFactor: SecondFactor | null = null;

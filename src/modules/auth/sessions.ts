@@ -56,6 +56,16 @@ export async function createSession(
       user_agent: input.userAgent?.slice(0, 500) ?? null,
     })
     .execute();
+  // Whatever the way in (password, invitation, single sign-on): the person is active from their
+  // first sign-in, and the access audit reads when they were last in.
+  await db
+    .updateTable('users')
+    .set((eb) => ({
+      last_sign_in_at: input.now,
+      activated_at: eb.fn.coalesce('activated_at', eb.val(input.now)),
+    }))
+    .where('id', '=', input.userId)
+    .execute();
   return { sessionId, token, csrfToken, expiresAt };
 }
 

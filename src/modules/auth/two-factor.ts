@@ -1,16 +1,25 @@
 import type { Kysely, Transaction } from 'kysely';
+import {
+  canResetTwoFactor,
+  loadStaffPlaces,
+  requireResetTwoFactor,
+  twoFactorResetWithin,
+} from '../../access/accounts.ts';
+import { requireSomewhere } from '../../access/decide.ts';
+import type { Principal } from '../../access/principal.ts';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
 import type { DB, UserTotpTable } from '../../db/tables.ts';
-import { conflict, HavenError } from '../../lib/errors.ts';
+import { conflict, HavenError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { nowIso } from '../../lib/time.ts';
 import { type ChangeOrigin, runChange } from '../audit/change.ts';
 import { deriveKey, loadSecretKey } from '../documents/keys.ts';
-import { normaliseEmail } from '../users/repository.ts';
+import { partyName, queueSecurityAlert } from '../notifications/queue.ts';
+import { findUser, normaliseEmail } from '../users/repository.ts';
 import { claimAttempt, settleAttempt } from './attempts.ts';
 import { openSecret, sealSecret } from './secret-seal.ts';
-import type { ActiveSession } from './sessions.ts';
+import { type ActiveSession, endUserSessions } from './sessions.ts';
 import {
   hashRecoveryCode,
   looksLikeTotp,
@@ -79,8 +88,8 @@ export class TwoFactorService {
     return openSecret(this.#key, enrolment.user_id, enrolment.secret);
   }
 
-  async status(userId: string): Promise<TotpStatus> {
-    const row = await this.database.db
+  async status(userId: string, db: Kysely<DB> = this.database.db): Promise<TotpStatus> {
+    const row = await db
       .selectFrom('user_totp')
       .select('confirmed_at')
       .where('user_id', '=', userId)
@@ -305,6 +314,72 @@ export class TwoFactorService {
       }));
     if (!done) await this.#refuseCode(attempt);
     await settleAttempt(this.database.db, attempt, 'code_ok');
+  }
+
+  /**
+   * Another person's two-factor sign-in as the caller sees it (`GET /users/:id/totp`): whether it
+   * is on, and whether the caller may reset it (`src/access/accounts.ts`), for the web app to
+   * offer the reset only where it would be allowed. 404 for a user of another organisation.
+   */
+  async standingOf(principal: Principal, userId: string) {
+    requireSomewhere(principal, 'users.mfa.reset');
+    const db = this.database.db;
+    const user = await findUser(db, principal.organisationId, userId);
+    if (!user) throw notFound('User');
+    const [status, staff] = await Promise.all([
+      this.status(userId),
+      loadStaffPlaces(db, principal.organisationId, userId),
+    ]);
+    return {
+      status,
+      abilities: { reset: status === 'active' && canResetTwoFactor(principal, staff) },
+    };
+  }
+
+  /**
+   * Resets another person's two-factor sign-in (a lost or stolen phone): their enrolment and
+   * recovery codes are deleted and every session of theirs ends, in one change with its audit
+   * row and a security alert to the Owners and DSLs over where they hold roles. They then sign
+   * in with their password alone, and are held to enrolment again where their school asks. Who
+   * may: `requireResetTwoFactor`. 409 `totp_not_enabled` when it is not on.
+   */
+  async resetFor(principal: Principal, userId: string, origin: ChangeOrigin): Promise<void> {
+    requireSomewhere(principal, 'users.mfa.reset');
+    const organisationId = principal.organisationId;
+    await runChange(this.database, origin, async (change) => {
+      const user = await findUser(change.db, organisationId, userId);
+      if (!user) throw notFound('User');
+      const staff = await loadStaffPlaces(change.db, organisationId, userId);
+      requireResetTwoFactor(principal, staff);
+      if ((await this.status(userId, change.db)) !== 'active') {
+        throw conflict(`${user.name} has no two-factor sign-in to reset`, 'totp_not_enabled');
+      }
+      const codes = await change.db
+        .deleteFrom('totp_recovery_codes')
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      await change.db.deleteFrom('user_totp').where('user_id', '=', userId).execute();
+      // A lost or stolen phone: assume whoever holds it has signed in too.
+      const sessionsEnded = await endUserSessions(change.db, userId, change.now, 'totp_reset');
+      change.record({
+        action: 'user.totp_reset',
+        targetType: 'user',
+        targetId: userId,
+        before: { totpStatus: 'active' },
+        after: { totpStatus: 'off' },
+        meta: { sessionsEnded, recoveryCodesDeleted: Number(codes.numDeletedRows) },
+      });
+      const actor = await partyName(change, organisationId, {
+        type: 'user',
+        id: principal.userId,
+      });
+      await queueSecurityAlert(
+        change,
+        organisationId,
+        twoFactorResetWithin(principal, staff),
+        `${actor} reset the two-factor sign-in of ${user.name}: their sessions were ended, and they sign in with their password alone until they set it up again.`,
+      );
+    });
   }
 
   /** The caller's active enrolment, and the code check claimed against the sign-in throttle. */

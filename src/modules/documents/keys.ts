@@ -17,7 +17,7 @@ export const SECRET_KEY_BYTES = 32;
 export const SECRET_KEY_FILE = 'secret.key';
 
 /** What each subkey is for; a new purpose gets a new, independent key from the same master. */
-export const KEY_PURPOSES = ['documents', 'totp'] as const;
+export const KEY_PURPOSES = ['documents', 'totp', 'account_tokens', 'sso'] as const;
 export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 
 /** A missing, unreadable or malformed master key: start-up stops with this message. */

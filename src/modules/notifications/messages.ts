@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
 import { recipientsReading } from '../../access/notifications.ts';
 import type { DB, Sensitivity } from '../../db/tables.ts';
+import {
+  type AccountEmailContext,
+  type AccountEmailPayload,
+  renderAccountEmail,
+  wipedAccountPayload,
+} from '../accounts/emails.ts';
 import type { Email } from './mailer.ts';
 
 /**
@@ -13,7 +19,22 @@ export type OutboxPayload =
   | { kind: 'incident_logged'; incidentId: string }
   | { kind: 'digest'; schoolId: string; date: string; incidentIds: string[] }
   | { kind: 'action_due'; incidentId: string; actionId: string }
-  | { kind: 'security'; message: string };
+  | { kind: 'security'; message: string }
+  // An invitation or a password reset: the link's token, sealed (src/modules/accounts/emails.ts).
+  | AccountEmailPayload;
+
+/** What an email is written with, besides its payload. */
+export type RenderContext = AccountEmailContext;
+
+/**
+ * The payload to keep once an email is done with (sent, given up or withdrawn): without the
+ * secret an account email carries, or null when it carries none.
+ */
+export function wipedPayload(payload: OutboxPayload): OutboxPayload | null {
+  return payload.kind === 'invitation' || payload.kind === 'password_reset'
+    ? wipedAccountPayload(payload)
+    : null;
+}
 
 const described: Record<Sensitivity, { one: string; many: string }> = {
   standard: { one: 'a new concern', many: 'concerns' },
@@ -33,8 +54,11 @@ export async function renderEmail(
   db: Kysely<DB>,
   to: { userId: string | null; organisationId: string },
   payload: OutboxPayload,
-  publicUrl: string,
+  context: RenderContext,
 ): Promise<Omit<Email, 'to'> | null> {
+  const { publicUrl } = context;
+  if (payload.kind === 'invitation' || payload.kind === 'password_reset')
+    return renderAccountEmail(db, payload, context);
   if (payload.kind === 'security')
     return {
       subject: 'Haven security alert',

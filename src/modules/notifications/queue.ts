@@ -1,7 +1,14 @@
 import { partyMembers } from '../../access/notifications.ts';
 import type { Scope } from '../../access/scopes.ts';
-import type { AssigneeType, NoticesTable, NotificationChannel } from '../../db/tables.ts';
+import { chunks } from '../../db/sql.ts';
+import type {
+  AssigneeType,
+  NoticesTable,
+  NotificationChannel,
+  OutboxTable,
+} from '../../db/tables.ts';
 import { newId } from '../../lib/ids.ts';
+import type { AccountEmailPayload } from '../accounts/emails.ts';
 import type { Change } from '../audit/change.ts';
 
 /**
@@ -180,4 +187,44 @@ export async function partyName(
     .where('organisation_id', '=', organisationId)
     .executeTakeFirst();
   return row?.name ?? party.id;
+}
+
+/**
+ * Emails about a person's own account (an invitation, a password reset), straight into the
+ * outbox: their recipient is the account's owner, not decided by a record policy. The worker
+ * withdraws one whose link no longer opens anything when its turn comes.
+ */
+export async function queueAccountEmails(
+  change: Change,
+  organisationId: string,
+  emails: readonly { userId: string; address: string; payload: AccountEmailPayload }[],
+  /** Due from (default: now); a request the worker handles is due from when it was made. */
+  dueAt: string = change.now,
+): Promise<void> {
+  for (const slice of chunks(emails))
+    await change.db
+      .insertInto('outbox')
+      .values(
+        slice.map(
+          (e): OutboxTable => ({
+            id: newId(),
+            organisation_id: organisationId,
+            notice_id: null,
+            school_id: null,
+            kind: e.payload.kind,
+            to_user_id: e.userId,
+            to_address: e.address,
+            payload: JSON.stringify(e.payload),
+            status: 'pending',
+            attempts: 0,
+            next_attempt_at: dueAt,
+            locked_until: null,
+            last_error: null,
+            subject: null,
+            created_at: change.now,
+            sent_at: null,
+          }),
+        ),
+      )
+      .execute();
 }

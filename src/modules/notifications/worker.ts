@@ -7,7 +7,7 @@ import { newId } from '../../lib/ids.ts';
 import { londonDate, londonInstant } from '../../lib/london-time.ts';
 import { schoolSettings } from '../organisations/settings.ts';
 import type { Mailer } from './mailer.ts';
-import { type OutboxPayload, renderEmail } from './messages.ts';
+import { type OutboxPayload, renderEmail, wipedPayload } from './messages.ts';
 
 export interface WorkerLog {
   info(obj: object, msg: string): void;
@@ -22,6 +22,13 @@ export interface WorkerOptions {
   log: WorkerLog;
   /** The worker's clock (tests move it to a school's digest time). */
   clock?: () => Date;
+  /** The installation's `account_tokens` subkey, to open the links of invitations and resets. */
+  accountTokenKey?: Buffer;
+  /**
+   * Requests made through the API that become emails here, before each pass sends (password
+   * resets: `handleResetRequests` in src/modules/accounts); answers how many it handled.
+   */
+  accountRequests?: (now: Date) => Promise<number>;
 }
 
 /** What one pass did, for logs and tests. */
@@ -29,6 +36,7 @@ export interface WorkerPass {
   dueActions: number;
   notices: number;
   digests: number;
+  accountRequests: number;
   sent: number;
   retrying: number;
   failed: number;
@@ -100,6 +108,7 @@ export class NotificationWorker {
       dueActions: await this.raiseDueActions(now),
       notices: 0,
       digests: 0,
+      accountRequests: 0,
       sent: 0,
       retrying: 0,
       failed: 0,
@@ -107,6 +116,8 @@ export class NotificationWorker {
     };
     for (let n = BATCH; n === BATCH; pass.notices += n) n = await this.#expandNotices(now);
     pass.digests = await this.#makeDigests(now);
+    if (this.options.mailer && this.options.accountRequests)
+      pass.accountRequests = await this.options.accountRequests(now);
     if (this.options.mailer) {
       for (let n = 0; n < SENDS_PER_PASS; n++) {
         const outcome = await this.#sendOne(now);
@@ -397,15 +408,22 @@ export class NotificationWorker {
     const db = this.database.db;
     const settle = (values: Partial<OutboxTable>) =>
       db.updateTable('outbox').set(values).where('id', '=', email.id).execute();
+    let payload: OutboxPayload | undefined;
+    // Done with for good: a secret the payload carries (an account link) is wiped with it.
+    const wiped = () => {
+      const kept = payload && wipedPayload(payload);
+      return kept ? { payload: JSON.stringify(kept) } : {};
+    };
     try {
+      payload = JSON.parse(email.payload) as OutboxPayload;
       const content = await renderEmail(
         db,
         { userId: email.to_user_id, organisationId: email.organisation_id },
-        JSON.parse(email.payload) as OutboxPayload,
-        publicUrl,
+        payload,
+        { publicUrl, now, accountTokenKey: this.options.accountTokenKey },
       );
       if (!content) {
-        await settle({ status: 'withdrawn', locked_until: null });
+        await settle({ status: 'withdrawn', locked_until: null, ...wiped() });
         return 'withdrawn';
       }
       await this.options.mailer!.send({ to: email.to_address, ...content });
@@ -415,12 +433,14 @@ export class NotificationWorker {
         locked_until: null,
         subject: content.subject,
         last_error: null,
+        ...wiped(),
       });
       return 'sent';
     } catch (err) {
       const attempts = Number(email.attempts);
       const last = attempts >= maxAttempts;
       await settle({
+        ...(last ? wiped() : {}),
         status: last ? 'failed' : 'pending',
         locked_until: null,
         last_error: String((err as Error).message ?? err).slice(0, 500),

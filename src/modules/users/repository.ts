@@ -66,15 +66,22 @@ export async function insertUser(
       updated_at: row.now,
       disabled_at: null,
       removed_at: null,
+      // Given a password, the person can sign in at once: active. Without one: invited.
+      activated_at: row.password_hash === null ? null : row.now,
+      last_sign_in_at: null,
     })
     .execute();
 }
+
+/** What the users list shows and filters by: disabled, else active once in, else invited. */
+export type UserStatus = 'invited' | 'active' | 'disabled';
 
 export interface UserListFilter {
   q?: string | undefined;
   /** `none`: only users in no user group (orphaned), or a user group id. */
   inGroup?: string | undefined;
-  status?: 'active' | 'disabled' | 'all' | undefined;
+  /** A status, `enabled` (invited or active: everyone not disabled), or `all`. */
+  status?: UserStatus | 'enabled' | 'all' | undefined;
   after?: readonly [string, string] | undefined;
   limit: number;
 }
@@ -90,8 +97,12 @@ export async function listUsers(db: Kysely<DB>, organisationId: string, filter: 
     .selectAll('u')
     .where('u.organisation_id', '=', organisationId)
     .where('u.removed_at', 'is', null);
-  if (filter.status === 'active') query = query.where('u.disabled_at', 'is', null);
   if (filter.status === 'disabled') query = query.where('u.disabled_at', 'is not', null);
+  else if (filter.status && filter.status !== 'all') {
+    query = query.where('u.disabled_at', 'is', null);
+    if (filter.status === 'active') query = query.where('u.activated_at', 'is not', null);
+    if (filter.status === 'invited') query = query.where('u.activated_at', 'is', null);
+  }
   if (filter.q) {
     const pattern = likeContains(filter.q);
     query = query.where(

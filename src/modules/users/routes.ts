@@ -3,17 +3,27 @@ import { pageQuery } from '../../lib/pagination.ts';
 import { email, id, idParams, name, roleName, scope } from '../../lib/schemas.ts';
 import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
+import type { TwoFactorService } from '../auth/two-factor.ts';
 import type { UserService } from './service.ts';
 
 export const userSchema = z.object({
   id,
   email: z.string(),
   name: z.string(),
-  status: z.enum(['active', 'disabled']),
+  /** `invited`: has never set a password nor signed in; `disabled` while disabled; else `active`. */
+  status: z.enum(['invited', 'active', 'disabled']),
   createdAt: z.string(),
   updatedAt: z.string(),
   disabledAt: z.string().nullable(),
+  /** When their latest session began (null: never signed in). */
+  lastSignInAt: z.string().nullable(),
 });
+
+/** A user's outstanding invitation: queued at `sentAt`, its link dead after `expiresAt`. */
+export const invitationSchema = z.object({ sentAt: z.string(), expiresAt: z.string() });
+
+/** A user as the users list and Admins see them, with their outstanding invitation (or null). */
+export const staffSchema = userSchema.extend({ invitation: invitationSchema.nullable() });
 
 export const heldGrantSchema = z.object({
   grantId: id,
@@ -37,8 +47,17 @@ export function userRoutes(app: HavenApp, users: UserService) {
     schema: {
       tags: ['users'],
       summary: 'Add a user (Admin); new users hold only Member until given a role',
-      body: z.object({ email, name, password: z.string().max(256).optional() }).strict(),
-      response: { 201: userSchema },
+      description:
+        'Give a `password`, or `invite: true` to email the person a link to choose their own (valid 7 days, once; `invitation` in the answer), or neither (they cannot sign in until invited or given single sign-on). Without email set up (`HAVEN_SMTP_URL`), `invite` answers 409 `email_off` and adds nobody.',
+      body: z
+        .object({
+          email,
+          name,
+          password: z.string().max(256).optional(),
+          invite: z.boolean().optional(),
+        })
+        .strict(),
+      response: { 201: staffSchema },
     },
     handler: async (request, reply) => {
       const user = await users.create(authOf(request).principal, request.body, originOf(request));
@@ -52,14 +71,14 @@ export function userRoutes(app: HavenApp, users: UserService) {
       tags: ['users'],
       summary: 'List users (Admin)',
       description:
-        '`q` searches names and emails; `inGroup=none` lists users in no user group (orphaned); `inGroup=<id>` the members of one group.',
+        '`q` searches names and emails; `inGroup=none` lists users in no user group (orphaned); `inGroup=<id>` the members of one group. `status`: `invited` (never signed in nor set a password), `active`, `disabled`, `enabled` (invited or active) or `all` (the default).',
       querystring: pageQuery.extend({
         q: z.string().trim().max(200).optional(),
         inGroup: z.string().min(1).max(64).optional(),
-        status: z.enum(['active', 'disabled', 'all']).optional(),
+        status: z.enum(['invited', 'active', 'disabled', 'enabled', 'all']).optional(),
       }),
       response: {
-        200: z.object({ items: z.array(userSchema), nextCursor: z.string().nullable() }),
+        200: z.object({ items: z.array(staffSchema), nextCursor: z.string().nullable() }),
       },
     },
     handler: (request) => users.list(authOf(request).principal, request.query),
@@ -71,7 +90,7 @@ export function userRoutes(app: HavenApp, users: UserService) {
       tags: ['users'],
       summary: 'One user, with the roles they hold and where each comes from (Admin)',
       params: idParams,
-      response: { 200: userSchema.extend({ roles: z.array(heldGrantSchema) }) },
+      response: { 200: staffSchema.extend({ roles: z.array(heldGrantSchema) }) },
     },
     handler: (request) => users.get(authOf(request).principal, request.params.id),
   });
@@ -121,6 +140,41 @@ export function userRoutes(app: HavenApp, users: UserService) {
         request.body,
         originOf(request),
       );
+      return reply.code(204).send();
+    },
+  });
+}
+
+/** Another person's two-factor sign-in: who may reset it is `src/access/accounts.ts`. */
+export function userTwoFactorRoutes(app: HavenApp, twoFactor: TwoFactorService) {
+  app.get('/api/v1/users/:id/totp', {
+    config: { access: { permission: 'users.mfa.reset' } },
+    schema: {
+      tags: ['users'],
+      summary: 'Whether a user has two-factor sign-in on, and whether I may reset it (DSL)',
+      params: idParams,
+      response: {
+        200: z.object({
+          status: z.enum(['off', 'pending', 'active']),
+          abilities: z.object({ reset: z.boolean() }),
+        }),
+      },
+    },
+    handler: (request) => twoFactor.standingOf(authOf(request).principal, request.params.id),
+  });
+
+  app.delete('/api/v1/users/:id/totp', {
+    config: { access: { permission: 'users.mfa.reset' } },
+    schema: {
+      tags: ['users'],
+      summary: 'Reset another person’s two-factor sign-in (Owner; DSL for staff of their schools)',
+      description:
+        'For a lost or stolen phone: deletes their enrolment and recovery codes and ends every session of theirs; audited, and raised as a security alert to the Owners and DSLs over where they hold roles. They sign in with their password alone, and set two-factor up again where their school asks. An Owner resets anyone’s; a DSL that of people holding roles only at scopes where the DSL holds DSL or Owner, and none above their own (403 `forbidden`). Never one’s own (403 `totp_reset_own`: use `DELETE /api/v1/me/totp` with a code). 409 `totp_not_enabled` when it is not on.',
+      params: idParams,
+      response: { 204: noContent },
+    },
+    handler: async (request, reply) => {
+      await twoFactor.resetFor(authOf(request).principal, request.params.id, originOf(request));
       return reply.code(204).send();
     },
   });

@@ -13,21 +13,45 @@ import { conflict, invalidField, notFound, unauthorized } from '../../lib/errors
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, type Page, toPage } from '../../lib/pagination.ts';
 import { nowIso } from '../../lib/time.ts';
+import type { Invitations } from '../accounts/invitations.ts';
+import { currentInvitations, type InvitationView, retireTokens } from '../accounts/tokens.ts';
 import { type ChangeOrigin, runChange } from '../audit/change.ts';
 import { claimAttempt, settleAttempt } from '../auth/attempts.ts';
 import { hashPassword, passwordWeakness, verifyPassword } from '../auth/passwords.ts';
 import { endUserSessions } from '../auth/sessions.ts';
 import { scopeNames } from '../organisations/repository.ts';
-import { findUser, findUserByEmail, insertUser, listUsers, type UserRow } from './repository.ts';
+import {
+  findUser,
+  findUserByEmail,
+  insertUser,
+  listUsers,
+  type UserRow,
+  type UserStatus,
+} from './repository.ts';
 
 export interface UserView {
   id: string;
   email: string;
   name: string;
-  status: 'active' | 'disabled';
+  status: UserStatus;
   createdAt: string;
   updatedAt: string;
   disabledAt: string | null;
+  lastSignInAt: string | null;
+}
+
+/** A user as the users list shows them: with their outstanding invitation, if any. */
+export interface StaffView extends UserView {
+  invitation: InvitationView | null;
+}
+
+/**
+ * `invited` until the person first sets a password or signs in (an Admin who gives a password
+ * at creation makes them active at once), `disabled` while disabled, else `active`.
+ */
+export function userStatus(row: Pick<UserRow, 'disabled_at' | 'activated_at'>): UserStatus {
+  if (row.disabled_at) return 'disabled';
+  return row.activated_at ? 'active' : 'invited';
 }
 
 export function presentUser(row: UserRow): UserView {
@@ -35,11 +59,26 @@ export function presentUser(row: UserRow): UserView {
     id: row.id,
     email: row.email,
     name: row.name,
-    status: row.disabled_at ? 'disabled' : 'active',
+    status: userStatus(row),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     disabledAt: row.disabled_at,
+    lastSignInAt: row.last_sign_in_at,
   };
+}
+
+/** Users with their current invitation (only those not yet in can have one). */
+async function presentStaff(
+  db: Database['db'],
+  organisationId: string,
+  rows: readonly UserRow[],
+): Promise<StaffView[]> {
+  const invitations = await currentInvitations(
+    db,
+    organisationId,
+    rows.filter((r) => !r.activated_at).map((r) => r.id),
+  );
+  return rows.map((r) => ({ ...presentUser(r), invitation: invitations.get(r.id) ?? null }));
 }
 
 /** A held grant as the API shows it: the role, where it applies, and where it comes from. */
@@ -53,7 +92,8 @@ export function presentHeldGrant(grant: HeldGrant, names: Map<string, string>) {
   };
 }
 
-function checkPassword(password: string, field: string, context: string[]) {
+/** The password strength rules (`passwords.ts`), answered as a validation error naming `field`. */
+export function checkPassword(password: string, field: string, context: string[]) {
   const weakness = passwordWeakness(password, context);
   if (weakness) throw invalidField(field, weakness);
 }
@@ -64,14 +104,27 @@ export class UserService {
   constructor(
     private readonly database: Database,
     private readonly loginLimits: Config['login'],
+    private readonly invitations: Invitations,
   ) {}
 
+  /**
+   * Adds a user (holding only Member). With `invite`, they get an invitation email to set their
+   * password (never with `password`; refused with 409 `email_off` when Haven sends no email).
+   */
   async create(
     principal: Principal,
-    input: { email: string; name: string; password?: string | undefined },
+    input: {
+      email: string;
+      name: string;
+      password?: string | undefined;
+      invite?: boolean | undefined;
+    },
     origin: ChangeOrigin,
-  ): Promise<UserView> {
+  ): Promise<StaffView> {
     requireSomewhere(principal, 'users.manage');
+    if (input.invite && input.password !== undefined)
+      throw invalidField('invite', 'send either a password or `invite: true`, not both');
+    if (input.invite) this.invitations.requireEmail();
     if (input.password !== undefined)
       checkPassword(input.password, 'password', [input.name, input.email]);
     const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
@@ -96,7 +149,13 @@ export class UserService {
         targetId: id,
         after: { email: row.email, name: row.name, hasPassword: passwordHash !== null },
       });
-      return presentUser(row);
+      const invitation = input.invite
+        ? await this.invitations.send(change, principal.organisationId, [row], {
+            createdBy: principal.userId,
+            audit: 'each',
+          })
+        : undefined;
+      return { ...presentUser(row), invitation: invitation?.get(id) ?? null };
     });
   }
 
@@ -105,11 +164,11 @@ export class UserService {
     query: {
       q?: string | undefined;
       inGroup?: string | undefined;
-      status?: 'active' | 'disabled' | 'all' | undefined;
+      status?: UserStatus | 'enabled' | 'all' | undefined;
       limit: number;
       cursor?: string | undefined;
     },
-  ): Promise<Page<UserView>> {
+  ): Promise<Page<StaffView>> {
     requireSomewhere(principal, 'users.manage');
     // A group the caller may not see answers as one that does not exist: nobody is in it.
     if (
@@ -125,7 +184,16 @@ export class UserService {
       after: decodeCursor(query.cursor, userCursor),
       limit: query.limit,
     });
-    return toPage(rows, query.limit, presentUser, (row) => [row.name, row.id]);
+    const page = toPage(
+      rows,
+      query.limit,
+      (row) => row,
+      (row) => [row.name, row.id],
+    );
+    return {
+      items: await presentStaff(this.database.db, principal.organisationId, page.items),
+      nextCursor: page.nextCursor,
+    };
   }
 
   async get(principal: Principal, userId: string) {
@@ -142,8 +210,9 @@ export class UserService {
       principal,
       grants.flatMap((g) => (g.source.type === 'user_group' ? [g.source.userGroupId] : [])),
     );
+    const [staff] = await presentStaff(db, principal.organisationId, [row]);
     return {
-      ...presentUser(row),
+      ...staff!,
       roles: grants.map((g) => withholdGrantSource(presentHeldGrant(g, names), groups)),
     };
   }
@@ -272,6 +341,8 @@ export class UserService {
         'password_changed',
         sessionId,
       );
+      // A reset link asked for before stops working: the password it would replace is gone.
+      await retireTokens(change.db, [user.id], change.now);
       change.record({
         action: 'user.password_change',
         targetType: 'user',
