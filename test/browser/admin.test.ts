@@ -309,7 +309,7 @@ describeInBrowser('administration', () => {
     // Nothing changes until confirmed.
     const status = async () =>
       (await haven.get('/api/v1/users', token, { q: 'Oscar' })).body.items[0].status;
-    expect(await status()).toBe('active');
+    expect(await status()).toBe('invited');
     await dialog.getByRole('button', { name: 'Yes, disable' }).click();
     await page.getByText('Status: Disabled').waitFor();
     expect(await status()).toBe('disabled');

@@ -1,7 +1,8 @@
 /**
  * `npm run screenshots`: fills a fresh Haven with a small, made-up school through the API, signs
  * in as its Designated Safeguarding Lead and saves the main pages at desktop and phone widths
- * into docs/screenshots/. Nothing here is real: every name is invented.
+ * into docs/screenshots/; then the pages seen without signing in, and the Owner's. Nothing here is
+ * real: every name is invented. `npm run screenshots -- sign-in users` retakes only those.
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { AuthService } from '../../src/modules/auth/service.ts';
 import { mfaEnrolmentNotRequired } from '../support/factories.ts';
 import { STRONG_PASSWORD, startHavenWith, type TestHaven } from '../support/haven.ts';
+import { TestSmtpServer } from '../support/smtp.ts';
 import { enrolTotp, stepUp, TotpClock } from '../support/two-factor.ts';
 import setup, { TEST_WEB_DIR } from './global-setup.ts';
 import { DESKTOP, launchChromium, PHONE } from './support/browser.ts';
@@ -217,7 +219,38 @@ async function fillSchool(h: TestHaven, clock: TotpClock) {
       'action',
     );
   }
+  // Accounts: a teacher invited and not yet in, Microsoft sign-in, and a provisioning token.
+  await ok(
+    h.post('/api/v1/users', t, {
+      email: 'james.fletcher@riverside.example',
+      name: 'James Fletcher',
+      invite: true,
+    }),
+    'invitation',
+  );
+  await ok(
+    h.put('/api/v1/organisation/sso', t, {
+      providers: [
+        {
+          kind: 'microsoft',
+          tenantId: '4d1c7e2a-9b3f-4c6d-8e5a-2f7b9c0d1e3f',
+          clientId: '0b6f2d8e-3c1a-4f5b-9d7e-6a8c1b2d3e4f',
+          clientSecret: 'made-up-secret-for-the-screenshots',
+          allowedDomains: ['riverside.example'],
+        },
+      ],
+      passwordSignIn: true,
+      createAccounts: false,
+      acceptProviderMfa: false,
+    }),
+    'single sign-on',
+  );
+  await ok(
+    h.post('/api/v1/organisation/scim-tokens', t, { name: 'Entra ID provisioning' }),
+    'scim',
+  );
   return {
+    owner,
     grace,
     dslSecret,
     children,
@@ -227,6 +260,14 @@ async function fillSchool(h: TestHaven, clock: TotpClock) {
     cp,
     childProtection: category(/protection/i, 'child_protection'),
   };
+}
+
+interface Shot {
+  name: string;
+  path: string;
+  ready: (page: Page) => Promise<unknown>;
+  /** Only the first screen, for pages that run on for ever (the log). */
+  firstScreen?: boolean;
 }
 
 async function settle(page: Page) {
@@ -245,13 +286,17 @@ async function main() {
   console.log('Building the web app…');
   await setup();
   const clock = new TotpClock();
+  // Invitations need email: a local SMTP server takes it (nothing leaves the machine).
+  const smtp = await new TestSmtpServer().start();
   const haven = await startHavenWith(
     (services, config, database) => {
       services.auth = new AuthService(database, config, { clock: () => clock.ms });
     },
-    { HAVEN_WEB_DIR: TEST_WEB_DIR },
+    { HAVEN_WEB_DIR: TEST_WEB_DIR, HAVEN_SMTP_URL: smtp.url },
   );
   const browser = await launchChromium();
+  const only = process.argv.slice(2);
+  const wanted = (shot: { name: string }) => only.length === 0 || only.includes(shot.name);
   try {
     await haven.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = haven.app.server.address() as AddressInfo;
@@ -260,13 +305,7 @@ async function main() {
     const s = await fillSchool(haven, clock);
     mkdirSync(OUT, { recursive: true });
 
-    const pages: {
-      name: string;
-      path: string;
-      ready: (page: Page) => Promise<unknown>;
-      /** Only the first screen, for pages that run on for ever (the log). */
-      firstScreen?: boolean;
-    }[] = [
+    const pages: Shot[] = [
       { name: 'home', path: '/', ready: (p) => p.getByRole('heading', { level: 1 }).waitFor() },
       {
         name: 'students',
@@ -314,6 +353,42 @@ async function main() {
         ready: (p) => p.locator('tbody tr').first().waitFor(),
         firstScreen: true,
       },
+      {
+        name: 'change-password',
+        path: '/account/password',
+        ready: (p) => p.getByRole('heading', { name: 'Change your password' }).waitFor(),
+      },
+    ];
+    // Seen by anyone, signed out: the emailed links open these.
+    const publicPages: Shot[] = [
+      {
+        name: 'sign-in',
+        path: '/',
+        ready: (p) => p.getByRole('link', { name: 'Sign in with Microsoft' }).waitFor(),
+      },
+      {
+        name: 'accept-invitation',
+        path: '/accept-invitation?token=an-example-token',
+        ready: (p) => p.getByRole('heading', { name: 'Welcome to Haven' }).waitFor(),
+      },
+      {
+        name: 'forgot-password',
+        path: '/forgot-password',
+        ready: (p) => p.getByRole('heading', { name: 'Reset your password' }).waitFor(),
+      },
+    ];
+    // The Owner's: staff with their status, and how they sign in.
+    const ownerPages: Shot[] = [
+      {
+        name: 'users',
+        path: '/admin/users',
+        ready: (p) => p.getByRole('cell', { name: /Invited/ }).waitFor(),
+      },
+      {
+        name: 'sign-in-settings',
+        path: '/admin/sign-in',
+        ready: (p) => p.getByRole('cell', { name: 'Entra ID provisioning', exact: true }).waitFor(),
+      },
     ];
 
     for (const [width, viewport] of [
@@ -327,28 +402,42 @@ async function main() {
         deviceScaleFactor: 1,
       });
       const page = await context.newPage();
-      await page.goto(url);
-      await page.getByLabel('Email').fill(s.grace.email);
-      await page.getByLabel('Password').fill(STRONG_PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page
-        .getByLabel('Code from your authenticator app')
-        .fill(await clock.advance().code(s.dslSecret));
-      await page.getByRole('button', { name: 'Verify and sign in' }).click();
-      await page.locator('#main-nav').waitFor({ state: 'attached' });
-      for (const shot of pages) {
+      const shoot = async (shot: Shot) => {
+        if (!wanted(shot)) return;
         await page.goto(`${url}${shot.path}`);
         await shot.ready(page);
         await settle(page);
         const file = path.join(OUT, `${shot.name}-${width}.png`);
         await page.screenshot({ path: file, fullPage: !shot.firstScreen });
         console.log(`  ${path.relative(process.cwd(), file)}`);
-      }
+      };
+      for (const shot of publicPages) await shoot(shot);
+
+      await page.goto(url);
+      await page.getByLabel('Email').fill(s.owner.email);
+      await page.getByLabel('Password').fill(STRONG_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.locator('#main-nav').waitFor({ state: 'attached' });
+      for (const shot of ownerPages) await shoot(shot);
+      // Signed out by forgetting the cookie (its session simply expires).
+      await context.clearCookies();
+
+      await page.goto(url);
+      await page.getByLabel('Email').fill(s.grace.email);
+      await page.getByLabel('Password').fill(STRONG_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page
+        .getByLabel('Code from your authenticator app')
+        .fill(await clock.advance().code(s.dslSecret));
+      await page.getByRole('button', { name: 'Verify and sign in' }).click();
+      await page.locator('#main-nav').waitFor({ state: 'attached' });
+      for (const shot of pages) await shoot(shot);
       await context.close();
     }
   } finally {
     await browser.close();
     await haven.close();
+    await smtp.close();
   }
 }
 

@@ -1,12 +1,17 @@
 import { Navigate, Route, Routes } from 'react-router';
 import { InspectorPage } from './access/InspectorPage.tsx';
 import { AccessLogPage, AuditLogPage } from './access/LogPages.tsx';
+import { AcceptInvitationPage } from './accounts/AcceptInvitationPage.tsx';
+import { ChangePasswordPage } from './accounts/ChangePasswordPage.tsx';
+import { ForgotPasswordPage } from './accounts/ForgotPasswordPage.tsx';
+import { ResetPasswordPage } from './accounts/ResetPasswordPage.tsx';
 import { BlocksPage } from './admin/BlocksPage.tsx';
 import { CategoriesPage, CategoryPage } from './admin/CategoriesPage.tsx';
 import { EmailsPage } from './admin/EmailsPage.tsx';
 import { ImportStudentsPage } from './admin/ImportStudentsPage.tsx';
 import { SchoolsPage } from './admin/SchoolsPage.tsx';
 import { StudentGroupPage, StudentGroupsPage } from './admin/StudentGroupPages.tsx';
+import { SignInSettingsPage } from './admin/sign-in/SignInSettingsPage.tsx';
 import { UserGroupPage, UserGroupsPage } from './admin/UserGroupPages.tsx';
 import { UserPage, UsersPage } from './admin/UserPages.tsx';
 import { Layout } from './components/Layout.tsx';
@@ -24,6 +29,17 @@ import { LogConcernPage } from './work/LogConcernPage.tsx';
 import { MyReportsPage } from './work/MyReportsPage.tsx';
 import { StudentPage } from './work/StudentPage.tsx';
 import { StudentsPage } from './work/StudentsPage.tsx';
+
+/**
+ * The pages emailed links open (`/accept-invitation?token=…`, `/reset-password?token=…`), whoever
+ * is signed in: they work without a session, and say so to someone signed in as another account.
+ */
+const linkPages = (
+  <>
+    <Route path="accept-invitation" element={<AcceptInvitationPage />} />
+    <Route path="reset-password" element={<ResetPasswordPage />} />
+  </>
+);
 
 export function App() {
   const { state, refresh } = useSession();
@@ -44,7 +60,13 @@ export function App() {
     case 'setup':
       return <SetupPage />;
     case 'signed_out':
-      return <SignInPage reason={state.reason} />;
+      return (
+        <Routes>
+          {linkPages}
+          <Route path="forgot-password" element={<ForgotPasswordPage />} />
+          <Route path="*" element={<SignInPage reason={state.reason} />} />
+        </Routes>
+      );
     case 'member_only':
       return <MemberOnlyPage email={state.email} />;
     case 'signed_in':
@@ -52,6 +74,7 @@ export function App() {
       if (state.me.mfaEnrolmentRequired)
         return (
           <Routes>
+            {linkPages}
             <Route element={<Layout restricted />}>
               <Route path="account/two-factor" element={<TwoFactorPage required />} />
               <Route path="*" element={<Navigate to="/account/two-factor" replace />} />
@@ -60,6 +83,9 @@ export function App() {
         );
       return (
         <Routes>
+          {linkPages}
+          <Route path="sign-in" element={<Navigate to="/" replace />} />
+          <Route path="forgot-password" element={<Navigate to="/account/password" replace />} />
           <Route element={<Layout />}>
             <Route index element={<HomePage />} />
             <Route path="students" element={<StudentsPage />} />
@@ -69,6 +95,7 @@ export function App() {
             <Route path="incidents/:id" element={<IncidentPage />} />
             <Route path="reports/mine" element={<MyReportsPage />} />
             <Route path="account/two-factor" element={<TwoFactorPage />} />
+            <Route path="account/password" element={<ChangePasswordPage />} />
             <Route path="admin/users" element={<UsersPage />} />
             <Route path="admin/users/:id" element={<UserPage />} />
             <Route path="admin/user-groups" element={<UserGroupsPage />} />
@@ -81,6 +108,7 @@ export function App() {
             <Route path="admin/categories/:id" element={<CategoryPage />} />
             <Route path="admin/schools" element={<SchoolsPage />} />
             <Route path="admin/emails" element={<EmailsPage />} />
+            <Route path="admin/sign-in" element={<SignInSettingsPage />} />
             <Route path="access/inspector" element={<InspectorPage />} />
             <Route path="access/audit-log" element={<AuditLogPage />} />
             <Route path="access/access-log" element={<AccessLogPage />} />

@@ -59,3 +59,14 @@ export function endOfDayIso(date: string): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
 }
+
+/**
+ * When to try again after a refusal with `Retry-After`: "in 40 seconds", "in 3 minutes, at 14:05",
+ * "in 2 hours, at 16:30" (the clock time in the user's own time).
+ */
+export function formatWait(seconds: number, now = Date.now()): string {
+  if (seconds < 60) return `in ${plural(Math.max(1, seconds), 'second')}`;
+  const at = formatLocalTime(new Date(now + seconds * 1000).toISOString());
+  if (seconds < 3600) return `in ${plural(Math.ceil(seconds / 60), 'minute')}, at ${at}`;
+  return `in about ${plural(Math.round(seconds / 3600), 'hour')}, at ${at}`;
+}

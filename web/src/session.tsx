@@ -24,7 +24,7 @@ export type SessionState =
   | { status: 'member_only'; email: string }
   | { status: 'signed_in'; me: Me };
 
-interface LoginResult {
+export interface LoginResult {
   csrfToken: string;
   user: Me;
 }
@@ -41,6 +41,11 @@ interface SessionApi {
   refresh(): Promise<void>;
   /** Setup finished: sign in as the new Owner. */
   setupDone(): void;
+  /**
+   * Another way in answered with a session, as sign-in does (an accepted invitation): the page
+   * carries on signed in as that user.
+   */
+  signedIn(result: LoginResult): void;
 }
 
 const SessionContext = createContext<SessionApi | null>(null);
@@ -140,6 +145,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       refresh: load,
       setupDone() {
         setState({ status: 'signed_out' });
+      },
+      signedIn(result) {
+        setCsrfToken(result.csrfToken);
+        clearConcernDrafts();
+        queryClient.clear();
+        setState({ status: 'signed_in', me: result.user });
       },
     }),
     [state, load, queryClient],

@@ -5,6 +5,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
 import { AuthService } from '../../../src/modules/auth/service.ts';
 import { STRONG_PASSWORD, startHavenWith, type TestHaven } from '../../support/haven.ts';
+import { freePort } from '../../support/processes.ts';
 import { TotpClock } from '../../support/two-factor.ts';
 
 export const CHROMIUM = process.env.HAVEN_CHROMIUM ?? '/usr/bin/chromium';
@@ -62,7 +63,16 @@ export interface BrowserHaven {
  * One Haven on a real port, and one Chromium, for each test of the calling file; each test
  * starts from an empty database and sets up what it needs. Errors thrown in a page fail the test.
  */
-export function useBrowserHaven(overrides: Record<string, string> = {}): () => BrowserHaven {
+export function useBrowserHaven(
+  overrides: Record<string, string> | (() => Record<string, string>) = {},
+  options: {
+    /**
+     * Listen on a port chosen before the server starts, and tell the server its own address
+     * (`HAVEN_PUBLIC_URL`), for the links it writes in emails and gives identity providers.
+     */
+    publicUrl?: boolean;
+  } = {},
+): () => BrowserHaven {
   let browser: Browser | undefined;
   let current: BrowserHaven | undefined;
   const contexts: BrowserContext[] = [];
@@ -75,13 +85,18 @@ export function useBrowserHaven(overrides: Record<string, string> = {}): () => B
   });
   beforeEach(async () => {
     const clock = new TotpClock();
+    const fixedPort = options.publicUrl ? await freePort() : 0;
     const haven = await startHavenWith(
       (services, config, database) => {
         services.auth = new AuthService(database, config, { clock: () => clock.ms });
       },
-      { HAVEN_WEB_DIR: TEST_WEB_DIR, ...overrides },
+      {
+        HAVEN_WEB_DIR: TEST_WEB_DIR,
+        ...(fixedPort ? { HAVEN_PUBLIC_URL: `http://127.0.0.1:${fixedPort}` } : {}),
+        ...(typeof overrides === 'function' ? overrides() : overrides),
+      },
     );
-    await haven.app.listen({ host: '127.0.0.1', port: 0 });
+    await haven.app.listen({ host: '127.0.0.1', port: fixedPort });
     const { port } = haven.app.server.address() as AddressInfo;
     const b = browser!;
     current = {

@@ -634,7 +634,7 @@ function PasteEmails({ onFound }: { onFound: (people: Person[]) => void }) {
     const worker = async () => {
       while (next < emails.length) {
         const email = emails[next++]!;
-        const page = await api.get<Page<User>>('/users', { q: email, limit: 5, status: 'active' });
+        const page = await api.get<Page<User>>('/users', { q: email, limit: 5, status: 'enabled' });
         const user = page.items.find((u) => u.email.toLowerCase() === email);
         if (user) found.push({ id: user.id, name: user.name });
         else missing.push(email);

@@ -14,11 +14,17 @@ import {
   QueryState,
   SelectField,
 } from '../components/ui.tsx';
-import { formatDate } from '../format.ts';
+import { formatDate, formatDateTime } from '../format.ts';
 import { useDebounced } from '../hooks.ts';
 import { useCan, useMe } from '../session.tsx';
 import { Pager, RoleGrantForm, useCursorPages } from './common.tsx';
-import type { User, UserDetail } from './types.ts';
+import {
+  type Invitation,
+  type User,
+  type UserDetail,
+  type UserTwoFactor,
+  userStatusLabels,
+} from './types.ts';
 
 export function UsersPage() {
   const [params, setParams] = useSearchParams();
@@ -55,12 +61,14 @@ export function UsersPage() {
         signal,
       ),
   });
+  const resend = useResendInvitation();
   return (
     <>
       <PageHeader title="Users" description="Everyone with an account in your organisation." />
       <AddUser />
       <section aria-labelledby="users-list-title">
         <h2 id="users-list-title">People</h2>
+        <ResendOutcome resend={resend} />
         <div className="filters">
           <InputField
             label="Search by name or email"
@@ -74,6 +82,7 @@ export function UsersPage() {
             onChange={(e) => setParam('status', e.target.value === 'all' ? null : e.target.value)}
           >
             <option value="all">Any</option>
+            <option value="invited">Invited</option>
             <option value="active">Active</option>
             <option value="disabled">Disabled</option>
           </SelectField>
@@ -101,6 +110,9 @@ export function UsersPage() {
                       <th scope="col">Email</th>
                       <th scope="col">Status</th>
                       <th scope="col">Added</th>
+                      <th scope="col">
+                        <span className="visually-hidden">Actions</span>
+                      </th>
                     </tr>
                   </thead>
                   <tbody>
@@ -110,8 +122,22 @@ export function UsersPage() {
                           <Link to={`/admin/users/${user.id}`}>{user.name}</Link>
                         </td>
                         <td>{user.email}</td>
-                        <td>{user.status === 'active' ? 'Active' : 'Disabled'}</td>
+                        <td>
+                          <UserStatusTag user={user} />
+                        </td>
                         <td>{formatDate(user.createdAt)}</td>
+                        <td>
+                          {user.status === 'invited' ? (
+                            <Button
+                              className="link-button"
+                              busy={resend.isPending && resend.variables?.id === user.id}
+                              onClick={() => resend.mutate(user)}
+                              aria-label={`${user.invitation ? 'Resend' : 'Send'} invitation to ${user.name}`}
+                            >
+                              {user.invitation ? 'Resend invitation' : 'Send invitation'}
+                            </Button>
+                          ) : null}
+                        </td>
                       </tr>
                     ))}
                   </tbody>
@@ -126,24 +152,78 @@ export function UsersPage() {
   );
 }
 
+/** Whether an invitation's link has run out (it is then resent, not waited for). */
+function invitationExpired(invitation: Invitation): boolean {
+  return new Date(invitation.expiresAt).getTime() <= Date.now();
+}
+
+function UserStatusTag({ user }: { user: User }) {
+  if (user.status === 'active') return userStatusLabels.active;
+  return (
+    <>
+      <span className={`tag${user.status === 'disabled' ? ' tag-danger' : ''}`}>
+        {userStatusLabels[user.status]}
+      </span>
+      {user.status !== 'invited' ? null : user.invitation === null ? (
+        <span className="muted"> no invitation sent</span>
+      ) : invitationExpired(user.invitation) ? (
+        <span className="muted"> invitation expired</span>
+      ) : null}
+    </>
+  );
+}
+
+/** `POST /users/:id/invitation`: a new link by email; the one sent before stops working. */
+function useResendInvitation() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (user: Pick<User, 'id' | 'name' | 'email'>) =>
+      api.post<Invitation>(`/users/${user.id}/invitation`),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
+  });
+}
+
+function ResendOutcome({ resend }: { resend: ReturnType<typeof useResendInvitation> }) {
+  if (resend.isError) return <ErrorMessage error={resend.error} />;
+  if (!resend.isSuccess) return null;
+  return (
+    <Notice tone="success">
+      A new invitation is on its way to {resend.variables.email}. The link sent before no longer
+      works.
+    </Notice>
+  );
+}
+
 function AddUser() {
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [added, setAdded] = useState<User | null>(null);
+  const [invite, setInvite] = useState(true);
+  const [added, setAdded] = useState<{ user: User; invited: boolean } | null>(null);
   const create = useMutation({
-    mutationFn: () => api.post<User>('/users', { name, email, ...(password ? { password } : {}) }),
+    mutationFn: () =>
+      api.post<User>('/users', {
+        name,
+        email,
+        ...(invite ? { invite: true } : password ? { password } : {}),
+      }),
     onSuccess: (user) => {
-      setAdded(user);
+      setAdded({ user, invited: invite });
       setOpen(false);
       setName('');
       setEmail('');
       setPassword('');
+      setInvite(true);
       void queryClient.invalidateQueries({ queryKey: ['users'] });
     },
+    // Haven sends no email here: nobody was added; offer the password instead.
+    onError: (error) => {
+      if (error instanceof ApiError && error.code === 'email_off') setInvite(false);
+    },
   });
+  const emailOff = create.error instanceof ApiError && create.error.code === 'email_off';
   const submit = (event: FormEvent) => {
     event.preventDefault();
     create.mutate();
@@ -155,8 +235,11 @@ function AddUser() {
       <h2 id="add-user-title">Add a user</h2>
       {added ? (
         <Notice tone="success">
-          Added <Link to={`/admin/users/${added.id}`}>{added.name}</Link>. They hold no role until
-          you grant one.
+          Added <Link to={`/admin/users/${added.user.id}`}>{added.user.name}</Link>
+          {added.invited
+            ? ` and sent an invitation to ${added.user.email}: its link works for 7 days.`
+            : '.'}{' '}
+          They hold no role until you grant one.
         </Notice>
       ) : null}
       {open ? (
@@ -176,16 +259,41 @@ function AddUser() {
             required
             error={fieldError('email')}
           />
-          <InputField
-            label="Password (optional)"
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            hint="Give them a long password to start with; they can change it after signing in."
-            error={fieldError('password')}
-          />
-          <ErrorMessage error={create.error} />
+          <div className="checks">
+            <label>
+              <input
+                type="checkbox"
+                checked={invite}
+                onChange={(e) => setInvite(e.target.checked)}
+              />{' '}
+              Send an invitation email
+            </label>
+            <p className="hint">
+              They choose their own password from a link that works once, for 7 days. Leave it
+              unticked for someone who signs in with Microsoft or Google, or to set a password
+              yourself.
+            </p>
+          </div>
+          {invite ? null : (
+            <InputField
+              label="Password (optional)"
+              type="password"
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              hint="Give them a long password to start with; they can change it after signing in."
+              error={fieldError('password')}
+            />
+          )}
+          {emailOff ? (
+            <Notice tone="warning">
+              Haven has no email set up, so it cannot send invitations, and nobody was added. Give
+              them a password to start with, or leave it blank for someone who signs in with
+              Microsoft or Google.
+            </Notice>
+          ) : (
+            <ErrorMessage error={create.error} />
+          )}
           <div className="pending-actions">
             <Button type="submit" busy={create.isPending}>
               Add user
@@ -244,6 +352,7 @@ function UserDetails({ user }: { user: UserDetail }) {
     mutationFn: (grantId: string) => api.delete(`/role-grants/${grantId}`),
     onSuccess: () => void refresh(),
   });
+  const resend = useResendInvitation();
   const disabled = user.status === 'disabled';
   const mayRevoke = (held: HeldGrant) =>
     held.source.type === 'direct' &&
@@ -260,16 +369,43 @@ function UserDetails({ user }: { user: UserDetail }) {
       <section className="panel" aria-labelledby="status-title">
         <h2 id="status-title">Account</h2>
         <p>
-          Status: <strong>{disabled ? 'Disabled' : 'Active'}</strong>
+          Status: <strong>{userStatusLabels[user.status]}</strong>
           {disabled && user.disabledAt ? ` since ${formatDate(user.disabledAt)}` : ''}
         </p>
-        <button
-          type="button"
-          className={disabled ? 'secondary' : 'danger'}
-          onClick={() => setConfirming(true)}
-        >
-          {disabled ? 'Enable account' : 'Disable account'}
-        </button>
+        <p className="muted">
+          {user.lastSignInAt
+            ? `Last signed in ${formatDateTime(user.lastSignInAt)}.`
+            : 'Has never signed in.'}
+        </p>
+        {user.status === 'invited' ? (
+          <p>
+            {user.invitation === null
+              ? 'No invitation has been sent: they cannot sign in until they have one (or sign in with your single sign-on provider).'
+              : invitationExpired(user.invitation)
+                ? `The invitation sent ${formatDateTime(user.invitation.sentAt)} has expired.`
+                : `Invitation sent ${formatDateTime(user.invitation.sentAt)}; its link works until ${formatDateTime(user.invitation.expiresAt)}.`}{' '}
+            A new invitation stops the link sent before from working.
+          </p>
+        ) : null}
+        <ResendOutcome resend={resend} />
+        <div className="pending-actions">
+          {user.status === 'invited' ? (
+            <Button
+              className="secondary"
+              busy={resend.isPending}
+              onClick={() => resend.mutate(user)}
+            >
+              {user.invitation === null ? 'Send invitation' : 'Resend invitation'}
+            </Button>
+          ) : null}
+          <button
+            type="button"
+            className={disabled ? 'secondary' : 'danger'}
+            onClick={() => setConfirming(true)}
+          >
+            {disabled ? 'Enable account' : 'Disable account'}
+          </button>
+        </div>
         <Dialog
           open={confirming}
           title={disabled ? `Enable ${user.name}?` : `Disable ${user.name}?`}
@@ -295,6 +431,7 @@ function UserDetails({ user }: { user: UserDetail }) {
           </div>
         </Dialog>
       </section>
+      {can('users.mfa.reset') && user.id !== me.id ? <TwoFactorReset user={user} /> : null}
       <section className="panel" aria-labelledby="roles-title">
         <h2 id="roles-title">Roles</h2>
         {user.roles.length === 0 ? (
@@ -366,5 +503,80 @@ function UserDetails({ user }: { user: UserDetail }) {
         />
       </section>
     </>
+  );
+}
+
+/**
+ * Resetting someone's two-factor sign-in after a lost phone (an Owner anyone's, a DSL that of
+ * their schools' staff; the server sends whether this caller may, for this person).
+ */
+function TwoFactorReset({ user }: { user: UserDetail }) {
+  const queryClient = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const [done, setDone] = useState(false);
+  const query = useQuery({
+    queryKey: ['users', 'two-factor', user.id],
+    queryFn: ({ signal }) => api.get<UserTwoFactor>(`/users/${user.id}/totp`, undefined, signal),
+  });
+  const reset = useMutation({
+    mutationFn: () => api.delete(`/users/${user.id}/totp`),
+    onSuccess: () => {
+      setConfirming(false);
+      setDone(true);
+      void queryClient.invalidateQueries({ queryKey: ['users', 'two-factor', user.id] });
+    },
+  });
+  const standing = query.data;
+  // Nothing to offer someone this caller may not reset: the section stays away.
+  if (query.isError || (standing && !standing.abilities.reset && !done)) return null;
+  return (
+    <section className="panel" aria-labelledby="two-factor-title">
+      <h2 id="two-factor-title">Two-factor sign-in</h2>
+      {done ? (
+        <Notice tone="success">
+          Two-factor sign-in is reset for {user.name}. They have been signed out everywhere; they
+          sign in with their password and set it up again where their school asks for it.
+        </Notice>
+      ) : null}
+      {standing === undefined ? (
+        <p className="muted">Loading…</p>
+      ) : standing.status === 'active' ? (
+        <>
+          <p>
+            On. If they have lost their phone or their authenticator app, reset it so they can sign
+            in with their password and set it up again.
+          </p>
+          <button type="button" className="danger" onClick={() => setConfirming(true)}>
+            Reset two-factor
+          </button>
+        </>
+      ) : (
+        <p>Off: {user.name} signs in with their password alone.</p>
+      )}
+      <Dialog
+        open={confirming}
+        title={`Reset two-factor sign-in for ${user.name}?`}
+        onClose={() => setConfirming(false)}
+      >
+        <p>
+          Their authenticator app and recovery codes stop working, and they are signed out
+          everywhere. Next time they sign in they use their password alone, and will be asked to set
+          up two-factor sign-in again where their school requires it.
+        </p>
+        <p>
+          Do this only once you are sure it is them asking. It is written to the audit log, and the
+          Owners and DSLs over their schools are alerted.
+        </p>
+        <ErrorMessage error={reset.error} />
+        <div className="dialog-actions">
+          <Button className="danger" busy={reset.isPending} onClick={() => reset.mutate()}>
+            Yes, reset two-factor
+          </Button>
+          <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      </Dialog>
+    </section>
   );
 }

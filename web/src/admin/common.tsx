@@ -275,7 +275,7 @@ export function UserSearch(props: {
       {...props}
       hint="Type part of a name or email."
       nothing="one"
-      search={{ key: ['users', 'search'], path: '/users', query: { status: 'active' } }}
+      search={{ key: ['users', 'search'], path: '/users', query: { status: 'enabled' } }}
       nameOf={(user) => user.name}
       detail={(user) => (
         <>

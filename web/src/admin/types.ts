@@ -1,14 +1,39 @@
 /** The shapes the administration pages read (the OpenAPI document has every field). */
 import type { HeldGrant, Role, Scope } from '../api/types.ts';
 
+export type UserStatus = 'invited' | 'active' | 'disabled';
+
+export const userStatusLabels: Record<UserStatus, string> = {
+  invited: 'Invited',
+  active: 'Active',
+  disabled: 'Disabled',
+};
+
 export interface User {
   id: string;
   email: string;
   name: string;
-  status: 'active' | 'disabled';
+  /** `invited`: added, and has not yet set a password or signed in. */
+  status: UserStatus;
   createdAt: string;
   updatedAt: string;
   disabledAt: string | null;
+  /** When their latest session began; null: never signed in. */
+  lastSignInAt: string | null;
+  /** The invitation whose link still waits to be used, if any. */
+  invitation: Invitation | null;
+}
+
+/** An invitation email: sent (queued) at `sentAt`; its link opens nothing after `expiresAt`. */
+export interface Invitation {
+  sentAt: string;
+  expiresAt: string;
+}
+
+/** `GET /users/:id/totp` (DSL and above): their two-factor sign-in, and whether I may reset it. */
+export interface UserTwoFactor {
+  status: 'off' | 'pending' | 'active';
+  abilities: { reset: boolean };
 }
 
 export interface UserDetail extends User {

@@ -14,6 +14,15 @@ export interface Problem {
   [key: string]: unknown;
 }
 
+/** `Retry-After` as seconds from now (it may be a number of seconds or an HTTP date). */
+function retryAfterSeconds(header: string | null): number | null {
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
 export class ApiError extends Error {
   constructor(readonly problem: Problem) {
     super(problem.detail ?? problem.title ?? `Request failed (${problem.status})`);
@@ -23,6 +32,11 @@ export class ApiError extends Error {
   }
   get code() {
     return this.problem.code;
+  }
+  /** How long to wait before asking again, from the answer's `Retry-After` (429, 503). */
+  get retryAfterSeconds(): number | null {
+    const seconds = this.problem.retryAfterSeconds;
+    return typeof seconds === 'number' ? seconds : null;
   }
   /** The message for one field, if the server named it. */
   fieldMessage(field: string): string | undefined {
@@ -52,6 +66,22 @@ export function onUnauthorised(listener: () => void): () => void {
 export function onEnrolmentRequired(listener: () => void): () => void {
   enrolmentListeners.add(listener);
   return () => enrolmentListeners.delete(listener);
+}
+
+/**
+ * Requests whose 401 is about the password or code they carry, not about the session: a wrong
+ * current password or two-factor code must not sign the page out.
+ */
+const credentialChecks = new Set([
+  '/auth/login',
+  '/me',
+  '/me/password',
+  '/auth/accept-invitation',
+  '/auth/password-reset/confirm',
+]);
+
+function endsSession(path: string, code: string): boolean {
+  return code !== 'invalid_code' && code !== 'totp_required' && !credentialChecks.has(path);
 }
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
@@ -111,7 +141,9 @@ export async function request<T>(method: string, path: string, options: RequestO
       typeof payload === 'object' && payload !== null
         ? (payload as Problem)
         : { status: response.status, code: 'error', detail: String(payload) };
-    if (response.status === 401 && path !== '/auth/login' && path !== '/me') {
+    const retryAfter = retryAfterSeconds(response.headers.get('retry-after'));
+    if (retryAfter !== null) problem.retryAfterSeconds = retryAfter;
+    if (response.status === 401 && endsSession(path, problem.code)) {
       for (const listener of unauthorisedListeners) listener();
     }
     if (problem.code === 'mfa_enrolment_required') {

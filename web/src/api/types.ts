@@ -25,7 +25,7 @@ export interface Me {
   id: string;
   email: string;
   name: string;
-  status: 'active' | 'disabled';
+  status: 'invited' | 'active' | 'disabled';
   organisation: { id: string; name: string };
   roles: HeldGrant[];
   abilities: string[];

@@ -31,6 +31,11 @@ const sections: { label: string; items: NavItem[] }[] = [
       { to: '/admin/categories', label: 'Categories', permission: 'categories.manage' },
       { to: '/admin/schools', label: 'Schools and settings', permission: 'settings.manage' },
       { to: '/admin/emails', label: 'Emails', permission: 'settings.manage' },
+      {
+        to: '/admin/sign-in',
+        label: 'Sign-in and provisioning',
+        permission: 'organisation.update',
+      },
     ],
   },
   {
@@ -112,6 +117,11 @@ export function Layout({ restricted = false }: { restricted?: boolean }) {
           <div className="nav-section nav-account">
             <h2>Account</h2>
             <ul>
+              {restricted ? null : (
+                <li>
+                  <NavLink to="/account/password">Change password</NavLink>
+                </li>
+              )}
               <li>
                 <NavLink to="/account/two-factor">Two-factor sign-in</NavLink>
               </li>

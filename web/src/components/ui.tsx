@@ -8,8 +8,10 @@ import {
   useEffect,
   useId,
   useRef,
+  useState,
 } from 'react';
 import { ApiError } from '../api/client.ts';
+import { formatWait } from '../format.ts';
 
 /** The page's heading; focused on arrival so screen readers announce the new page. */
 export function PageHeader({
@@ -51,6 +53,10 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.status === 404) return 'Not found, or you do not have access to it.';
+    const wait = error.retryAfterSeconds;
+    // The server's own "try again later" gives way to when, from its Retry-After.
+    if (error.status === 429 && wait !== null)
+      return `${error.message.replace(/[;,]\s*try again\b.*$/i, '').replace(/\.?$/, '.')} You can try again ${formatWait(wait)}.`;
     return error.message;
   }
   return error instanceof Error ? error.message : String(error);
@@ -324,5 +330,47 @@ export function LoadMore({
       ) : null}
       {children}
     </div>
+  );
+}
+
+/**
+ * Copies a value to the clipboard and says so; where the browser refuses (no permission, an
+ * insecure page), the value is selected in its field for the person to copy themselves.
+ */
+export function CopyButton({
+  value,
+  label,
+  fieldId,
+}: {
+  value: string;
+  /** The button's accessible name, e.g. "Copy the token". */
+  label: string;
+  /** The input holding the value, selected when the clipboard is not available. */
+  fieldId?: string;
+}) {
+  const [state, setState] = useState<'idle' | 'copied' | 'select'>('idle');
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      setState('copied');
+    } catch {
+      const field = fieldId ? document.getElementById(fieldId) : null;
+      if (field instanceof HTMLInputElement) field.select();
+      setState('select');
+    }
+  };
+  return (
+    <span className="copy">
+      <button type="button" className="secondary" onClick={() => void copy()}>
+        {label}
+      </button>
+      <span role="status" className="muted">
+        {state === 'copied'
+          ? 'Copied.'
+          : state === 'select'
+            ? 'Selected: press Ctrl+C to copy.'
+            : ''}
+      </span>
+    </span>
   );
 }

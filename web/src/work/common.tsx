@@ -96,7 +96,7 @@ function useCandidates(q: string, kinds: AssigneeKind[]) {
   const users = useQuery({
     queryKey: ['pick', 'users', q],
     queryFn: ({ signal }) =>
-      api.get<{ items: Named[] }>('/users', { q, limit: 20, status: 'active' }, signal),
+      api.get<{ items: Named[] }>('/users', { q, limit: 20, status: 'enabled' }, signal),
     enabled: kinds.includes('user'),
     retry: false,
   });

@@ -1,0 +1,100 @@
+import { type FormEvent, useState } from 'react';
+import { useNavigate } from 'react-router';
+import { ApiError, api } from '../api/client.ts';
+import { Button, ErrorMessage, PageHeader } from '../components/ui.tsx';
+import { type LoginResult, useSession } from '../session.tsx';
+import {
+  BackToSignIn,
+  LinkNotWorking,
+  linkProblem,
+  NewPasswordFields,
+  newPasswordProblems,
+  PublicPage,
+  passwordFieldMessage,
+  SignedInAlready,
+  useLinkToken,
+} from './common.tsx';
+
+/**
+ * `/accept-invitation?token=…`, the link in an invitation email: the person chooses a password
+ * and is signed in. The link works once, for 7 days; a resend replaces it.
+ */
+export function AcceptInvitationPage() {
+  const token = useLinkToken();
+  const session = useSession();
+  const navigate = useNavigate();
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [checked, setChecked] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const [noRole, setNoRole] = useState(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setChecked(true);
+    const problems = newPasswordProblems(password, confirm);
+    if (problems.password || problems.confirm) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const result = await api.post<LoginResult>('/auth/accept-invitation', { token, password });
+      session.signedIn(result);
+      navigate('/', { replace: true });
+    } catch (caught) {
+      // The password is set, but the account holds no role yet: nothing to open.
+      if (caught instanceof ApiError && caught.code === 'no_role') setNoRole(true);
+      else setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const signedInAs = session.state.status === 'signed_in' ? session.state.me.name : null;
+  const problem = token ? linkProblem(error) : 'missing';
+  const passwordError = passwordFieldMessage(error, 'password');
+
+  return (
+    <PublicPage>
+      <PageHeader
+        title="Welcome to Haven"
+        description="You have been invited to your school's safeguarding records. Choose a password to finish setting up your account; you will be signed in straight away."
+      />
+      {signedInAs ? (
+        <SignedInAlready name={signedInAs} onSignOut={() => void session.signOut()} />
+      ) : null}
+      {noRole ? (
+        <div className="panel" role="status">
+          <p>Your password is set.</p>
+          <p>
+            Your account holds no role that opens Haven yet. Ask your school's Haven administrator
+            or Designated Safeguarding Lead to give you one (usually Viewer), then sign in.
+          </p>
+          <BackToSignIn />
+        </div>
+      ) : problem ? (
+        <>
+          <LinkNotWorking kind="invitation" problem={problem} />
+          <BackToSignIn />
+        </>
+      ) : (
+        <form onSubmit={submit} noValidate className="panel" aria-label="Choose your password">
+          {passwordError ? null : <ErrorMessage error={error} />}
+          <NewPasswordFields
+            label="Choose a password"
+            confirmLabel="Type the password again"
+            password={password}
+            confirm={confirm}
+            onPassword={setPassword}
+            onConfirm={setConfirm}
+            checked={checked}
+            serverError={passwordError}
+          />
+          <Button type="submit" busy={busy} disabled={signedInAs !== null}>
+            Set password and sign in
+          </Button>
+        </form>
+      )}
+    </PublicPage>
+  );
+}

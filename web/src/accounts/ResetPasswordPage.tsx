@@ -1,0 +1,93 @@
+import { type FormEvent, useState } from 'react';
+import { useNavigate } from 'react-router';
+import { api } from '../api/client.ts';
+import { Button, ErrorMessage, PageHeader } from '../components/ui.tsx';
+import { useSession } from '../session.tsx';
+import {
+  BackToSignIn,
+  LinkNotWorking,
+  linkProblem,
+  NewPasswordFields,
+  newPasswordProblems,
+  PublicPage,
+  passwordFieldMessage,
+  SignedInAlready,
+  useLinkToken,
+} from './common.tsx';
+
+/** What the sign-in page is told after a reset, through the router's state. */
+export interface SignInNotice {
+  notice: 'password_reset';
+}
+
+/**
+ * `/reset-password?token=…`, the link in a password reset email: a new password, then the
+ * sign-in page. The reset ends every session of the account, wherever it was signed in.
+ */
+export function ResetPasswordPage() {
+  const token = useLinkToken();
+  const session = useSession();
+  const navigate = useNavigate();
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [checked, setChecked] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setChecked(true);
+    const problems = newPasswordProblems(password, confirm);
+    if (problems.password || problems.confirm) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.post('/auth/password-reset/confirm', { token, password });
+      navigate('/sign-in', {
+        replace: true,
+        state: { notice: 'password_reset' } satisfies SignInNotice,
+      });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const signedInAs = session.state.status === 'signed_in' ? session.state.me.name : null;
+  const problem = token ? linkProblem(error) : 'missing';
+  const passwordError = passwordFieldMessage(error, 'password');
+
+  return (
+    <PublicPage>
+      <PageHeader
+        title="Choose a new password"
+        description="Once it is changed, you will be signed out everywhere and can sign in with the new password."
+      />
+      {signedInAs ? (
+        <SignedInAlready name={signedInAs} onSignOut={() => void session.signOut()} />
+      ) : null}
+      {problem ? (
+        <>
+          <LinkNotWorking kind="reset" problem={problem} />
+          <BackToSignIn />
+        </>
+      ) : (
+        <form onSubmit={submit} noValidate className="panel" aria-label="Choose a new password">
+          {passwordError ? null : <ErrorMessage error={error} />}
+          <NewPasswordFields
+            password={password}
+            confirm={confirm}
+            onPassword={setPassword}
+            onConfirm={setConfirm}
+            checked={checked}
+            serverError={passwordError}
+          />
+          <Button type="submit" busy={busy} disabled={signedInAs !== null}>
+            Change password
+          </Button>
+        </form>
+      )}
+    </PublicPage>
+  );
+}
