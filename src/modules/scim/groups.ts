@@ -1,4 +1,4 @@
-import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import SCIMMY from 'scimmy';
 import { requireProvisionableGroup } from '../../access/scim.ts';
 import type { Scope } from '../../access/scopes.ts';
@@ -29,6 +29,7 @@ import {
   paging,
   parseFilter,
   patchOperations,
+  readPage,
   rootAttribute,
   schemaIds,
   scimError,
@@ -303,21 +304,7 @@ export class ScimGroups {
         eb.or(branches.map((branch) => eb.and(branch.map((c) => groupComparison(eb, c))))),
       );
     }
-    const rows = await select
-      .select(sql<string | number>`count(*) over ()`.as('total'))
-      .orderBy('g.id')
-      .limit(Math.max(count, 1))
-      .offset(offset)
-      .execute();
-    let total = rows.length > 0 ? Number(rows[0]!.total) : 0;
-    if (rows.length === 0 && offset > 0) {
-      const counted = await select
-        .clearSelect()
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
-      total = Number(counted.n);
-    }
-    const page = count === 0 ? [] : rows;
+    const { rows: page, total } = await readPage(select.orderBy('g.id'), { offset, count });
     const members = leavesOut('members', query)
       ? undefined
       : await membersOf(
@@ -382,7 +369,7 @@ export class ScimGroups {
    * a million members, so they are not rebuilt in memory); the group's own attributes go through
    * SCIMMY's PatchOp on the group as Haven shows it without its members.
    */
-  async patch(caller: ScimCaller, groupId: string, body: unknown): Promise<void> {
+  async patch(caller: ScimCaller, groupId: string, body: unknown): Promise<undefined> {
     const membership = new MembershipChange();
     const attributeOperations: PatchOperation[] = [];
     for (const operation of patchOperations(body)) {
@@ -420,6 +407,8 @@ export class ScimGroups {
       }
       await this.#change(change, caller, before, { name, externalId, membership });
     });
+    // Answered 204 No Content, as RFC 7644 section 3.5.2 allows: a group's members can be many.
+    return undefined;
   }
 
   /** DELETE: the group ends, with everything it conferred (history kept), as the API's delete. */

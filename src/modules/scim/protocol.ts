@@ -1,3 +1,4 @@
+import { type SelectQueryBuilder, sql } from 'kysely';
 import SCIMMY from 'scimmy';
 import { HavenError } from '../../lib/errors.ts';
 
@@ -172,6 +173,32 @@ export function paging(query: ListQuery): { offset: number; count: number } {
   const startIndex = Math.max(1, integer('startIndex', query.startIndex, 1));
   const count = Math.min(MAX_RESULTS, Math.max(0, integer('count', query.count, 100)));
   return { offset: startIndex - 1, count };
+}
+
+/**
+ * A page of a filtered, ordered list and the total, in one SQL query (`count(*) over ()`). Asked
+ * past the end (or for no resources at all), the total needs a count of its own.
+ */
+export async function readPage<DB, TB extends keyof DB, O>(
+  ordered: SelectQueryBuilder<DB, TB, O>,
+  { offset, count }: { offset: number; count: number },
+): Promise<{ rows: O[]; total: number }> {
+  const rows = await ordered
+    .select(sql<string | number>`count(*) over ()`.as('total'))
+    .limit(Math.max(count, 1))
+    .offset(offset)
+    .execute();
+  const first = rows[0] as { total?: string | number } | undefined;
+  let total = first ? Number(first.total) : 0;
+  if (rows.length === 0 && offset > 0) {
+    const counted = await ordered
+      .clearOrderBy()
+      .clearSelect()
+      .select(sql<string | number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
+    total = Number((counted as { n: string | number }).n);
+  }
+  return { rows: count === 0 ? [] : (rows as O[]), total };
 }
 
 export function listResponse(resources: object[], totalResults: number, offset: number) {

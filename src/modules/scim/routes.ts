@@ -84,6 +84,11 @@ export function scimTokenRoutes(app: HavenApp, scim: ScimService) {
   });
 }
 
+/** Every SCIM route: answered with the SCIM token alone, documented as bearer-authenticated. */
+const config = { scim: true } as const;
+const tags = ['scim'];
+const security = [{ bearer: [] }];
+
 /** A SCIM answer: the resource, list or error as RFC 7643 and 7644 shape it. */
 const scimBody = z.record(z.string(), z.unknown()).describe('application/scim+json');
 const resourceId = z.object({ id: z.string().min(1).max(200) });
@@ -171,10 +176,6 @@ export async function scimRoutes(app: HavenApp, scim: ScimService, options: Scim
         ),
       );
 
-      const config = { scim: true } as const;
-      const tags = ['scim'];
-      const security = [{ bearer: [] }];
-
       api.get('/ServiceProviderConfig', {
         config,
         schema: {
@@ -223,202 +224,153 @@ export async function scimRoutes(app: HavenApp, scim: ScimService, options: Scim
         handler: async (request, reply) => send(reply, 200, schema(scim.base, request.params.id)),
       });
 
-      api.get('/Users', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: 'Users of the organisation (SCIM ListResponse)',
-          description:
-            '`filter` takes `userName`, `emails.value`, `externalId`, `id`, `displayName` with `eq`, `active eq true|false`, `externalId pr`, joined with `and` / `or`; `startIndex` (1-based) and `count` (at most 200) page in SQL.',
-          querystring: listQuery,
-          response: { 200: scimBody },
-        },
-        handler: async (request, reply) =>
-          send(reply, 200, await scim.users.list(callerOf(request), request.query as ListQuery)),
+      resourceRoutes(api, '/Users', scim.users, {
+        list: 'Users of the organisation (SCIM ListResponse)',
+        listFilters:
+          '`filter` takes `userName`, `emails.value`, `externalId`, `id`, `displayName` with `eq`, `active eq true|false`, `externalId pr`, joined with `and` / `or`; `startIndex` (1-based) and `count` (at most 200) page in SQL.',
+        create: 'Provision a user: a Member of the organisation, without a role',
+        get: 'One user',
+        replace: 'Replace a user',
+        patch: 'Change a user (PatchOp); `active: false` disables them and ends their sessions',
+        remove: 'Deprovision a user: their account is disabled, never deleted',
       });
-
-      api.post('/Users', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: 'Provision a user: a Member of the organisation, without a role',
-          response: { 201: scimBody },
-        },
-        handler: async (request, reply) => {
-          const user = await scim.users.create(callerOf(request), request.body);
-          reply.header('location', user.meta.location);
-          return send(reply, 201, user);
-        },
-      });
-
-      api.get('/Users/:id', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: 'One user',
-          params: resourceId,
-          querystring: attributeQuery,
-          response: { 200: scimBody },
-        },
-        handler: async (request, reply) =>
-          send(
-            reply,
-            200,
-            await scim.users.get(callerOf(request), request.params.id, request.query),
-          ),
-      });
-
-      api.put('/Users/:id', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: 'Replace a user',
-          params: resourceId,
-          response: { 200: scimBody },
-        },
-        handler: async (request, reply) =>
-          send(
-            reply,
-            200,
-            await scim.users.replace(callerOf(request), request.params.id, request.body),
-          ),
-      });
-
-      api.patch('/Users/:id', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: 'Change a user (PatchOp); `active: false` disables them and ends their sessions',
-          params: resourceId,
-          response: { 200: scimBody },
-        },
-        handler: async (request, reply) =>
-          send(
-            reply,
-            200,
-            await scim.users.patch(callerOf(request), request.params.id, request.body),
-          ),
-      });
-
-      api.delete('/Users/:id', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: 'Deprovision a user: their account is disabled, never deleted',
-          params: resourceId,
-          response: { 204: noContent },
-        },
-        handler: async (request, reply) => {
-          await scim.users.deactivate(callerOf(request), request.params.id);
-          return reply.code(204).send();
-        },
-      });
-
-      api.get('/Groups', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: "The organisation's user groups (not those Haven makes itself)",
-          description:
-            '`filter` takes `displayName`, `externalId`, `id`, `members.value` with `eq`; `excludedAttributes=members` leaves members out.',
-          querystring: listQuery,
-          response: { 200: scimBody },
-        },
-        handler: async (request, reply) =>
-          send(reply, 200, await scim.groups.list(callerOf(request), request.query as ListQuery)),
-      });
-
-      api.post('/Groups', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: 'Create a user group, homed at the organisation',
-          response: { 201: scimBody },
-        },
-        handler: async (request, reply) => {
-          const group = await scim.groups.create(callerOf(request), request.body);
-          reply.header('location', group.meta.location);
-          return send(reply, 201, group);
-        },
-      });
-
-      api.get('/Groups/:id', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: 'One user group',
-          params: resourceId,
-          querystring: attributeQuery,
-          response: { 200: scimBody },
-        },
-        handler: async (request, reply) =>
-          send(
-            reply,
-            200,
-            await scim.groups.get(callerOf(request), request.params.id, request.query),
-          ),
-      });
-
-      api.put('/Groups/:id', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: "Replace a group's name, externalId and members",
-          params: resourceId,
-          response: { 200: scimBody },
-        },
-        handler: async (request, reply) =>
-          send(
-            reply,
-            200,
-            await scim.groups.replace(callerOf(request), request.params.id, request.body),
-          ),
-      });
-
-      api.patch('/Groups/:id', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: "Change a group's name or members (PatchOp)",
-          description:
-            'Refused (403) for a group that confers Owner, DSL, Deputy DSL or a clearance: a person who holds it decides its members, in Haven.',
-          params: resourceId,
-          response: { 204: noContent },
-        },
-        handler: async (request, reply) => {
-          await scim.groups.patch(callerOf(request), request.params.id, request.body);
-          return reply.code(204).send();
-        },
-      });
-
-      api.delete('/Groups/:id', {
-        config,
-        schema: {
-          tags,
-          security,
-          summary: 'Delete a user group (its history is kept)',
-          params: resourceId,
-          response: { 204: noContent },
-        },
-        handler: async (request, reply) => {
-          await scim.groups.remove(callerOf(request), request.params.id);
-          return reply.code(204).send();
-        },
+      resourceRoutes(api, '/Groups', scim.groups, {
+        list: "The organisation's user groups (not those Haven makes itself)",
+        listFilters:
+          '`filter` takes `displayName`, `externalId`, `id`, `members.value` with `eq`; `excludedAttributes=members` leaves members out.',
+        create: 'Create a user group, homed at the organisation',
+        get: 'One user group',
+        replace: "Replace a group's name, externalId and members",
+        patch: "Change a group's name or members (PatchOp)",
+        patchRefusals:
+          'Refused (403) for a group that confers Owner, DSL, Deputy DSL or a clearance: a person who holds it decides its members, in Haven.',
+        remove: 'Delete a user group (its history is kept)',
       });
     },
     { prefix: SCIM_PATH },
   );
+}
+
+/** One SCIM resource type's service: Users and Groups answer the same six requests. */
+interface ScimResourceService {
+  list(caller: ScimCaller, query: ListQuery): Promise<object>;
+  create(caller: ScimCaller, body: unknown): Promise<{ meta: { location: string } }>;
+  get(caller: ScimCaller, id: string, query: ListQuery): Promise<object>;
+  replace(caller: ScimCaller, id: string, body: unknown): Promise<object>;
+  /** The changed resource, or nothing (answered 204, as a group's PATCH is). */
+  patch(caller: ScimCaller, id: string, body: unknown): Promise<object | undefined>;
+  remove(caller: ScimCaller, id: string): Promise<void>;
+}
+
+/** The routes of one resource type (RFC 7644 section 3): list, create, get, replace, patch, delete. */
+function resourceRoutes(
+  api: HavenApp,
+  path: string,
+  resource: ScimResourceService,
+  summaries: {
+    list: string;
+    listFilters: string;
+    create: string;
+    get: string;
+    replace: string;
+    patch: string;
+    patchRefusals?: string;
+    remove: string;
+  },
+) {
+  const one = `${path}/:id`;
+
+  api.get(path, {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: summaries.list,
+      description: summaries.listFilters,
+      querystring: listQuery,
+      response: { 200: scimBody },
+    },
+    handler: async (request, reply) =>
+      send(reply, 200, await resource.list(callerOf(request), request.query as ListQuery)),
+  });
+
+  api.post(path, {
+    config,
+    schema: { tags, security, summary: summaries.create, response: { 201: scimBody } },
+    handler: async (request, reply) => {
+      const created = await resource.create(callerOf(request), request.body);
+      reply.header('location', created.meta.location);
+      return send(reply, 201, created);
+    },
+  });
+
+  api.get(one, {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: summaries.get,
+      params: resourceId,
+      querystring: attributeQuery,
+      response: { 200: scimBody },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params as { id: string };
+      return send(
+        reply,
+        200,
+        await resource.get(callerOf(request), id, request.query as ListQuery),
+      );
+    },
+  });
+
+  api.put(one, {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: summaries.replace,
+      params: resourceId,
+      response: { 200: scimBody },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params as { id: string };
+      return send(reply, 200, await resource.replace(callerOf(request), id, request.body));
+    },
+  });
+
+  api.patch(one, {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: summaries.patch,
+      ...(summaries.patchRefusals ? { description: summaries.patchRefusals } : {}),
+      params: resourceId,
+      response: { 200: scimBody, 204: noContent },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const changed = await resource.patch(callerOf(request), id, request.body);
+      return changed ? send(reply, 200, changed) : reply.code(204).send();
+    },
+  });
+
+  api.delete(one, {
+    config,
+    schema: {
+      tags,
+      security,
+      summary: summaries.remove,
+      params: resourceId,
+      response: { 204: noContent },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params as { id: string };
+      await resource.remove(callerOf(request), id);
+      return reply.code(204).send();
+    },
+  });
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   paging,
   parseFilter,
   patchOperations,
+  readPage,
   rootAttribute,
   schemaIds,
   scimError,
@@ -266,7 +267,7 @@ export class ScimUsers {
     private readonly base: string,
   ) {}
 
-  /** One SQL query for the page and the total (`count(*) over ()`), whatever the filter. */
+  /** One SQL query for the page and the total, whatever the filter (`readPage`). */
   async list(caller: ScimCaller, query: ListQuery) {
     const { offset, count } = paging(query);
     const branches = query.filter ? parseFilter(query.filter) : null;
@@ -277,22 +278,7 @@ export class ScimUsers {
         eb.or(branches.map((branch) => eb.and(branch.map((c) => userComparison(eb, c))))),
       );
     }
-    const rows = await select
-      .select(sql<string | number>`count(*) over ()`.as('total'))
-      .orderBy('u.id')
-      .limit(Math.max(count, 1))
-      .offset(offset)
-      .execute();
-    let total = rows.length > 0 ? Number(rows[0]!.total) : 0;
-    // Asked past the end (or for no resources at all): the total needs its own count.
-    if (rows.length === 0 && offset > 0) {
-      const counted = await select
-        .clearSelect()
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
-      total = Number(counted.n);
-    }
-    const page = count === 0 ? [] : rows;
+    const { rows: page, total } = await readPage(select.orderBy('u.id'), { offset, count });
     return listResponse(
       page.map((row) => selectAttributes(presentUser(row, this.base), query)),
       total,
@@ -418,7 +404,7 @@ export class ScimUsers {
   }
 
   /** DELETE disables the account (as `active: false`); it stays in Haven, and nothing is lost. */
-  async deactivate(caller: ScimCaller, userId: string): Promise<void> {
+  async remove(caller: ScimCaller, userId: string): Promise<void> {
     await runChange(this.database, caller.origin, async (change) => {
       const before = await findUserRecord(change.db, caller.organisationId, userId);
       await this.#update(change, caller, before, {

@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiError, api } from '../api/client.ts';
 import { Button, ErrorMessage, PageHeader } from '../components/ui.tsx';
@@ -8,11 +8,10 @@ import {
   LinkNotWorking,
   linkProblem,
   NewPasswordFields,
-  newPasswordProblems,
   PublicPage,
-  passwordFieldMessage,
   SignedInAlready,
   useLinkToken,
+  useNewPasswordForm,
 } from './common.tsx';
 
 /**
@@ -23,20 +22,8 @@ export function AcceptInvitationPage() {
   const token = useLinkToken();
   const session = useSession();
   const navigate = useNavigate();
-  const [password, setPassword] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const [checked, setChecked] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
   const [noRole, setNoRole] = useState(false);
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setChecked(true);
-    const problems = newPasswordProblems(password, confirm);
-    if (problems.password || problems.confirm) return;
-    setBusy(true);
-    setError(undefined);
+  const form = useNewPasswordForm(async (password) => {
     try {
       const result = await api.post<LoginResult>('/auth/accept-invitation', { token, password });
       session.signedIn(result);
@@ -44,15 +31,12 @@ export function AcceptInvitationPage() {
     } catch (caught) {
       // The password is set, but the account holds no role yet: nothing to open.
       if (caught instanceof ApiError && caught.code === 'no_role') setNoRole(true);
-      else setError(caught);
-    } finally {
-      setBusy(false);
+      else throw caught;
     }
-  }
+  });
 
   const signedInAs = session.state.status === 'signed_in' ? session.state.me.name : null;
-  const problem = token ? linkProblem(error) : 'missing';
-  const passwordError = passwordFieldMessage(error, 'password');
+  const problem = token ? linkProblem(form.error) : 'missing';
 
   return (
     <PublicPage>
@@ -78,19 +62,14 @@ export function AcceptInvitationPage() {
           <BackToSignIn />
         </>
       ) : (
-        <form onSubmit={submit} noValidate className="panel" aria-label="Choose your password">
-          {passwordError ? null : <ErrorMessage error={error} />}
+        <form onSubmit={form.submit} noValidate className="panel" aria-label="Choose your password">
+          <ErrorMessage error={form.formError} />
           <NewPasswordFields
             label="Choose a password"
             confirmLabel="Type the password again"
-            password={password}
-            confirm={confirm}
-            onPassword={setPassword}
-            onConfirm={setConfirm}
-            checked={checked}
-            serverError={passwordError}
+            {...form.fields}
           />
-          <Button type="submit" busy={busy} disabled={signedInAs !== null}>
+          <Button type="submit" busy={form.busy} disabled={signedInAs !== null}>
             Set password and sign in
           </Button>
         </form>

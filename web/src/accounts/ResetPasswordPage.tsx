@@ -1,4 +1,3 @@
-import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api } from '../api/client.ts';
 import { Button, ErrorMessage, PageHeader } from '../components/ui.tsx';
@@ -8,11 +7,10 @@ import {
   LinkNotWorking,
   linkProblem,
   NewPasswordFields,
-  newPasswordProblems,
   PublicPage,
-  passwordFieldMessage,
   SignedInAlready,
   useLinkToken,
+  useNewPasswordForm,
 } from './common.tsx';
 
 /** What the sign-in page is told after a reset, through the router's state. */
@@ -28,35 +26,16 @@ export function ResetPasswordPage() {
   const token = useLinkToken();
   const session = useSession();
   const navigate = useNavigate();
-  const [password, setPassword] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const [checked, setChecked] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setChecked(true);
-    const problems = newPasswordProblems(password, confirm);
-    if (problems.password || problems.confirm) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      await api.post('/auth/password-reset/confirm', { token, password });
-      navigate('/sign-in', {
-        replace: true,
-        state: { notice: 'password_reset' } satisfies SignInNotice,
-      });
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const form = useNewPasswordForm(async (password) => {
+    await api.post('/auth/password-reset/confirm', { token, password });
+    navigate('/sign-in', {
+      replace: true,
+      state: { notice: 'password_reset' } satisfies SignInNotice,
+    });
+  });
 
   const signedInAs = session.state.status === 'signed_in' ? session.state.me.name : null;
-  const problem = token ? linkProblem(error) : 'missing';
-  const passwordError = passwordFieldMessage(error, 'password');
+  const problem = token ? linkProblem(form.error) : 'missing';
 
   return (
     <PublicPage>
@@ -73,17 +52,15 @@ export function ResetPasswordPage() {
           <BackToSignIn />
         </>
       ) : (
-        <form onSubmit={submit} noValidate className="panel" aria-label="Choose a new password">
-          {passwordError ? null : <ErrorMessage error={error} />}
-          <NewPasswordFields
-            password={password}
-            confirm={confirm}
-            onPassword={setPassword}
-            onConfirm={setConfirm}
-            checked={checked}
-            serverError={passwordError}
-          />
-          <Button type="submit" busy={busy} disabled={signedInAs !== null}>
+        <form
+          onSubmit={form.submit}
+          noValidate
+          className="panel"
+          aria-label="Choose a new password"
+        >
+          <ErrorMessage error={form.formError} />
+          <NewPasswordFields {...form.fields} />
+          <Button type="submit" busy={form.busy} disabled={signedInAs !== null}>
             Change password
           </Button>
         </form>

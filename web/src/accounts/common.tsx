@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { InputField, Notice } from '../components/ui.tsx';
@@ -175,4 +175,49 @@ export function useLinkToken(): string {
     if (params.has('token')) navigate({ search: '' }, { replace: true });
   }, [params, navigate]);
   return token;
+}
+
+/**
+ * A form choosing a new password from an emailed link: the fields' state, checked here first,
+ * then `send` (a refusal it throws is kept as `error`, a password refusal shown on its field).
+ */
+export function useNewPasswordForm(send: (password: string) => Promise<void>) {
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [checked, setChecked] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setChecked(true);
+    const problems = newPasswordProblems(password, confirm);
+    if (problems.password || problems.confirm) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await send(password);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const serverError = passwordFieldMessage(error, 'password');
+  return {
+    submit,
+    busy,
+    error,
+    /** The error for the top of the form, when it is not the password's own. */
+    formError: serverError ? undefined : error,
+    fields: {
+      password,
+      confirm,
+      onPassword: setPassword,
+      onConfirm: setConfirm,
+      checked,
+      serverError,
+    },
+  };
 }
