@@ -167,12 +167,14 @@ describe('resetting another person’s two-factor sign-in', () => {
     expect(alert?.message).toContain('Olive Owner');
     expect(await securityAlertsOf(elmDsl.id)).toEqual([]);
     expect(await securityAlertsOf(s.users.colleague.id)).toEqual([]);
+    // Vera herself is told: a reset she did not ask for is someone taking over her account.
+    expect(await securityAlertsOf(vera.id)).toHaveLength(1);
     const inApp = (await h.get('/api/v1/alerts', s.users.dsl.token)).body.items as any[];
     expect(inApp.some((a) => a.kind === 'security' && a.message.includes('Vera Viewer'))).toBe(
       true,
     );
     await h.services.worker.runOnce();
-    for (const watcher of [s.org.ownerEmail, s.users.dsl.email]) {
+    for (const watcher of [s.org.ownerEmail, s.users.dsl.email, vera.email]) {
       const mail = smtp.to(watcher).filter((m) => m.subject === 'Haven security alert');
       expect(mail, watcher).toHaveLength(1);
       expect(mail[0]!.text).toContain('Vera Viewer');
@@ -282,14 +284,17 @@ describe('resetting another person’s two-factor sign-in', () => {
     expect((await reset(trustDsl.token, s.org.ownerId)).status).toBe(403);
     expect((await reset(trustDsl.token, ed.id)).status).toBe(204);
     expect((await reset(trustDsl.token, tom.id)).status).toBe(204);
-    // Tom works at two schools: those told are the Owners and DSLs over both, not Oak's DSL alone.
+    // Tom works at two schools: those told are the Owners and DSLs over both, not Oak's DSL
+    // alone, and Tom himself.
     const told = await h.database.db
       .selectFrom('alerts')
       .select('recipient_id')
       .where('kind', '=', 'security')
       .where('message', 'like', '%Tom Two-Schools%')
       .execute();
-    expect(told.map((a) => a.recipient_id).sort()).toEqual([s.org.ownerId, trustDsl.id].sort());
+    expect(told.map((a) => a.recipient_id).sort()).toEqual(
+      [s.org.ownerId, trustDsl.id, tom.id].sort(),
+    );
   });
 
   it('a Deputy DSL (just below DSL) and an Admin are refused with the role it needs; a user of another organisation is not found', async () => {

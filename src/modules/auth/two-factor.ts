@@ -378,6 +378,8 @@ export class TwoFactorService {
         organisationId,
         twoFactorResetWithin(principal, staff),
         `${actor} reset the two-factor sign-in of ${user.name}: their sessions were ended, and they sign in with their password alone until they set it up again.`,
+        // They are told too: a reset they did not ask for is someone taking over their account.
+        [user.id],
       );
     });
   }

@@ -119,20 +119,28 @@ async function queueRules(
 /**
  * A security alert (spec section 2, rule 5): Owner, DSL or Deputy DSL granted, a group's
  * clearances changed, a block lifted. The Owners and DSLs over `within` (the grant's scope, the
- * group's home, the child's school) get it in the app and by immediate email. The message names
- * staff, roles and groups, never a child.
+ * group's home, the child's school) get it in the app and by immediate email, and so do those
+ * in `alsoTell`. The message names staff, roles and groups, never a child.
  */
 export async function queueSecurityAlert(
   change: Change,
   organisationId: string,
   within: readonly Scope[],
   message: string,
+  /** People told besides the watchers: the person whose account it was done to. */
+  alsoTell: readonly string[] = [],
 ): Promise<void> {
-  const recipients = await partyMembers(
+  const watchers = await partyMembers(
     change.db,
     { organisationId },
     { type: 'watchers', within },
   );
+  const recipients = [
+    ...watchers,
+    ...alsoTell
+      .filter((id) => !watchers.some((w) => w.user_id === id))
+      .map((user_id) => ({ user_id })),
+  ];
   if (recipients.length === 0) return;
   const rows = recipients.map(({ user_id }) => ({ user_id, id: newId() }));
   await change.db
