@@ -292,11 +292,16 @@ describe('password reset by email', () => {
 describe('password reset without email', () => {
   const haven = useHaven();
 
-  it('still answers 202, and queues nothing', async () => {
+  it('still answers 202, the same for any address, says email is off, and queues nothing', async () => {
     const h = haven();
     const org = await setupOrganisation(h);
     const asked = await ask(h, org.ownerEmail);
     expect(asked.status).toBe(202);
+    expect(asked.body.emailOn).toBe(false);
+    expect(asked.body.message).toContain('HAVEN_SMTP_URL');
+    const unknown = await ask(h, 'nobody-at-all@elsewhere.test');
+    expect(unknown.status).toBe(202);
+    expect(unknown.body).toEqual(asked.body);
     expect(await h.database.db.selectFrom('account_tokens').selectAll().execute()).toEqual([]);
     expect(await h.database.db.selectFrom('password_reset_requests').selectAll().execute()).toEqual(
       [],

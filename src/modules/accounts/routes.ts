@@ -24,6 +24,9 @@ const newPassword = z.string().max(256);
 /** Said to everyone who asks for a reset, whether or not an account uses the email. */
 const RESET_ANSWER =
   'If an account uses this email, a link to choose a new password is on its way. It works once, within one hour.';
+// Whether the installation sends email is the same for every address: saying so tells nothing.
+const RESET_ANSWER_EMAIL_OFF =
+  'This installation cannot send email yet (HAVEN_SMTP_URL is not set): ask your Haven administrator.';
 
 export function accountRoutes(
   app: HavenApp,
@@ -93,13 +96,15 @@ export function accountRoutes(
       tags: ['auth'],
       summary: 'Ask for a password reset link by email',
       description:
-        'Always 202 with the same answer, whether or not an account uses the email, so the answer tells nobody which addresses have accounts. Each account that may sign in with this email (one per organisation) is sent its own link, naming its organisation, valid one hour and once; a newer request replaces the link of an earlier one. At most 3 emails per account and hour: further requests are answered alike and dropped. Disabled accounts get nothing; without email set up nothing is sent.',
+        'Always 202 with the same answer, whether or not an account uses the email, so the answer tells nobody which addresses have accounts. Each account that may sign in with this email (one per organisation) is sent its own link, naming its organisation, valid one hour and once; a newer request replaces the link of an earlier one. At most 3 emails per account and hour: further requests are answered alike and dropped. Disabled accounts get nothing. Without email set up nothing is sent, and the answer says so (`emailOn: false`), the same for every address.',
       body: z.object({ email: z.string().trim().min(1).max(254) }).strict(),
-      response: { 202: z.object({ message: z.string() }) },
+      response: { 202: z.object({ message: z.string(), emailOn: z.boolean() }) },
     },
     handler: async (request, reply) => {
-      await accounts.requestPasswordReset(request.body.email, clientOf(request));
-      return reply.code(202).send({ message: RESET_ANSWER });
+      const emailOn = await accounts.requestPasswordReset(request.body.email, clientOf(request));
+      return reply
+        .code(202)
+        .send({ message: emailOn ? RESET_ANSWER : RESET_ANSWER_EMAIL_OFF, emailOn });
     },
   });
 

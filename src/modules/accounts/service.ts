@@ -141,10 +141,11 @@ export class AccountService {
   /**
    * Asks for reset links for an email. The answer must not tell whether an account uses it, in
    * what it says nor in how long it takes: every request, known email or not, is the same one
-   * insert, and the worker does the rest (`handleResetRequests`). Without email, nothing.
+   * insert, and the worker does the rest (`handleResetRequests`). Without email, nothing (answers
+   * whether email is on, which is the same for every address).
    */
-  async requestPasswordReset(email: string, client: ClientInfo): Promise<void> {
-    if (!this.invitations.emailOn) return;
+  async requestPasswordReset(email: string, client: ClientInfo): Promise<boolean> {
+    if (!this.invitations.emailOn) return false;
     await this.database.db
       .insertInto('password_reset_requests')
       .values({
@@ -155,6 +156,7 @@ export class AccountService {
         request_id: client.requestId,
       })
       .execute();
+    return true;
   }
 
   /** Sets a new password with a reset link; every session of the user ends. */

@@ -130,11 +130,7 @@ export async function queueSecurityAlert(
   /** People told besides the watchers: the person whose account it was done to. */
   alsoTell: readonly string[] = [],
 ): Promise<void> {
-  const watchers = await partyMembers(
-    change.db,
-    { organisationId },
-    { type: 'watchers', within },
-  );
+  const watchers = await partyMembers(change.db, { organisationId }, { type: 'watchers', within });
   const recipients = [
     ...watchers,
     ...alsoTell

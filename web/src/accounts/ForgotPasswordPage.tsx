@@ -10,6 +10,7 @@ import { BackToSignIn, PublicPage } from './common.tsx';
 export function ForgotPasswordPage() {
   const [email, setEmail] = useState('');
   const [sentTo, setSentTo] = useState<string | null>(null);
+  const [emailOff, setEmailOff] = useState(false);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -18,7 +19,10 @@ export function ForgotPasswordPage() {
     setBusy(true);
     setError(undefined);
     try {
-      await api.post('/auth/password-reset', { email: email.trim() });
+      const answer = await api.post<{ emailOn: boolean }>('/auth/password-reset', {
+        email: email.trim(),
+      });
+      setEmailOff(!answer.emailOn);
       setSentTo(email.trim());
     } catch (caught) {
       setError(caught);
@@ -38,7 +42,15 @@ export function ForgotPasswordPage() {
         title="Reset your password"
         description="Enter the email address you sign in to Haven with. We will email you a link to choose a new password."
       />
-      {sentTo ? (
+      {sentTo && emailOff ? (
+        <div className="panel">
+          <Notice tone="warning">
+            Haven cannot send email yet, so no link was sent. Ask your school's Haven administrator
+            to set up email, or to help you sign in.
+          </Notice>
+          <BackToSignIn />
+        </div>
+      ) : sentTo ? (
         <div className="panel">
           <Notice tone="success">
             If an account exists for <strong>{sentTo}</strong>, we have sent a link to reset its
