@@ -605,7 +605,7 @@ describeInBrowser('two-factor reset and sign-in throttling', () => {
     expect((await haven.get('/api/v1/users', org.ownerToken, { q: 'Pat' })).body.items).toEqual([]);
     await page.getByLabel('Password (optional)').fill(STRONG_PASSWORD);
     await page.getByRole('button', { name: 'Add user' }).click();
-    await page.getByText('Added').waitFor();
+    await page.getByText('Added Pat Parttime', { exact: false }).waitFor();
     await page
       .getByRole('row', { name: /Pat Parttime/ })
       .getByRole('cell', { name: 'Active' })
