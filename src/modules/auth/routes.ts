@@ -6,6 +6,7 @@ import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import { heldGrantSchema, userSchema } from '../users/routes.ts';
 import type { AuthService } from './service.ts';
+import { setSessionCookie, signedInAnswer } from './sign-in.ts';
 
 export const meSchema = userSchema.extend({
   organisation: z.object({ id: z.string(), name: z.string() }),
@@ -67,17 +68,8 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
         userAgent: request.headers['user-agent'] ?? null,
         requestId: request.id,
       });
-      reply.setCookie(SESSION_COOKIE, session.token, {
-        ...cookieOptions(config, request),
-        expires: new Date(session.expiresAt),
-      });
-      return {
-        token: session.token,
-        csrfToken: session.csrfToken,
-        expiresAt: session.expiresAt,
-        user,
-        mfaEnrolmentRequired: user.mfaEnrolmentRequired,
-      };
+      setSessionCookie(reply, request, config, session);
+      return signedInAnswer(session, user);
     },
   });
 

@@ -12,7 +12,8 @@ import { findSignInAccounts, findUser, normaliseEmail } from '../users/repositor
 import { presentHeldGrant, presentUser } from '../users/service.ts';
 import { claimAttempt, settleAttempt } from './attempts.ts';
 import { decoyPasswordHash, verifyPassword } from './passwords.ts';
-import { createSession, endSession } from './sessions.ts';
+import { endSession } from './sessions.ts';
+import { openSignedInSession } from './sign-in.ts';
 import {
   invalidCode,
   type SecondFactor,
@@ -178,25 +179,16 @@ export class AuthService {
         return null;
       }
       const mfaAt = secondFactor ? change.now : null;
-      const created = await createSession(change.db, {
+      const created = await openSignedInSession(change, {
         userId: user.id,
         organisationId: user.organisation_id,
-        now: change.now,
         limits: this.config.session,
         mfaAt,
-        ip: client.ip,
-        userAgent: client.userAgent,
+        client,
+        method: 'password',
+        meta: { secondFactor: secondFactor?.kind ?? null },
       });
       await settleAttempt(change.db, attempt, 'success');
-      change.record({
-        action: 'auth.login',
-        targetType: 'session',
-        targetId: created.sessionId,
-        meta: {
-          userAgent: client.userAgent?.slice(0, 200) ?? null,
-          secondFactor: secondFactor?.kind ?? null,
-        },
-      });
       return { session: created, mfaAt };
     });
     if (!signedIn) {
