@@ -23,6 +23,9 @@ import * as accounts from './migrations/0013_accounts.ts';
 import * as singleSignOn from './migrations/0014_single_sign_on.ts';
 import * as scim from './migrations/0015_scim.ts';
 import * as signInAbuse from './migrations/0016_sign_in_abuse.ts';
+import * as accessAudit from './migrations/0017_access_audit.ts';
+import * as accessReviews from './migrations/0018_access_reviews.ts';
+import * as oversight from './migrations/0019_oversight.ts';
 import type { DB } from './tables.ts';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
@@ -43,6 +46,9 @@ const migrations: Record<string, Migration> = {
   '0014_single_sign_on': singleSignOn,
   '0015_scim': scim,
   '0016_sign_in_abuse': signInAbuse,
+  '0017_access_audit': accessAudit,
+  '0018_access_reviews': accessReviews,
+  '0019_oversight': oversight,
 };
 
 /** The migrations' names in order (a migration's test starts from the one before it). */
