@@ -6,6 +6,8 @@ export function columnTypes(db: Kysely<unknown>) {
   return {
     timestamp: postgres ? 'timestamptz' : 'text',
     bigint: postgres ? 'bigint' : 'integer',
+    /** Bytes: saved report runs (`access_audit_run_chunks`). */
+    binary: postgres ? 'bytea' : 'blob',
   } as const;
 }
 

@@ -1,0 +1,35 @@
+import type { AccessAuditFlag } from '../../access/access-audit.ts';
+
+/** Each flag of the Access Audit Report in words, for the CSV and the printable report. */
+export const flagWords = {
+  no_user_group: {
+    label: 'No user group',
+    meaning:
+      'Belongs to no user group: what they reach comes from roles and one-by-one links alone, outside any group a review looks at.',
+  },
+  dsl_reaches_no_child: {
+    label: 'DSL reaching no child',
+    meaning:
+      'Holds DSL or Deputy DSL here but can see no child here: the role is unused, or a link to the children is missing.',
+  },
+  clearance_without_two_factor: {
+    label: 'Clearance without two-factor',
+    meaning:
+      'Holds a clearance for child-protection or allegation records but has not enrolled two-factor sign-in.',
+  },
+  all_students_link: {
+    label: 'Linked to all students',
+    meaning:
+      'In a user group linked to an "All students" group: sees every child of that school, now and as they join.',
+  },
+  dormant: {
+    label: 'Dormant',
+    meaning:
+      'Has not signed in for 90 days (or ever, on an account older than that) but still holds access.',
+  },
+  more_than_two_owners: {
+    label: 'One of more than two Owners',
+    meaning:
+      'An Owner of an organisation with more than two: each Owner reaches everything, so keep the number small.',
+  },
+} as const satisfies Record<AccessAuditFlag, { label: string; meaning: string }>;
