@@ -11,7 +11,8 @@ export const alertRecipient = { type: 'al.recipient_type', id: 'al.recipient_id'
  * An alert reaches its recipient (the user, or every member of the group it names) only while
  * they may read its record (spec section 4: nobody is told about a record they could not read),
  * as a condition on `alerts as al` left-joined to `incidents as i` and to `actions as a`. A
- * security alert is about the organisation, not a record: it reaches the user it names.
+ * security alert (or an access review's reminder) is about the organisation, not a record: it
+ * reaches the user it names.
  */
 export function alertReadable(
   db: Kysely<DB>,
@@ -24,7 +25,11 @@ export function alertReadable(
     eb('al.organisation_id', '=', t.organisationId),
     namesUser(db, eb, t, alertRecipient, userOf(who)),
     eb.or([
-      eb.and([eb('al.kind', '=', 'security'), eb('al.incident_id', 'is', null)]),
+      // A security alert or an access review's reminder is about the organisation, not a record.
+      eb.and([
+        eb('al.kind', 'in', ['security', 'access_review']),
+        eb('al.incident_id', 'is', null),
+      ]),
       eb.and([
         incidentReadable(db, eb, t, who),
         eb.or([eb('al.action_id', 'is', null), eb('a.deleted_at', 'is', null)]),

@@ -20,6 +20,7 @@ const alertSchema = z.object({
     'action_due',
     'incident_logged',
     'security',
+    'access_review',
   ]),
   /** Null for a security alert, which is about the organisation. */
   incidentId: z.string().nullable(),

@@ -2,6 +2,10 @@ import type { Kysely } from 'kysely';
 import { recipientsReading } from '../../access/notifications.ts';
 import type { DB, Sensitivity } from '../../db/tables.ts';
 import {
+  type AccessReviewEmailPayload,
+  renderAccessReviewEmail,
+} from '../access-reviews/reminders.ts';
+import {
   type AccountEmailContext,
   type AccountEmailPayload,
   renderAccountEmail,
@@ -20,6 +24,8 @@ export type OutboxPayload =
   | { kind: 'digest'; schoolId: string; date: string; incidentIds: string[] }
   | { kind: 'action_due'; incidentId: string; actionId: string }
   | { kind: 'security'; message: string }
+  // An access review's reminder (src/modules/access-reviews/reminders.ts).
+  | AccessReviewEmailPayload
   // An invitation or a password reset: the link's token, sealed (src/modules/accounts/emails.ts).
   | AccountEmailPayload;
 
@@ -59,6 +65,7 @@ export async function renderEmail(
   const { publicUrl } = context;
   if (payload.kind === 'invitation' || payload.kind === 'password_reset')
     return renderAccountEmail(db, payload, context);
+  if (payload.kind === 'access_review') return renderAccessReviewEmail(db, payload, context);
   if (payload.kind === 'security')
     return {
       subject: 'Haven security alert',

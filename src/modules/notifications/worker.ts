@@ -5,6 +5,7 @@ import type { Database } from '../../db/database.ts';
 import type { DB, NoticesTable, OutboxTable } from '../../db/tables.ts';
 import { newId } from '../../lib/ids.ts';
 import { londonDate, londonInstant } from '../../lib/london-time.ts';
+import { raiseReviewReminders } from '../access-reviews/reminders.ts';
 import { schoolSettings } from '../organisations/settings.ts';
 import type { Mailer } from './mailer.ts';
 import { type OutboxPayload, renderEmail, wipedPayload } from './messages.ts';
@@ -34,6 +35,8 @@ export interface WorkerOptions {
 /** What one pass did, for logs and tests. */
 export interface WorkerPass {
   dueActions: number;
+  /** Access reviews' alerts raised (their start, due within three days, overdue). */
+  reviewReminders: number;
   notices: number;
   digests: number;
   accountRequests: number;
@@ -106,6 +109,7 @@ export class NotificationWorker {
   async runOnce(now: Date = this.#now()): Promise<WorkerPass> {
     const pass: WorkerPass = {
       dueActions: await this.raiseDueActions(now),
+      reviewReminders: await this.raiseReviewReminders(now),
       notices: 0,
       digests: 0,
       accountRequests: 0,
@@ -222,6 +226,16 @@ export class NotificationWorker {
       }
       return raised;
     });
+  }
+
+  /**
+   * Access reviews' reminders now due, to the reviewers of undecided items: an alert, and an email
+   * when email is on; once per review, reviewer and phase, however many workers.
+   */
+  async raiseReviewReminders(now: Date): Promise<number> {
+    return this.#transaction((trx) =>
+      raiseReviewReminders(trx, now, { emails: this.options.mailer !== null }),
+    );
   }
 
   /** Claims pending notices and queues one email per person they reach now. */
