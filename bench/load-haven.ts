@@ -218,6 +218,9 @@ export async function loadHaven(
         if ('studentGroup' in link)
           await editor.addStudentLink({
             studentGroupId: loaded.studentGroup.get(link.studentGroup)!,
+            // The fixture's links to "All students" are confirmed as a school's set-up would be.
+            confirm: true,
+            rationale: 'Benchmark fixture',
           });
       }
       if (group.clearances.length > 0) await editor.setClearances(group.clearances);

@@ -171,6 +171,227 @@ export function auditRowReadable(
   ]);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: used inside subqueries of any alias
+type AnyBuilder = ExpressionBuilder<any, any>;
+
+/**
+ * A scope held in the columns `type` and `id` lies within the schools: it is one of them, or a
+ * school group all of whose current schools are among them (and that has at least one).
+ */
+function scopeWithin(
+  eb: AnyBuilder,
+  type: Expression<string>,
+  id: Expression<string>,
+  schools: readonly string[],
+): Expression<SqlBool> {
+  const groupSchools = () =>
+    eb
+      .selectFrom('school_group_schools as sgs')
+      .select('sgs.school_id')
+      .where('sgs.school_group_id', '=', id)
+      .where('sgs.valid_to', 'is', null);
+  return eb.or([
+    eb.and([eb(type, '=', 'school'), eb(id, 'in', [...schools])]),
+    eb.and([
+      eb(type, '=', 'school_group'),
+      eb.exists(groupSchools()),
+      eb.not(eb.exists(groupSchools().where('sgs.school_id', 'not in', [...schools]))),
+    ]),
+  ]);
+}
+
+/**
+ * The person belongs to the schools: they hold at least one role now, directly or through a
+ * group, and every role they hold is at a scope within the schools. Someone who also holds a role
+ * elsewhere (or at the organisation), or no role at all, is the organisation's to oversee.
+ */
+function personWithin(
+  db: Kysely<DB>,
+  eb: AnyBuilder,
+  user: Expression<string>,
+  t: AccessTime,
+  schools: readonly string[],
+): Expression<SqlBool> {
+  const grants = () =>
+    db
+      .selectFrom('role_grants as g')
+      .select('g.id')
+      .where('g.organisation_id', '=', t.organisationId)
+      .where('g.valid_to', 'is', null)
+      .where((eb2) =>
+        eb2.or([
+          eb2('g.user_id', '=', user),
+          eb2(
+            'g.user_group_id',
+            'in',
+            eb2
+              .selectFrom('user_group_members as m')
+              .select('m.user_group_id')
+              .where('m.user_id', '=', user)
+              .where('m.valid_to', 'is', null),
+          ),
+        ]),
+      );
+  return eb.and([
+    eb.exists(grants()),
+    eb.not(
+      eb.exists(
+        grants().where((eb2) =>
+          eb2.not(scopeWithin(eb2, sql.ref('g.scope_type'), sql.ref('g.scope_id'), schools)),
+        ),
+      ),
+    ),
+  ]);
+}
+
+/** Rows without a record of their own (sign-ins, exports, imports, refusals) follow who acted. */
+const actorKinds = ['session', 'incident_list', 'student_list', 'student_import', 'user_import'];
+
+/**
+ * The condition on `audit_events as e` for the rows that belong to these schools (issue 14, item
+ * 5; docs/decisions.md 2026-11-30): a row about a child, incident, action, document, category or
+ * student group of one of them; a user group homed within them; a role grant, an Access Audit
+ * Report run or an access review at a scope within them; the school itself (its settings, its
+ * notification defaults); a person all of whose roles
+ * are within them; and a row without a record of its own (a sign-in, an export, a refusal) of such
+ * a person. Everything else (the organisation, its school groups, single sign-on, SCIM tokens,
+ * email retries, anything of another school or of several) stays with the organisation's Admins.
+ * The record policy (`auditRowReadable`) still applies on top.
+ */
+export function auditRowInSchools(
+  db: Kysely<DB>,
+  eb: AuditBuilder,
+  t: AccessTime,
+  schools: readonly string[],
+): Expression<SqlBool> {
+  if (schools.length === 0) return sql<SqlBool>`1 = 0`;
+  const target = sql.ref<string>('e.target_id');
+  const type = (kind: string) => eb('e.target_type', '=', kind);
+  const inSchools = [...schools];
+  return eb.or([
+    eb.and([
+      type('student'),
+      eb.exists(
+        db
+          .selectFrom('students as s')
+          .select('s.id')
+          .where('s.id', '=', target)
+          .where('s.school_id', 'in', inSchools),
+      ),
+    ]),
+    eb.and([
+      type('incident'),
+      eb.exists(
+        db
+          .selectFrom('incidents as i')
+          .select('i.id')
+          .where('i.id', '=', target)
+          .where('i.school_id', 'in', inSchools),
+      ),
+    ]),
+    eb.and([
+      type('action'),
+      eb.exists(
+        db
+          .selectFrom('actions as a')
+          .innerJoin('incidents as i', 'i.id', 'a.incident_id')
+          .select('a.id')
+          .where('a.id', '=', target)
+          .where('i.school_id', 'in', inSchools),
+      ),
+    ]),
+    eb.and([
+      type('document'),
+      eb.exists(
+        db
+          .selectFrom('documents as d')
+          .leftJoin('incidents as i', 'i.id', 'd.incident_id')
+          .leftJoin('students as s', 's.id', 'd.student_id')
+          .select('d.id')
+          .where('d.id', '=', target)
+          .where((eb2) =>
+            eb2.or([eb2('i.school_id', 'in', inSchools), eb2('s.school_id', 'in', inSchools)]),
+          ),
+      ),
+    ]),
+    eb.and([
+      type('student_group'),
+      eb.exists(
+        db
+          .selectFrom('student_groups as sg')
+          .select('sg.id')
+          .where('sg.id', '=', target)
+          .where('sg.school_id', 'in', inSchools),
+      ),
+    ]),
+    eb.and([
+      type('category'),
+      eb.exists(
+        db
+          .selectFrom('categories as c')
+          .select('c.id')
+          .where('c.id', '=', target)
+          .where('c.school_id', 'in', inSchools),
+      ),
+    ]),
+    eb.and([
+      type('user_group'),
+      eb.exists(
+        db
+          .selectFrom('user_groups as ug')
+          .select('ug.id')
+          .where('ug.id', '=', target)
+          .where((eb2) =>
+            scopeWithin(eb2, sql.ref('ug.home_scope_type'), sql.ref('ug.home_scope_id'), inSchools),
+          ),
+      ),
+    ]),
+    eb.and([
+      type('role_grant'),
+      eb.exists(
+        db
+          .selectFrom('role_grants as rg')
+          .select('rg.id')
+          .where('rg.id', '=', target)
+          .where((eb2) =>
+            scopeWithin(eb2, sql.ref('rg.scope_type'), sql.ref('rg.scope_id'), inSchools),
+          ),
+      ),
+    ]),
+    eb.and([
+      type('access_audit_run'),
+      eb.exists(
+        db
+          .selectFrom('access_audit_runs as ar')
+          .select('ar.id')
+          .where('ar.id', '=', target)
+          .where((eb2) =>
+            scopeWithin(eb2, sql.ref('ar.scope_type'), sql.ref('ar.scope_id'), inSchools),
+          ),
+      ),
+    ]),
+    eb.and([
+      type('access_review'),
+      eb.exists(
+        db
+          .selectFrom('access_reviews as rv')
+          .select('rv.id')
+          .where('rv.id', '=', target)
+          .where((eb2) =>
+            scopeWithin(eb2, sql.ref('rv.scope_type'), sql.ref('rv.scope_id'), inSchools),
+          ),
+      ),
+    ]),
+    eb.and([type('school'), eb('e.target_id', 'in', inSchools)]),
+    eb.and([type('user'), personWithin(db, eb, target, t, inSchools)]),
+    eb.and([
+      eb.or([eb('e.target_id', 'is', null), eb('e.target_type', 'in', actorKinds)]),
+      eb('e.actor_user_id', 'is not', null),
+      personWithin(db, eb, sql.ref<string>('e.actor_user_id'), t, inSchools),
+    ]),
+  ]);
+}
+
 /** Haven's ids inside any text of a row: 26 lower-case Crockford base32 characters. */
 const ID_PATTERN = /(?<![0-9a-z])[0-9a-hjkmnp-tv-z]{26}(?![0-9a-z])/g;
 

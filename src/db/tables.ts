@@ -295,6 +295,8 @@ export interface StudentLinksTable {
   student_id: string | null;
   created_by: string | null;
   removed_by: string | null;
+  /** Why the link was made; required (confirmed) for a link to an "All students" group. */
+  rationale: string | null;
   valid_from: string;
   valid_to: string | null;
 }
@@ -403,7 +405,9 @@ export type AlertKind =
   | 'action_assigned'
   | 'action_due'
   | 'incident_logged'
-  | 'security';
+  | 'security'
+  /** An access review awaits the recipient's decisions (issue 14); about no record. */
+  | 'access_review';
 
 export interface AlertsTable {
   id: string;
@@ -594,6 +598,90 @@ export interface ScimGroupsTable {
   updated_at: string;
 }
 
+/** A termly access review of the user groups homed in a scope (issue 14, item 3). */
+export interface AccessReviewsTable {
+  id: string;
+  organisation_id: string;
+  scope_type: string;
+  scope_id: string;
+  title: string;
+  due_at: string;
+  status: 'open' | 'closed';
+  created_by: string | null;
+  created_at: string;
+  closed_by: string | null;
+  closed_at: string | null;
+  summary: string | null;
+  /** The Access Audit Report runs taken at its start and its close. */
+  start_run_id: string | null;
+  close_run_id: string | null;
+}
+
+export type AccessReviewOutcome = 'confirmed' | 'changed';
+
+/** One user group of a review; `since`: when it was last reviewed (or created). */
+export interface AccessReviewItemsTable {
+  id: string;
+  organisation_id: string;
+  review_id: string;
+  user_group_id: string;
+  group_name: string;
+  since: string;
+  outcome: AccessReviewOutcome | null;
+  note: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+  closed_at: string | null;
+}
+
+/** Every decision on an item, kept (the item holds the latest). */
+export interface AccessReviewDecisionsTable {
+  id: string;
+  organisation_id: string;
+  review_id: string;
+  item_id: string;
+  outcome: AccessReviewOutcome;
+  note: string;
+  decided_by: string;
+  decided_at: string;
+}
+
+export type AccessReviewReminderPhase = 'started' | 'due_soon' | 'overdue';
+
+/** A reminder sent to one reviewer for one phase of a review: once each. */
+export interface AccessReviewRemindersTable {
+  review_id: string;
+  user_id: string;
+  phase: AccessReviewReminderPhase;
+  organisation_id: string;
+  created_at: string;
+}
+
+/** A saved Access Audit Report run (`src/modules/compliance`): written once, never changed. */
+export interface AccessAuditRunsTable {
+  id: string;
+  organisation_id: string;
+  scope_type: string;
+  scope_id: string;
+  scope_name: string;
+  as_of: string | null;
+  created_at: string;
+  created_by: string;
+  sha256: string;
+  row_count: number;
+  byte_length: number;
+  chunk_count: number;
+  /** JSON: how many rows carry each flag. */
+  flag_counts: string;
+}
+
+/** The saved JSON document of a run, in order of `seq`. */
+export interface AccessAuditRunChunksTable {
+  run_id: string;
+  seq: number;
+  bytes: Buffer;
+}
+
 export interface DB {
   organisations: OrganisationsTable;
   schools: SchoolsTable;
@@ -642,4 +730,10 @@ export interface DB {
   scim_tokens: ScimTokensTable;
   scim_users: ScimUsersTable;
   scim_groups: ScimGroupsTable;
+  access_audit_runs: AccessAuditRunsTable;
+  access_audit_run_chunks: AccessAuditRunChunksTable;
+  access_reviews: AccessReviewsTable;
+  access_review_items: AccessReviewItemsTable;
+  access_review_decisions: AccessReviewDecisionsTable;
+  access_review_reminders: AccessReviewRemindersTable;
 }

@@ -19,6 +19,8 @@ import { HavenError, notFound } from '../lib/errors.ts';
 import { accessRoutes } from '../modules/access/routes.ts';
 import { AccessService } from '../modules/access/service.ts';
 import { WideningPreviewService } from '../modules/access/widening.ts';
+import { accessReviewRoutes } from '../modules/access-reviews/routes.ts';
+import { AccessReviewService } from '../modules/access-reviews/service.ts';
 import { Invitations } from '../modules/accounts/invitations.ts';
 import { accountRoutes } from '../modules/accounts/routes.ts';
 import { AccountService, handleResetRequests } from '../modules/accounts/service.ts';
@@ -31,6 +33,8 @@ import { authRoutes } from '../modules/auth/routes.ts';
 import { AuthService } from '../modules/auth/service.ts';
 import { blockRoutes } from '../modules/blocks/routes.ts';
 import { BlockService } from '../modules/blocks/service.ts';
+import { complianceRoutes } from '../modules/compliance/routes.ts';
+import { AccessAuditRunService } from '../modules/compliance/runs.ts';
 import { deriveKey, loadSecretKey } from '../modules/documents/keys.ts';
 import { documentRoutes } from '../modules/documents/routes.ts';
 import { DocumentService } from '../modules/documents/service.ts';
@@ -100,6 +104,10 @@ export interface Services {
   sso: SsoService;
   /** Invitations and password reset by email. */
   accounts: AccountService;
+  /** Termly access reviews of user groups (issue 14). */
+  accessReviews: AccessReviewService;
+  /** Saved Access Audit Report runs (issue 14). */
+  accessAuditRuns: AccessAuditRunService;
   /** Sends what changes queue; started by `haven serve` (or `haven worker`), driven by tests. */
   worker: NotificationWorker;
 }
@@ -134,7 +142,7 @@ export function createServices(database: Database, config: Config): Services {
   const blocks = new BlockService(database);
   const directLinks = new DirectLinkService(database);
   const accountTokenKey = deriveKey(masterKey, 'account_tokens');
-  return {
+  const services: Services = {
     incidents,
     documents: new DocumentService(
       database,
@@ -146,6 +154,7 @@ export function createServices(database: Database, config: Config): Services {
     notifications: new NotificationService(database),
     worker: createWorker(database, config),
     reporting: new ReportingService(database, records),
+    accessAuditRuns: new AccessAuditRunService(database),
     actions: new ActionService(database, incidents),
     organisations,
     users: new UserService(database, config.login, new Invitations(accountTokenKey, config.mail)),
@@ -170,7 +179,10 @@ export function createServices(database: Database, config: Config): Services {
       blocks,
       directLinks,
     ),
+    // Takes the Access Audit Report runs at a review's start and close.
+    accessReviews: new AccessReviewService(database, () => services.accessAuditRuns),
   };
+  return services;
 }
 
 export interface AppOptions {
@@ -314,11 +326,13 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   directLinkRoutes(app, svc.directLinks);
   blockRoutes(app, svc.blocks);
   accessRoutes(app, svc.access, svc.widening);
-  incidentRoutes(app, svc.incidents, svc.categories, svc.audit);
+  incidentRoutes(app, svc.incidents, svc.categories);
   actionRoutes(app, svc.actions);
   documentRoutes(app, svc.documents, config.documents.maxUploadBytes);
   notificationRoutes(app, svc.notifications);
   reportingRoutes(app, svc.reporting);
+  accessReviewRoutes(app, svc.accessReviews);
+  complianceRoutes(app, svc.accessAuditRuns);
   scimTokenRoutes(app, svc.scim);
   await scimRoutes(app, svc.scim, { database, refusals });
   accountRoutes(app, svc.accounts, svc.auth, config);

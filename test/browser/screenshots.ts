@@ -118,7 +118,14 @@ async function fillSchool(h: TestHaven, clock: TotpClock) {
   ) => {
     const group = await ok(h.post('/api/v1/user-groups', t, { name, rationale }), name);
     await ok(h.post(`/api/v1/user-groups/${group.id}/members`, t, { userIds: members }), name);
-    await ok(h.post(`/api/v1/user-groups/${group.id}/student-links`, t, { studentGroupId }), name);
+    await ok(
+      h.post(`/api/v1/user-groups/${group.id}/student-links`, t, {
+        studentGroupId,
+        confirm: true,
+        rationale,
+      }),
+      name,
+    );
     return group.id as string;
   };
   const year9 = await team(

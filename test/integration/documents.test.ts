@@ -49,7 +49,7 @@ async function school(h: TestHaven) {
   const admin = await createUser(h, t, { role: 'admin', scope: atSchool });
   const outsider = await createUser(h, t, { role: 'viewer', scope: atSchool });
   await addMembers(h, t, team, [deputy.id, admin.id]);
-  return { org, t, student, deputy, admin, outsider };
+  return { org, t, student, team: team as string, deputy, admin, outsider };
 }
 
 describe('documents', () => {
@@ -96,6 +96,16 @@ describe('documents', () => {
         [s.outsider.id, 'not_found'],
       ]),
     );
+    // The allowed read names the file and the team whose link let the deputy see the child.
+    const allowed = log.body.items.find((e: any) => e.after.outcome === 'allowed');
+    expect(allowed).toMatchObject({
+      record: { type: 'document', id: created.body.id, label: 'report.pdf' },
+      allowedBy: {
+        kind: 'user_group',
+        userGroup: { id: s.team, name: expect.stringMatching(/^Safeguarding Team/) },
+        studentGroup: { name: expect.stringMatching(/^All students/) },
+      },
+    });
   });
 
   it('a disguised executable or an oversize file is refused and nothing is stored', async () => {

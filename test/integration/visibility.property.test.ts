@@ -5,7 +5,13 @@ import { explainStudentAccess } from '../../src/access/explain.ts';
 import { loadPrincipal } from '../../src/access/principal.ts';
 import { studentVisibleTo } from '../../src/access/visibility.ts';
 import { pageOfVisibleStudents } from '../../src/modules/students/repository.ts';
-import { addSchool, login, mfaEnrolmentNotRequired, uniqueEmail } from '../support/factories.ts';
+import {
+  addSchool,
+  confirmedLink,
+  login,
+  mfaEnrolmentNotRequired,
+  uniqueEmail,
+} from '../support/factories.ts';
 import { STRONG_PASSWORD, type TestHaven, useHaven } from '../support/haven.ts';
 
 /**
@@ -485,7 +491,10 @@ async function build(h: TestHaven, sc: Scenario, runNumber: number) {
       const target = m.studentGroups[index];
       if (!target || model.links.some((l) => l.studentGroup === target.id)) continue;
       await ok(
-        await h.post(`/api/v1/user-groups/${id}/student-links`, t, { studentGroupId: target.id }),
+        await h.post(`/api/v1/user-groups/${id}/student-links`, t, {
+          studentGroupId: target.id,
+          ...confirmedLink,
+        }),
         'group link',
       );
       model.links.push({ studentGroup: target.id });

@@ -226,15 +226,19 @@ export async function addMembers(h: TestHaven, token: string, groupId: string, u
   return reply.body;
 }
 
+/** A student group's link is sent confirmed with a reason, as a link to "All students" must be. */
+export const confirmedLink = { confirm: true, rationale: 'Set up for the test' } as const;
+
 export async function linkGroup(
   h: TestHaven,
   token: string,
   groupId: string,
   target: { studentGroupId: string } | { studentId: string },
 ): Promise<string> {
+  const body = 'studentGroupId' in target ? { ...target, ...confirmedLink } : target;
   return (
     await expectCreated(
-      await h.post(`/api/v1/user-groups/${groupId}/student-links`, token, target),
+      await h.post(`/api/v1/user-groups/${groupId}/student-links`, token, body),
       'link',
     )
   ).id;

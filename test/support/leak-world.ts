@@ -2,7 +2,14 @@ import type { Config } from '../../src/config.ts';
 import { AuthService } from '../../src/modules/auth/service.ts';
 import type { Services } from '../../src/server/app.ts';
 import type { TestDatabase } from './database.ts';
-import { addSchool, grantRole, login, setupOrganisation, type TestOrg } from './factories.ts';
+import {
+  addSchool,
+  confirmedLink,
+  grantRole,
+  login,
+  setupOrganisation,
+  type TestOrg,
+} from './factories.ts';
 import { STRONG_PASSWORD, startHavenWith, type TestHaven } from './haven.ts';
 import { enrolTotp, TotpClock } from './two-factor.ts';
 
@@ -391,8 +398,11 @@ async function populate(h: TestHaven, clock: TotpClock): Promise<LeakWorld> {
 
   const members = (group: string, userIds: string[]) =>
     ok(h.post(`/api/v1/user-groups/${group}/members`, t, { userIds }), `members of ${group}`);
-  const link = async (group: string, target: object, what: string) =>
-    (await ok(h.post(`/api/v1/user-groups/${group}/student-links`, t, target), what)).id as string;
+  const link = async (group: string, target: object, what: string) => {
+    const body = 'studentGroupId' in target ? { ...target, ...confirmedLink } : target;
+    return (await ok(h.post(`/api/v1/user-groups/${group}/student-links`, t, body), what))
+      .id as string;
+  };
   await ok(
     h.put(`/api/v1/user-groups/${heads}/clearances`, t, {
       clearances: ['child_protection', 'allegations'],

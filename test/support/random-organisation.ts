@@ -360,6 +360,9 @@ export const caseArbitrary: fc.Arbitrary<Case> = fc
 
 // ---------- building an organisation through Haven's commands ----------
 
+/** A link to an "All students" group is made only when confirmed with a reason (issue 14, item 6). */
+export const allStudentsConfirmed = { confirm: true, rationale: 'Property test' } as const;
+
 export async function ok<T = any>(reply: Reply<T>, what: string): Promise<T> {
   if (reply.status >= 300)
     throw new Error(`${what}: ${reply.status} ${JSON.stringify(reply.body)}`);
@@ -570,7 +573,9 @@ export async function buildOrganisation(
   labels.set(leadership, 'Leadership');
   await setUp(leadership, [
     { op: 'setClearances', clearances: ['child_protection', 'allegations'] },
-    ...studentGroups.slice(0, 2).map((sg) => ({ op: 'addStudentLink', studentGroupId: sg })),
+    ...studentGroups
+      .slice(0, 2)
+      .map((sg) => ({ op: 'addStudentLink', studentGroupId: sg, ...allStudentsConfirmed })),
     {
       op: 'addMembers',
       userIds: [created.ownerId, ...spec.fixedGroupMembers[2].map((i) => users[i])],
@@ -595,7 +600,11 @@ export async function buildOrganisation(
       ...g.links.map((link) =>
         'student' in link
           ? { op: 'addStudentLink', studentId: students[link.student] }
-          : { op: 'addStudentLink', studentGroupId: studentGroups[link.studentGroup] },
+          : {
+              op: 'addStudentLink',
+              studentGroupId: studentGroups[link.studentGroup],
+              ...allStudentsConfirmed,
+            },
       ),
       ...(g.clearances.length ? [{ op: 'setClearances', clearances: g.clearances }] : []),
       ...addMembers(g.members),

@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes } from 'react-router';
 import { InspectorPage } from './access/InspectorPage.tsx';
 import { AccessLogPage, AuditLogPage } from './access/LogPages.tsx';
@@ -29,6 +30,27 @@ import { LogConcernPage } from './work/LogConcernPage.tsx';
 import { MyReportsPage } from './work/MyReportsPage.tsx';
 import { StudentPage } from './work/StudentPage.tsx';
 import { StudentsPage } from './work/StudentsPage.tsx';
+
+/**
+ * The compliance pages (the Access Audit Report, access reviews) are used a few times a term by
+ * Admins: they load on first visit, keeping everyone's first page small.
+ */
+const compliance = () => import('./compliance.ts');
+const AccessAuditRunsPage = lazy(() =>
+  compliance().then((m) => ({ default: m.AccessAuditRunsPage })),
+);
+const AccessAuditRunPage = lazy(() =>
+  compliance().then((m) => ({ default: m.AccessAuditRunPage })),
+);
+const AccessReviewsPage = lazy(() => compliance().then((m) => ({ default: m.AccessReviewsPage })));
+const AccessReviewPage = lazy(() => compliance().then((m) => ({ default: m.AccessReviewPage })));
+const AccessReviewItemPage = lazy(() =>
+  compliance().then((m) => ({ default: m.AccessReviewItemPage })),
+);
+
+function Later({ children }: { children: React.ReactNode }) {
+  return <Suspense fallback={<Loading label="Opening the page…" />}>{children}</Suspense>;
+}
 
 /**
  * The pages emailed links open (`/accept-invitation?token=…`, `/reset-password?token=…`), whoever
@@ -94,6 +116,46 @@ export function App() {
             <Route path="incidents" element={<IncidentsPage />} />
             <Route path="incidents/:id" element={<IncidentPage />} />
             <Route path="reports/mine" element={<MyReportsPage />} />
+            <Route
+              path="reports/access-audit"
+              element={
+                <Later>
+                  <AccessAuditRunsPage />
+                </Later>
+              }
+            />
+            <Route
+              path="reports/access-audit/:id"
+              element={
+                <Later>
+                  <AccessAuditRunPage />
+                </Later>
+              }
+            />
+            <Route
+              path="access-reviews"
+              element={
+                <Later>
+                  <AccessReviewsPage />
+                </Later>
+              }
+            />
+            <Route
+              path="access-reviews/:id"
+              element={
+                <Later>
+                  <AccessReviewPage />
+                </Later>
+              }
+            />
+            <Route
+              path="access-reviews/:id/items/:itemId"
+              element={
+                <Later>
+                  <AccessReviewItemPage />
+                </Later>
+              }
+            />
             <Route path="account/two-factor" element={<TwoFactorPage />} />
             <Route path="account/password" element={<ChangePasswordPage />} />
             <Route path="admin/users" element={<UsersPage />} />

@@ -52,6 +52,9 @@ const wideningChange = z.discriminatedUnion('kind', [
       userGroupId: id,
       studentGroupId: id.optional(),
       studentId: id.optional(),
+      // As the link itself asks for a link to "All students" (409 without them).
+      confirm: z.boolean().optional(),
+      rationale: z.string().max(2000).optional(),
     })
     .strict()
     .refine((c) => (c.studentId === undefined) !== (c.studentGroupId === undefined), {

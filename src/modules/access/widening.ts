@@ -23,7 +23,14 @@ export type WideningChange =
       assignee: { type: 'user' | 'user_group'; id: string };
     }
   | { kind: 'incident_update'; incidentId: string; patch: IncidentPatch }
-  | { kind: 'student_link'; userGroupId: string; studentGroupId?: string; studentId?: string }
+  | {
+      kind: 'student_link';
+      userGroupId: string;
+      studentGroupId?: string;
+      studentId?: string;
+      confirm?: boolean;
+      rationale?: string;
+    }
   | { kind: 'group_members'; userGroupId: string; userIds: string[] }
   | { kind: 'user_group_batch'; userGroupId: string; operations: BatchOperation[] }
   | {
@@ -206,6 +213,8 @@ export class WideningPreviewService {
             op: 'addStudentLink',
             studentGroupId: change.studentGroupId,
             studentId: change.studentId,
+            confirm: change.confirm,
+            rationale: change.rationale,
           },
         ]);
         return [];

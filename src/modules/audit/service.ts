@@ -1,21 +1,38 @@
 import { z } from 'zod';
 import {
+  auditRowInSchools,
   auditRowReadable,
   hiddenRecordIds,
   idsIn,
   rowsOfUnreadableVersions,
   withhold,
 } from '../../access/audit.ts';
-import { requirePermission, schoolsWith } from '../../access/decide.ts';
+import { permissionDenied, requirePermission, schoolsWith } from '../../access/decide.ts';
+import type { Permission } from '../../access/permissions.ts';
+import type { Principal } from '../../access/principal.ts';
 import { type Caller, readerOf } from '../../access/readers.ts';
+import { visibleUserGroupIds } from '../../access/user-groups.ts';
 import type { Database } from '../../db/database.ts';
+import { notFound } from '../../lib/errors.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
+import { findSchool } from '../organisations/repository.ts';
+import {
+  type AccessRecord,
+  type AllowedBy,
+  allowedBy,
+  groupsInPath,
+  recordLabels,
+  withholdPathGroups,
+} from './access-log.ts';
+import { namesFor } from './names.ts';
 
 export interface AuditQuery {
   category?: 'change' | 'denied' | 'access' | undefined;
   action?: string | undefined;
   actorId?: string | undefined;
   targetId?: string | undefined;
+  /** Only rows that belong to this school (`auditRowInSchools`); the caller must oversee it. */
+  schoolId?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -26,6 +43,8 @@ function parseJson(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);
 }
 
+type LogPermission = Extract<Permission, 'audit_log.view' | 'reports.access_audit'>;
+
 export class AuditService {
   constructor(
     private readonly database: Database,
@@ -33,20 +52,36 @@ export class AuditService {
   ) {}
 
   /**
-   * Newest first. Admin or higher at organisation scope (`audit_log.view`). Rows about records
-   * the caller may not read are left out, and ids of such records withheld from the rest
-   * (`src/access/audit.ts`).
+   * The schools whose rows the caller reads: every row for Admin and above at the organisation
+   * (`'all'`), otherwise the rows of the schools where they are Admin or above (directly or
+   * through a school group); `schoolId` narrows either to one school they oversee (403 otherwise).
    */
-  async list(
-    caller: Caller,
-    query: AuditQuery,
-    permission: 'audit_log.view' | 'reports.access_audit' = 'audit_log.view',
-  ) {
+  async #oversight(
+    principal: Principal,
+    permission: LogPermission,
+    schoolId: string | undefined,
+  ): Promise<'all' | string[]> {
+    if (schoolId !== undefined) {
+      if (!(await findSchool(this.database.db, principal.organisationId, schoolId)))
+        throw notFound('School');
+      requirePermission(principal, permission, { type: 'school', id: schoolId });
+      return [schoolId];
+    }
+    const schools = schoolsWith(principal, permission);
+    if (schools !== 'all' && schools.length === 0) throw permissionDenied(permission);
+    return schools;
+  }
+
+  /**
+   * Newest first. Admin or higher at the organisation reads every row; an Admin of some schools
+   * the rows that belong to them (`auditRowInSchools`). Rows about records the caller may not read
+   * are left out, and ids of such records withheld from the rest (`src/access/audit.ts`). `names`
+   * names the people, groups, schools and children the rows mention, as far as the caller may
+   * name them; an access row also says which record was read and which way in allowed it.
+   */
+  async list(caller: Caller, query: AuditQuery, permission: LogPermission = 'audit_log.view') {
     const { principal } = caller;
-    requirePermission(principal, permission, {
-      type: 'organisation',
-      id: principal.organisationId,
-    });
+    const schools = await this.#oversight(principal, permission, query.schoolId);
     const db = this.database.db;
     const reader = await readerOf(db, caller, this.options.mfaWindowMs);
     const after = decodeCursor(query.cursor, auditCursor);
@@ -71,6 +106,7 @@ export class AuditService {
       ])
       .where('e.organisation_id', '=', principal.organisationId)
       .where((eb) => auditRowReadable(db, eb, t, reader, schoolsWith(principal, 'blocks.manage')));
+    if (schools !== 'all') select = select.where((eb) => auditRowInSchools(db, eb, t, schools));
     if (query.category) select = select.where('e.category', '=', query.category);
     if (query.action) select = select.where('e.action', '=', query.action);
     if (query.actorId) select = select.where('e.actor_user_id', '=', query.actorId);
@@ -80,13 +116,48 @@ export class AuditService {
       .orderBy('e.id', 'desc')
       .limit(query.limit + 1)
       .execute();
+    const page = rows.slice(0, query.limit);
     const mentioned = new Set<string>();
-    for (const row of rows.slice(0, query.limit))
+    for (const row of page) {
+      if (row.actor_user_id) mentioned.add(row.actor_user_id);
       for (const text of [row.target_id, row.before_json, row.after_json, row.meta_json])
         idsIn(text, mentioned);
+    }
     const hidden = await hiddenRecordIds(db, t, reader, mentioned);
-    const unreadable = await rowsOfUnreadableVersions(db, t, reader, rows.slice(0, query.limit));
-    return toPage(
+    const unreadable = await rowsOfUnreadableVersions(db, t, reader, page);
+    const names = await namesFor(db, principal, schools, mentioned, hidden);
+    const access = page.filter((row) => row.category === 'access');
+    const paths = new Map(
+      access.map((row) => [row.id, (parseJson(row.after_json) as { path?: unknown })?.path]),
+    );
+    const [labels, visibleGroups] = await Promise.all([
+      recordLabels(db, principal.organisationId, access),
+      visibleUserGroupIds(db, principal, [...paths.values()].flatMap(groupsInPath)),
+    ]);
+    const accessOf = (row: (typeof rows)[number]) => {
+      if (row.category !== 'access') return {};
+      const stored = (parseJson(row.after_json) ?? {}) as Record<string, unknown>;
+      const record: AccessRecord | null = row.target_type
+        ? {
+            type: row.target_type,
+            id: row.target_id,
+            label: row.target_id
+              ? (labels.get(row.target_id) ??
+                (row.target_type === 'student' ? (names.get(row.target_id) ?? null) : null))
+              : null,
+          }
+        : null;
+      const way: AllowedBy | null = allowedBy(stored.path, names, visibleGroups);
+      return {
+        after:
+          'path' in stored
+            ? { ...stored, path: withholdPathGroups(stored.path, visibleGroups) }
+            : stored,
+        record,
+        allowedBy: way,
+      };
+    };
+    const answer = toPage(
       rows,
       query.limit,
       (row) =>
@@ -105,10 +176,12 @@ export class AuditService {
             after: unreadable.has(row.id) ? null : parseJson(row.after_json),
             meta: parseJson(row.meta_json),
             withheld: unreadable.has(row.id),
+            ...accessOf(row),
           },
           hidden,
         ),
       (row) => [row.id],
     );
+    return { ...answer, names: Object.fromEntries(names) };
   }
 }

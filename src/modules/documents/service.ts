@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 import { requirePermission } from '../../access/decide.ts';
 import { documentAbilities, documentReadable } from '../../access/documents.ts';
+import { readIncident } from '../../access/incidents.ts';
 import type { Principal } from '../../access/principal.ts';
 import { asCaller, seesStudent } from '../../access/readers.ts';
+import { accessPaths } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
 import type { DB, DocumentsTable } from '../../db/tables.ts';
 import { notFound } from '../../lib/errors.ts';
@@ -153,6 +155,27 @@ export class DocumentService {
     return { row: row as DocumentsTable, schoolId: school_id as string };
   }
 
+  /**
+   * The way in to the document's record that let the caller read it, asked of the same policy
+   * (`readIncident`, or the child's access paths), for the access log.
+   */
+  async #wayIn(caller: Caller, row: DocumentsTable) {
+    const db = this.database.db;
+    const t = { organisationId: caller.principal.organisationId };
+    if (row.incident_id) {
+      const reader = await this.incidents.reader(caller);
+      return (await readIncident(db, t, reader, row.incident_id))?.way ?? null;
+    }
+    const path = await db
+      .selectFrom(
+        accessPaths(db, t, { user: caller.principal.userId, student: row.student_id! }).as('p'),
+      )
+      .selectAll('p')
+      .limit(1)
+      .executeTakeFirst();
+    return path ?? null;
+  }
+
   #ownerOf(row: DocumentsTable): DocumentOwner {
     return row.incident_id
       ? { type: 'incident', id: row.incident_id }
@@ -177,7 +200,7 @@ export class DocumentService {
     await logRead(this.database, origin, {
       ...entry,
       outcome: 'allowed',
-      path: this.#ownerOf(found.row),
+      path: { ...this.#ownerOf(found.row), way: await this.#wayIn(caller, found.row) },
     });
     return { document: present(found.row, caller.principal, found.schoolId), bytes };
   }

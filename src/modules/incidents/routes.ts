@@ -4,8 +4,6 @@ import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams, isoTime } from '../../lib/schemas.ts';
 import { noContent, rawContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
-import { auditEvent } from '../audit/routes.ts';
-import type { AuditService } from '../audit/service.ts';
 import type { CategoryService } from './categories.ts';
 import {
   assignee,
@@ -43,7 +41,6 @@ export function incidentRoutes(
   app: HavenApp,
   incidents: IncidentService,
   categories: CategoryService,
-  audit: AuditService,
 ) {
   app.get('/api/v1/categories', {
     config: { access: { permission: 'incidents.view' } },
@@ -307,29 +304,5 @@ export function incidentRoutes(
       },
     },
     handler: (request) => incidents.chronology(callerOf(request), request.params.id, request.query),
-  });
-
-  app.get('/api/v1/access-log', {
-    config: { access: { permission: 'reports.access_audit' } },
-    schema: {
-      tags: ['audit'],
-      summary: 'Reads of sensitive records and refused reads, with the path that allowed each',
-      querystring: pageQuery.extend({ recordId: id.optional(), userId: id.optional() }),
-      response: {
-        200: z.object({ items: z.array(auditEvent), nextCursor: z.string().nullable() }),
-      },
-    },
-    handler: (request) =>
-      audit.list(
-        callerOf(request),
-        {
-          category: 'access',
-          targetId: request.query.recordId,
-          actorId: request.query.userId,
-          limit: request.query.limit,
-          cursor: request.query.cursor,
-        },
-        'reports.access_audit',
-      ),
   });
 }

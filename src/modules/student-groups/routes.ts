@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '../../lib/pagination.ts';
-import { id, idParams, name } from '../../lib/schemas.ts';
+import { id, idParams, name, scope } from '../../lib/schemas.ts';
 import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import { studentSchema } from '../students/schema.ts';
@@ -85,6 +85,34 @@ export function studentGroupRoutes(app: HavenApp, groups: StudentGroupService) {
       response: { 200: studentGroupSchema },
     },
     handler: (request) => groups.get(authOf(request).principal, request.params.id),
+  });
+
+  app.get('/api/v1/student-groups/:id/linked-user-groups', {
+    config: { access: { permission: 'students.view' } },
+    schema: {
+      tags: ['student groups'],
+      summary: 'The user groups linked to this student group, whose members see its children',
+      description:
+        "Only the groups the caller may see (the user-group policy), with their home, member count, since when and the link's rationale. `otherGroups`: for an Admin over the student group, how many more are linked from homes they do not administer; null for others.",
+      params: idParams,
+      response: {
+        200: z.object({
+          items: z.array(
+            z.object({
+              id,
+              name: z.string(),
+              homeScope: scope.extend({ name: z.string() }),
+              memberCount: z.number(),
+              linkId: id,
+              since: z.string(),
+              rationale: z.string().nullable(),
+            }),
+          ),
+          otherGroups: z.number().nullable(),
+        }),
+      },
+    },
+    handler: (request) => groups.linkedUserGroups(authOf(request).principal, request.params.id),
   });
 
   app.patch('/api/v1/student-groups/:id', {

@@ -1,8 +1,9 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import { z } from 'zod';
-import { requirePermission, viewerOf } from '../../access/decide.ts';
+import { can, requirePermission, viewerOf } from '../../access/decide.ts';
 import type { Principal } from '../../access/principal.ts';
-import type { Scope } from '../../access/scopes.ts';
+import type { Scope, ScopeType } from '../../access/scopes.ts';
+import { userGroupVisibleTo } from '../../access/user-groups.ts';
 import type { Database } from '../../db/database.ts';
 import { chunks } from '../../db/sql.ts';
 import type { DB, StudentGroupsTable } from '../../db/tables.ts';
@@ -16,7 +17,7 @@ import {
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
-import { existingSchoolIds, findSchool } from '../organisations/repository.ts';
+import { existingSchoolIds, findSchool, scopeNames } from '../organisations/repository.ts';
 import { visibleStudentIds, visibleStudents } from '../students/repository.ts';
 import { presentStudent } from '../students/service.ts';
 import {
@@ -290,6 +291,65 @@ export class StudentGroupService {
 
   async get(principal: Principal, groupId: string) {
     return presentOneForCaller(this.database.db, principal, groupId);
+  }
+
+  /**
+   * The user groups linked to this student group now (issue 14, item 6: who sees "All students"):
+   * those the caller may see, by the user-group policy, with their home, member count, since when
+   * and why; and, for an Admin over the student group, how many more are linked from homes they
+   * do not administer (named nowhere, but not hidden from the count either).
+   */
+  async linkedUserGroups(principal: Principal, groupId: string) {
+    const db = this.database.db;
+    const group = await findStudentGroup(db, principal.organisationId, groupId);
+    if (!group) throw notFound('Student group');
+    const links = db
+      .selectFrom('student_links as l')
+      .innerJoin('user_groups as g', 'g.id', 'l.user_group_id')
+      .where('l.organisation_id', '=', principal.organisationId)
+      .where('l.student_group_id', '=', group.id)
+      .where('l.valid_to', 'is', null)
+      .where('g.deleted_at', 'is', null);
+    const [rows, total, names] = await Promise.all([
+      links
+        .where((eb) => userGroupVisibleTo(eb, principal))
+        .select([
+          'g.id',
+          'g.name',
+          'g.home_scope_type',
+          'g.home_scope_id',
+          'g.member_count',
+          'l.id as link_id',
+          'l.valid_from',
+          'l.rationale',
+        ])
+        .orderBy('g.name')
+        .orderBy('g.id')
+        .execute(),
+      links.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      scopeNames(db, principal.organisationId),
+    ]);
+    const administers = can(
+      principal,
+      'user_groups.manage',
+      scopeOfStudentGroup(principal.organisationId, group.school_id),
+    );
+    return {
+      items: rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        homeScope: {
+          type: r.home_scope_type as ScopeType,
+          id: r.home_scope_id,
+          name: names.get(r.home_scope_id) ?? '',
+        },
+        memberCount: Number(r.member_count),
+        linkId: r.link_id,
+        since: r.valid_from,
+        rationale: r.rationale,
+      })),
+      otherGroups: administers ? Number(total.n) - rows.length : null,
+    };
   }
 
   async update(

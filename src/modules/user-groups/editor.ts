@@ -32,7 +32,29 @@ export const limits = {
   idsPerCall: 10_000,
 } as const;
 
-export type LinkTarget = { studentGroupId?: string | undefined; studentId?: string | undefined };
+export type LinkTarget = {
+  studentGroupId?: string | undefined;
+  studentId?: string | undefined;
+  /** A link to an "All students" group must be confirmed, with the reason for it (issue 14, item 6). */
+  confirm?: boolean | undefined;
+  rationale?: string | undefined;
+};
+
+/**
+ * A link to an "All students" group lets every member see every child of the school (or the
+ * organisation): it is made only when confirmed with a reason, which the link and its audit row
+ * keep. 409 `all_students_confirmation_required` otherwise, and nothing is linked.
+ */
+function requireAllStudentsConfirmation(target: LinkTarget): string {
+  const rationale = target.rationale?.trim() ?? '';
+  if (target.confirm === true && rationale !== '') return rationale;
+  const error = conflict(
+    'Linking a group to an "All students" group lets its members see every child there: confirm it (`confirm: true`) and say why (`rationale`).',
+    'all_students_confirmation_required',
+  );
+  error.extra.field = target.confirm === true ? 'rationale' : 'confirm';
+  throw error;
+}
 
 function missing(field: string, what: string): HavenError {
   return new HavenError(404, 'not_found', 'Not found', `${what} not found`, { field });
@@ -53,6 +75,11 @@ export class UserGroupEditor {
 
   get groupId(): string {
     return this.group.id;
+  }
+
+  /** The change's own handle, for checks the edits depend on (an access review's item). */
+  get db() {
+    return this.change.db;
   }
 
   #standing() {
@@ -293,10 +320,12 @@ export class UserGroupEditor {
     const organisationId = this.group.organisation_id;
     const { studentGroupId, studentId } = target;
     let scope: Scope;
+    let allStudents = false;
     if (studentGroupId !== undefined && studentId === undefined) {
       const studentGroup = await findStudentGroup(db, organisationId, studentGroupId);
       if (!studentGroup) throw missing('studentGroupId', 'Student group');
       scope = scopeOfStudentGroup(organisationId, studentGroup.school_id);
+      allStudents = studentGroup.kind === 'all';
     } else if (studentId !== undefined && studentGroupId === undefined) {
       const student = await findVisibleStudent(
         db,
@@ -320,6 +349,9 @@ export class UserGroupEditor {
       .where('valid_to', 'is', null)
       .executeTakeFirst();
     if (existing) throw conflict('This group is already linked there', 'already_linked');
+    const rationale = allStudents
+      ? requireAllStudentsConfirmation(target)
+      : target.rationale?.trim() || null;
     const id = newId();
     await db
       .insertInto('student_links')
@@ -332,6 +364,7 @@ export class UserGroupEditor {
         student_id: studentId ?? null,
         created_by: this.principal.userId || null,
         removed_by: null,
+        rationale,
         valid_from: this.change.now,
         valid_to: null,
       })
@@ -340,7 +373,13 @@ export class UserGroupEditor {
       action: 'user_group.link.add',
       targetType: 'user_group',
       targetId: this.group.id,
-      after: { linkId: id, studentGroupId: studentGroupId ?? null, studentId: studentId ?? null },
+      after: {
+        linkId: id,
+        studentGroupId: studentGroupId ?? null,
+        studentId: studentId ?? null,
+        ...(allStudents ? { allStudents: true, confirmed: true } : {}),
+        ...(rationale ? { rationale } : {}),
+      },
     });
     return id;
   }

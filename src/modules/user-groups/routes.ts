@@ -10,9 +10,14 @@ import type { UserGroupService } from './service.ts';
 
 const userIds = z.array(id).min(1).max(limits.idsPerCall);
 const text = (max: number) => z.string().max(max);
+/** Linking to an "All students" group asks `confirm: true` and a `rationale` (409 otherwise). */
+const linkConfirmation = {
+  confirm: z.boolean().optional(),
+  rationale: z.string().max(2000).optional(),
+};
 const linkTarget = z.union([
-  z.object({ studentGroupId: id }).strict(),
-  z.object({ studentId: id }).strict(),
+  z.object({ studentGroupId: id, ...linkConfirmation }).strict(),
+  z.object({ studentId: id, ...linkConfirmation }).strict(),
 ]);
 const clearanceList = z.array(z.enum(clearances)).max(clearances.length);
 
@@ -29,6 +34,9 @@ const groupSchema = z.object({
   owners: z.array(z.object({ id, name: z.string(), email: z.string() })),
   clearances: z.array(z.enum(clearances)),
   roleGrants: z.array(z.object({ id, role: roleName, scope, reason: z.string().nullable() })),
+  /** When the group was last reviewed (the close of the review that decided it), and that review. */
+  lastReviewedAt: z.string().nullable(),
+  lastReviewId: z.string().nullable(),
   studentLinks: z.array(
     z.object({
       id,
@@ -68,6 +76,7 @@ export const batchOperation = z.discriminatedUnion('op', [
       op: z.literal('addStudentLink'),
       studentGroupId: id.optional(),
       studentId: id.optional(),
+      ...linkConfirmation,
     })
     .strict(),
   z.object({ op: z.literal('removeStudentLink'), linkId: id }).strict(),
@@ -125,6 +134,8 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
               memberCount: z.number(),
               system: z.boolean(),
               homeScope: scope,
+              lastReviewedAt: z.string().nullable(),
+              lastReviewId: z.string().nullable(),
             }),
           ),
           nextCursor: z.string().nullable(),
@@ -290,6 +301,8 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
     schema: {
       tags: ['user groups'],
       summary: 'Link the group to a student group or a student (Admin where the students are)',
+      description:
+        'A link to an "All students" group needs `confirm: true` and a non-empty `rationale`, kept with the link and in the audit log; without them 409 `all_students_confirmation_required` and nothing is linked.',
       params: groupParams,
       body: linkTarget,
       response: { 201: z.object({ id }) },
@@ -347,17 +360,31 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
       tags: ['user groups'],
       summary: 'Apply a list of edits atomically: all of them, or none',
       description:
-        'If any operation fails, the answer is the error of the first failing one (with `operationIndex`), and no operation is applied.',
+        'If any operation fails, the answer is the error of the first failing one (with `operationIndex`), and no operation is applied. With `accessReviewId` and `accessReviewItemId` the edits are made through that item of an open access review, by one who may decide it; every audit row of the change carries both ids.',
       params: groupParams,
-      body: z.object({ operations: z.array(batchOperation).min(1).max(100) }).strict(),
+      body: z
+        .object({
+          operations: z.array(batchOperation).min(1).max(100),
+          // Made through an access review's item: checked, and written on every audit row.
+          accessReviewId: id.optional(),
+          accessReviewItemId: id.optional(),
+        })
+        .strict()
+        .refine((b) => (b.accessReviewId === undefined) === (b.accessReviewItemId === undefined), {
+          message: 'give accessReviewId and accessReviewItemId together',
+          path: ['accessReviewItemId'],
+        }),
       response: { 200: z.object({ applied: z.number(), results: z.array(z.unknown()) }) },
     },
-    handler: (request) =>
-      groups.batch(
+    handler: (request) => {
+      const { operations, accessReviewId, accessReviewItemId } = request.body;
+      return groups.batch(
         authOf(request).principal,
         request.params.id,
-        request.body.operations,
+        operations,
         originOf(request),
-      ),
+        accessReviewId && accessReviewItemId ? { accessReviewId, accessReviewItemId } : undefined,
+      );
+    },
   });
 }

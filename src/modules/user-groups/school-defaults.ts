@@ -65,6 +65,7 @@ export async function createSchoolDefaults(
   });
   const linkIds = await equip(change, school, team.id, {
     studentGroupIds: [allStudents.id, formerStudents.id],
+    rationale: team.rationale,
     clearance: 'child_protection',
     memberId: school.creatorUserId,
   });
@@ -111,6 +112,7 @@ export async function addAllegationsGroup(
   });
   const [linkId] = await equip(change, school, group.id, {
     studentGroupIds: [allStudentsId],
+    rationale: group.rationale,
     clearance: 'allegations',
     memberId: managerId,
   });
@@ -129,13 +131,20 @@ export async function addAllegationsGroup(
 
 /**
  * What a school's own group holds from the start: links to its student groups, one clearance and
- * at most one member. Answers the links' ids, in the order of `studentGroupIds`.
+ * at most one member. Answers the links' ids, in the order of `studentGroupIds`. Haven makes these
+ * links itself, so each keeps the group's own rationale as the reason its "All students" link
+ * would otherwise need confirmed.
  */
 async function equip(
   change: Change,
   school: { organisationId: string; creatorUserId: string | null },
   groupId: string,
-  holds: { studentGroupIds: string[]; clearance: Clearance; memberId: string | null },
+  holds: {
+    studentGroupIds: string[];
+    rationale: string;
+    clearance: Clearance;
+    memberId: string | null;
+  },
 ): Promise<string[]> {
   const linkIds = holds.studentGroupIds.map(() => newId());
   await change.db
@@ -150,6 +159,7 @@ async function equip(
         student_id: null,
         created_by: school.creatorUserId,
         removed_by: null,
+        rationale: holds.rationale,
         valid_from: change.now,
         valid_to: null,
       })),

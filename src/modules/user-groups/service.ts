@@ -1,5 +1,9 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
+import {
+  type ReviewItemReference,
+  requireChangeThroughReview,
+} from '../../access/access-reviews.ts';
 import type { Clearance } from '../../access/clearances.ts';
 import { requireSomewhere, viewerOf } from '../../access/decide.ts';
 import type { Principal } from '../../access/principal.ts';
@@ -19,6 +23,7 @@ import type { Database } from '../../db/database.ts';
 import { conflict, HavenError, invalidField, limitExceeded } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
+import { lastReviewedAtOf, lastReviewIdOf, lastReviewOf } from '../access-reviews/last-review.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
 import { listSchoolGroups, listSchools, scopeName } from '../organisations/repository.ts';
 import { visibleMemberCounts } from '../student-groups/service.ts';
@@ -183,6 +188,10 @@ export class UserGroupService {
     let select = db
       .selectFrom('user_groups as g')
       .selectAll('g')
+      .select((eb) => [
+        lastReviewedAtOf(eb).as('last_reviewed_at'),
+        lastReviewIdOf(eb).as('last_review_id'),
+      ])
       .where((eb) => userGroupVisibleTo(eb, principal));
     if (query.q)
       select = select.where(sql<boolean>`lower(g.name) like ${likeContains(query.q)} escape '\\'`);
@@ -209,6 +218,8 @@ export class UserGroupService {
         memberCount: row.member_count,
         system: row.system_key !== null,
         homeScope: homeOf(row),
+        lastReviewedAt: row.last_reviewed_at ?? null,
+        lastReviewId: row.last_review_id ?? null,
       }),
       (row) => [row.name, row.id],
     );
@@ -219,11 +230,12 @@ export class UserGroupService {
     const { group, standing } = await this.#visibleGroup(principal, groupId);
     const db = this.database.db;
     const home = homeOf(group);
-    const [owners, holdings, links, homeName] = await Promise.all([
+    const [owners, holdings, links, homeName, lastReview] = await Promise.all([
       currentOwners(db, groupId),
       loadHoldings(db, groupId),
       currentLinksOfGroup(db, groupId),
       scopeName(db, principal.organisationId, home),
+      lastReviewOf(db, groupId),
     ]);
     const studentIds = links.flatMap((l) => (l.student_id ? [l.student_id] : []));
     const names = await visibleStudentNames(
@@ -252,6 +264,7 @@ export class UserGroupService {
       createdAt: group.created_at,
       updatedAt: group.updated_at,
       homeScope: { ...home, name: homeName ?? '' },
+      ...lastReview,
       owners: owners.map((o) => ({ id: o.id, name: o.name, email: o.email })),
       clearances: [...holdings.clearances],
       roleGrants: holdings.grants.map((g) => ({
@@ -388,8 +401,12 @@ export class UserGroupService {
     groupId: string,
     operations: BatchOperation[],
     origin: ChangeOrigin,
+    /** The access review item the edits are made through: checked, and on every audit row. */
+    review?: ReviewItemReference,
   ) {
-    return this.edit(principal, groupId, origin, async (editor) => {
+    const through = review ? { ...origin, meta: { ...origin.meta, ...review } } : origin;
+    return this.edit(principal, groupId, through, async (editor) => {
+      if (review) await requireChangeThroughReview(editor.db, principal, groupId, review);
       const results: unknown[] = [];
       for (const [index, operation] of operations.entries()) {
         try {
@@ -426,6 +443,8 @@ export async function applyOperation(
         linkId: await editor.addStudentLink({
           studentGroupId: operation.studentGroupId,
           studentId: operation.studentId,
+          confirm: operation.confirm,
+          rationale: operation.rationale,
         }),
       };
     case 'removeStudentLink':

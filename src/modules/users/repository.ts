@@ -1,4 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import type { HeldGrant } from '../../access/principal.ts';
+import type { GrantableRole } from '../../access/roles.ts';
+import type { Scope, ScopeType } from '../../access/scopes.ts';
+import { chunks } from '../../db/sql.ts';
 import type { DB, UsersTable } from '../../db/tables.ts';
 
 export type UserRow = UsersTable;
@@ -82,8 +86,65 @@ export interface UserListFilter {
   inGroup?: string | undefined;
   /** A status, `enabled` (invited or active: everyone not disabled), or `all`. */
   status?: UserStatus | 'enabled' | 'all' | undefined;
+  /** Only people holding this role now (exactly this one: a Deputy DSL is not a DSL), directly or through a group. */
+  role?: GrantableRole | undefined;
+  /** Only people holding a role (`role`, or any) at a scope covering this one. */
+  scope?: Scope | undefined;
   after?: readonly [string, string] | undefined;
   limit: number;
+}
+
+type UserBuilder = ExpressionBuilder<DB & { u: DB['users'] }, 'u'>;
+
+/**
+ * The role filter of the users list, inside its one query: the person holds a current grant of
+ * the role (or any), directly or through a current group membership, at a scope that covers the
+ * filter's scope (the organisation, a school group holding the school, or the scope itself).
+ */
+function holdsRoleWhere(eb: UserBuilder, filter: UserListFilter) {
+  const grants = (source: 'direct' | 'group') => {
+    let query =
+      source === 'direct'
+        ? eb.selectFrom('role_grants as g').select('g.id').whereRef('g.user_id', '=', 'u.id')
+        : eb
+            .selectFrom('user_group_members as m')
+            .innerJoin('role_grants as g', 'g.user_group_id', 'm.user_group_id')
+            .select('g.id')
+            .whereRef('m.user_id', '=', 'u.id')
+            .where('m.valid_to', 'is', null);
+    query = query.where('g.valid_to', 'is', null);
+    if (filter.role) query = query.where('g.role', '=', filter.role);
+    const scope = filter.scope;
+    if (scope) {
+      query = query.where((e) => {
+        const ways = [e('g.scope_type', '=', 'organisation')];
+        if (scope.type === 'school_group')
+          ways.push(
+            e.and([e('g.scope_type', '=', 'school_group'), e('g.scope_id', '=', scope.id)]),
+          );
+        if (scope.type === 'school')
+          ways.push(
+            e.and([e('g.scope_type', '=', 'school'), e('g.scope_id', '=', scope.id)]),
+            e.and([
+              e('g.scope_type', '=', 'school_group'),
+              e(
+                'g.scope_id',
+                'in',
+                e
+                  .selectFrom('school_group_schools as sgs')
+                  .select('sgs.school_group_id')
+                  .where('sgs.school_id', '=', scope.id)
+                  .where('sgs.valid_to', 'is', null),
+              ),
+            ]),
+          );
+        return e.or(ways);
+      });
+    }
+    return query;
+  };
+  // Two EXISTS rather than one OR, so each can use its index (role_grants_by_user, members by user).
+  return eb.or([eb.exists(grants('direct')), eb.exists(grants('group'))]);
 }
 
 /** Escapes LIKE wildcards so a search for "50%" means those characters. */
@@ -132,6 +193,7 @@ export async function listUsers(db: Kysely<DB>, organisationId: string, filter: 
       ),
     );
   }
+  if (filter.role || filter.scope) query = query.where((eb) => holdsRoleWhere(eb, filter));
   if (filter.after) {
     const [afterName, afterId] = filter.after;
     query = query.where((eb) =>
@@ -146,4 +208,64 @@ export async function listUsers(db: Kysely<DB>, organisationId: string, filter: 
     .orderBy('u.id')
     .limit(filter.limit + 1)
     .execute();
+}
+
+/**
+ * The roles each of these people holds now, directly or through a group, with where each comes
+ * from: one query for a whole page (the set form of `loadHeldGrants`).
+ */
+export async function heldGrantsOf(
+  db: Kysely<DB>,
+  organisationId: string,
+  userIds: readonly string[],
+): Promise<Map<string, HeldGrant[]>> {
+  const byUser = new Map<string, HeldGrant[]>(userIds.map((id) => [id, []]));
+  for (const slice of chunks([...new Set(userIds)])) {
+    const columns = [
+      'g.id',
+      'g.role',
+      'g.scope_type',
+      'g.scope_id',
+      'g.valid_from',
+      'g.user_group_id',
+      'ug.name as user_group_name',
+    ] as const;
+    const rows = await db
+      .selectFrom('role_grants as g')
+      .leftJoin('user_groups as ug', 'ug.id', 'g.user_group_id')
+      .select([...columns, 'g.user_id as holder'])
+      .where('g.organisation_id', '=', organisationId)
+      .where('g.user_id', 'in', slice)
+      .where('g.valid_to', 'is', null)
+      .unionAll(
+        db
+          .selectFrom('user_group_members as m')
+          .innerJoin('role_grants as g', 'g.user_group_id', 'm.user_group_id')
+          .innerJoin('user_groups as ug', 'ug.id', 'g.user_group_id')
+          .select([...columns, 'm.user_id as holder'])
+          .where('g.organisation_id', '=', organisationId)
+          .where('m.user_id', 'in', slice)
+          .where('m.valid_to', 'is', null)
+          .where('g.valid_to', 'is', null),
+      )
+      .orderBy('valid_from')
+      .execute();
+    for (const row of rows) {
+      byUser.get(row.holder as string)?.push({
+        grantId: row.id,
+        role: row.role as GrantableRole,
+        scope: { type: row.scope_type as ScopeType, id: row.scope_id },
+        source:
+          row.user_group_id === null
+            ? { type: 'direct' }
+            : {
+                type: 'user_group',
+                userGroupId: row.user_group_id,
+                userGroupName: row.user_group_name ?? '',
+              },
+        since: row.valid_from,
+      });
+    }
+  }
+  return byUser;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scopeTypes } from '../../access/scopes.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { email, id, idParams, name, roleName, scope } from '../../lib/schemas.ts';
 import { noContent } from '../../server/contracts.ts';
@@ -69,19 +70,36 @@ export function userRoutes(app: HavenApp, users: UserService) {
     config: { access: { permission: 'users.manage' } },
     schema: {
       tags: ['users'],
-      summary: 'List users (Admin)',
+      summary: 'List users (Admin), each with the roles they hold and where each comes from',
       description:
-        '`q` searches names and emails; `inGroup=none` lists users in no user group (orphaned); `inGroup=<id>` the members of one group. `status`: `invited` (never signed in nor set a password), `active`, `disabled`, `enabled` (invited or active) or `all` (the default).',
-      querystring: pageQuery.extend({
-        q: z.string().trim().max(200).optional(),
-        inGroup: z.string().min(1).max(64).optional(),
-        status: z.enum(['invited', 'active', 'disabled', 'enabled', 'all']).optional(),
-      }),
+        '`q` searches names and emails; `inGroup=none` lists users in no user group (orphaned); `inGroup=<id>` the members of one group. `status`: `invited` (never signed in nor set a password), `active`, `disabled`, `enabled` (invited or active) or `all` (the default). `role` lists those holding exactly that role now (directly or through a group; a Deputy DSL is not listed under `dsl`); `scopeType` with `scopeId` those holding it (or, without `role`, any role) at a scope covering that one: the organisation, a school group holding the school, or the scope itself.',
+      querystring: pageQuery
+        .extend({
+          q: z.string().trim().max(200).optional(),
+          inGroup: z.string().min(1).max(64).optional(),
+          status: z.enum(['invited', 'active', 'disabled', 'enabled', 'all']).optional(),
+          role: roleName.optional(),
+          scopeType: z.enum(scopeTypes).optional(),
+          scopeId: id.optional(),
+        })
+        .refine((q) => (q.scopeType === undefined) === (q.scopeId === undefined), {
+          message: 'give scopeType and scopeId together',
+          path: ['scopeId'],
+        }),
       response: {
-        200: z.object({ items: z.array(staffSchema), nextCursor: z.string().nullable() }),
+        200: z.object({
+          items: z.array(staffSchema.extend({ roles: z.array(heldGrantSchema) })),
+          nextCursor: z.string().nullable(),
+        }),
       },
     },
-    handler: (request) => users.list(authOf(request).principal, request.query),
+    handler: (request) => {
+      const { scopeType, scopeId, ...query } = request.query;
+      return users.list(authOf(request).principal, {
+        ...query,
+        scope: scopeType && scopeId ? { type: scopeType, id: scopeId } : undefined,
+      });
+    },
   });
 
   app.get('/api/v1/users/:id', {

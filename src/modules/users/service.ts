@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { requireManageUser, requirePermission, requireSomewhere } from '../../access/decide.ts';
 import { assertOrganisationKeepsAnOwner } from '../../access/owners.ts';
 import { type HeldGrant, loadHeldGrants, type Principal } from '../../access/principal.ts';
+import type { GrantableRole } from '../../access/roles.ts';
+import type { Scope } from '../../access/scopes.ts';
 import {
   findVisibleUserGroup,
   visibleUserGroupIds,
@@ -23,6 +25,7 @@ import { scopeNames } from '../organisations/repository.ts';
 import {
   findUser,
   findUserByEmail,
+  heldGrantsOf,
   insertUser,
   listUsers,
   type UserRow,
@@ -165,11 +168,15 @@ export class UserService {
       q?: string | undefined;
       inGroup?: string | undefined;
       status?: UserStatus | 'enabled' | 'all' | undefined;
+      role?: GrantableRole | undefined;
+      scope?: Scope | undefined;
       limit: number;
       cursor?: string | undefined;
     },
-  ): Promise<Page<StaffView>> {
+  ): Promise<Page<StaffView & { roles: ReturnType<typeof presentHeldGrant>[] }>> {
     requireSomewhere(principal, 'users.manage');
+    const names = await scopeNames(this.database.db, principal.organisationId);
+    if (query.scope && !names.has(query.scope.id)) throw notFound('Scope');
     // A group the caller may not see answers as one that does not exist: nobody is in it.
     if (
       query.inGroup &&
@@ -181,6 +188,8 @@ export class UserService {
       q: query.q,
       inGroup: query.inGroup,
       status: query.status ?? 'all',
+      role: query.role,
+      scope: query.scope,
       after: decodeCursor(query.cursor, userCursor),
       limit: query.limit,
     });
@@ -190,8 +199,31 @@ export class UserService {
       (row) => row,
       (row) => [row.name, row.id],
     );
+    const db = this.database.db;
+    // Each person's roles, with their source: one query for the page, and the user-group policy
+    // once for the groups named (a group homed where the caller administers nothing is not named).
+    const [staff, held] = await Promise.all([
+      presentStaff(db, principal.organisationId, page.items),
+      heldGrantsOf(
+        db,
+        principal.organisationId,
+        page.items.map((u) => u.id),
+      ),
+    ]);
+    const groups = await visibleUserGroupIds(
+      db,
+      principal,
+      [...held.values()].flatMap((grants) =>
+        grants.flatMap((g) => (g.source.type === 'user_group' ? [g.source.userGroupId] : [])),
+      ),
+    );
     return {
-      items: await presentStaff(this.database.db, principal.organisationId, page.items),
+      items: staff.map((person) => ({
+        ...person,
+        roles: (held.get(person.id) ?? []).map((g) =>
+          withholdGrantSource(presentHeldGrant(g, names), groups),
+        ),
+      })),
       nextCursor: page.nextCursor,
     };
   }

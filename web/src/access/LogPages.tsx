@@ -10,7 +10,7 @@ import {
   SelectField,
 } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
-import { useCursorList } from '../hooks.ts';
+import { useCursorList, useSchools } from '../hooks.ts';
 import { PersonPicker } from './common.tsx';
 
 interface AuditEvent {
@@ -24,7 +24,23 @@ interface AuditEvent {
   before: unknown;
   after: unknown;
   meta: unknown;
+  /** The row describes a version of a record the reader could not read: no before or after. */
+  withheld?: boolean;
+  /** Access rows: the record read, with its label as the reader may see it. */
+  record?: { type: string; id: string | null; label: string | null } | null;
+  /** Access rows: the way in that allowed the read. */
+  allowedBy?: AllowedBy | null;
 }
+
+interface AllowedBy {
+  kind: 'user_group' | 'direct_link' | 'reporter' | 'assignee' | 'assigned_group';
+  userGroup: { id: string | null; name: string | null } | null;
+  studentGroup: { id: string; name: string | null } | null;
+  student: { id: string; name: string | null } | null;
+}
+
+/** Names of the people, groups, schools and children the rows mention, as the server gave them. */
+type Names = Record<string, string>;
 
 /** What each audited action means, in the words of the school. */
 const actionWords: Record<string, string> = {
@@ -164,9 +180,222 @@ function readPath(path: unknown): string {
   }
 }
 
-function useLog(path: string, query: Record<string, string | undefined>) {
-  return useCursorList<AuditEvent>(['log', path, query], path, query, 50);
+type Json = Record<string, unknown>;
+
+function asObject(value: unknown): Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Json)
+    : {};
 }
+
+const roleWords: Record<string, string> = {
+  owner: 'Owner',
+  dsl: 'DSL',
+  deputy_dsl: 'Deputy DSL',
+  admin: 'Admin',
+  viewer: 'Viewer',
+};
+
+const clearanceWords: Record<string, string> = {
+  child_protection: 'child protection',
+  allegations: 'allegations',
+};
+
+/**
+ * A log row's change in words, from its before and after and the names the server sent ("Jo
+ * Bloggs received DSL at Northgate School: reason …"); null when Haven has no words for it, and
+ * the page shows the raw before and after instead.
+ */
+export function describeChange(event: AuditEvent, names: Names): string | null {
+  const name = (id: unknown, otherwise: string) =>
+    typeof id === 'string' && id !== '(withheld)' ? (names[id] ?? otherwise) : otherwise;
+  const people = (ids: unknown) => {
+    const list = Array.isArray(ids) ? ids : [];
+    const shown = list.slice(0, 5).map((id) => name(id, 'someone'));
+    const more = list.length - shown.length;
+    return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ') || 'nobody';
+  };
+  const scope = (value: unknown) => {
+    const s = asObject(value);
+    const fallback =
+      s.type === 'organisation'
+        ? 'the whole organisation'
+        : s.type === 'school_group'
+          ? 'a school group'
+          : 'a school';
+    return name(s.id, fallback);
+  };
+  const subject = (value: unknown) => {
+    const s = asObject(value);
+    return s.type === 'user_group'
+      ? `Members of ${name(s.id, 'a user group')}`
+      : name(s.id, 'Someone');
+  };
+  const reason = (value: unknown) =>
+    typeof value === 'string' && value.trim() ? `: reason “${value.trim()}”` : '';
+  const target = event.target?.id ?? null;
+  const group = name(target, 'a user group');
+  const child = (id: unknown) => name(id, 'a child you cannot see');
+  const before = asObject(event.before);
+  const after = asObject(event.after);
+  const meta = asObject(event.meta);
+  const linkTo = (link: Json) =>
+    link.studentGroupId
+      ? `student group ${name(link.studentGroupId, '(not shown)')}`
+      : child(link.studentId);
+  const changed = () => {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+      (k) =>
+        JSON.stringify(before[k]) !== JSON.stringify(after[k]) &&
+        typeof (after[k] ?? before[k]) !== 'object',
+    );
+    return keys.length === 0
+      ? null
+      : keys
+          .map(
+            (k) =>
+              `${k} ${JSON.stringify(before[k] ?? null)} → ${JSON.stringify(after[k] ?? null)}`,
+          )
+          .join('; ');
+  };
+  if (event.withheld) return 'A version you may not read: its contents are withheld.';
+  switch (event.action) {
+    case 'role_grant.create':
+      return `${subject(after.subject)} received ${roleWords[String(after.role)] ?? after.role} at ${scope(after.scope)}${reason(after.reason)}`;
+    case 'role_grant.revoke':
+      return `${subject(before.subject)} no longer hold${asObject(before.subject).type === 'user_group' ? '' : 's'} ${roleWords[String(before.role)] ?? before.role} at ${scope(before.scope)}${before.reason ? ` (given${reason(before.reason)})` : ''}`;
+    case 'user_group.members.add':
+      return `${people(after.userIds)} added to ${group}`;
+    case 'user_group.members.remove':
+      return `${people(before.userIds)} removed from ${group}`;
+    case 'user_group.owners.add':
+      return `${people(after.userIds)} made owner of ${group}`;
+    case 'user_group.owners.remove':
+      return `${people(before.userIds)} no longer owner of ${group}`;
+    case 'user_group.link.add':
+      return `${group} linked to ${linkTo(after)}${after.allStudents ? ' (every child there, confirmed)' : ''}${reason(after.rationale)}`;
+    case 'user_group.link.remove':
+      return `${group} no longer linked to ${linkTo(before)}`;
+    case 'user_group.clearances.set': {
+      const list = (v: unknown) =>
+        Array.isArray(v) && v.length
+          ? v.map((c) => clearanceWords[String(c)] ?? c).join(', ')
+          : 'none';
+      return `${group}’s clearances changed from ${list(before.clearances)} to ${list(after.clearances)}`;
+    }
+    case 'user_group.create':
+      return `User group ${after.name ?? group} created`;
+    case 'user_group.delete':
+      return `User group ${before.name ?? group} deleted`;
+    case 'user_group.defaults':
+      return `${group} set up with the school, linked to ${
+        Array.isArray(after.links)
+          ? after.links.map((l) => linkTo(asObject(l))).join(' and ')
+          : 'its children'
+      }`;
+    case 'user.link.add':
+      return `${name(target, 'Someone')} linked directly to ${child(after.studentId)}`;
+    case 'user.link.remove':
+      return `${name(target, 'Someone')} no longer linked to ${child(before.studentId)}`;
+    case 'block.create':
+      return `${name(after.userId, 'Someone')} blocked from ${child(target)}${reason(after.reason)}`;
+    case 'block.remove':
+      return `${name(before.userId, 'Someone')} no longer blocked from ${child(target)}${reason(meta.reason)}`;
+    case 'user.create':
+      return `${after.name ?? name(target, 'Someone')}${after.email ? ` (${after.email})` : ''} added`;
+    case 'user.remove':
+      return `${before.name ?? name(target, 'Someone')} removed from the organisation`;
+    case 'user.update':
+      if (before.disabledAt === null && after.disabledAt)
+        return `${name(target, 'Someone')} disabled`;
+      if (before.disabledAt && after.disabledAt === null)
+        return `${name(target, 'Someone')} re-enabled`;
+      if (before.name !== after.name) return `${before.name} renamed ${after.name}`;
+      return changed();
+    case 'student.create':
+      return `${child(target)} added`;
+    case 'student.delete':
+      return `${child(target)}’s record deleted`;
+    case 'student_group.create':
+      return `Student group ${after.name ?? name(target, '')} created`;
+    case 'student_group.delete':
+      return `Student group ${before.name ?? name(target, '')} deleted`;
+    case 'student_group.members':
+      return `${Array.isArray(after.added) ? after.added.length : 0} added to and ${Array.isArray(after.removed) ? after.removed.length : 0} taken out of ${name(target, 'a student group')}`;
+    case 'school.create':
+      return `School ${after.name ?? name(target, '')} added`;
+    default: {
+      const words = changed();
+      return words ? `${describeAction(event.action)}: ${words}` : null;
+    }
+  }
+}
+
+/** Before and after as sent, for what Haven has no words for (and for anyone who wants the detail). */
+function RawChange({ event }: { event: AuditEvent }) {
+  if (event.before == null && event.after == null && event.meta == null) return null;
+  return (
+    <details className="log-detail">
+      <summary>Details</summary>
+      <pre>
+        {JSON.stringify({ before: event.before, after: event.after, meta: event.meta }, null, 2)}
+      </pre>
+    </details>
+  );
+}
+
+function useLog(path: string, query: Record<string, string | undefined>) {
+  const log = useCursorList<AuditEvent>(['log', path, query], path, query, 50);
+  const names: Names = Object.assign(
+    {},
+    ...(log.data?.pages ?? []).map((page) => (page as { names?: Names }).names ?? {}),
+  );
+  return { ...log, names };
+}
+
+/** The schools whose logs the caller reads: the server answers 403 for any other. */
+function SchoolFilter({ value, onChange }: { value: string; onChange: (id: string) => void }) {
+  const schools = useSchools();
+  if (!schools.data?.items.length) return null;
+  return (
+    <SelectField label="School" value={value} onChange={(event) => onChange(event.target.value)}>
+      <option value="">Every school I oversee</option>
+      {schools.data.items.map((school) => (
+        <option key={school.id} value={school.id}>
+          {school.name}
+        </option>
+      ))}
+    </SelectField>
+  );
+}
+
+/** "through Year 9 team (linked to Year 9)": the team, or the other way in, that allowed a read. */
+export function allowedByWords(way: AllowedBy): string {
+  const team = way.userGroup?.name ?? 'a group you cannot see';
+  switch (way.kind) {
+    case 'reporter':
+      return 'as the person who reported it';
+    case 'assignee':
+      return 'as the person it is assigned to';
+    case 'assigned_group':
+      return `as a member of ${team}, which it is assigned to`;
+    case 'direct_link':
+      return `through a direct link to ${way.student?.name ?? 'the child'}`;
+    case 'user_group': {
+      const linked = way.studentGroup
+        ? `linked to ${way.studentGroup.name ?? 'a student group'}`
+        : `linked to ${way.student?.name ?? 'the child'}`;
+      const about = way.student && way.studentGroup ? `, for ${way.student.name ?? 'a child'}` : '';
+      return `through ${team} (${linked}${about})`;
+    }
+  }
+}
+
+const readWords: Record<string, string> = {
+  student: 'the record of',
+  incident: 'the concern',
+  document: 'the document',
+};
 
 /** Filters kept in the address, so a filtered log can be shared and reloaded. */
 function useFilters(keys: string[]) {
@@ -240,7 +469,14 @@ function LogList({
 }
 
 export function AuditLogPage() {
-  const { values, set } = useFilters(['category', 'action', 'actorId', 'actorName', 'targetId']);
+  const { values, set } = useFilters([
+    'category',
+    'action',
+    'actorId',
+    'actorName',
+    'targetId',
+    'schoolId',
+  ]);
   const [action, setAction] = useState(values.action ?? '');
   const [targetId, setTargetId] = useState(values.targetId ?? '');
   const log = useLog('/audit-log', {
@@ -248,6 +484,7 @@ export function AuditLogPage() {
     action: values.action || undefined,
     actorId: values.actorId || undefined,
     targetId: values.targetId || undefined,
+    schoolId: values.schoolId || undefined,
   });
   const apply = (event: FormEvent) => {
     event.preventDefault();
@@ -272,6 +509,7 @@ export function AuditLogPage() {
             <option value="denied">Refused requests</option>
             <option value="access">Reads of records</option>
           </SelectField>
+          <SchoolFilter value={values.schoolId ?? ''} onChange={(schoolId) => set({ schoolId })} />
           <SelectField
             label="What happened"
             value={action}
@@ -315,6 +553,7 @@ export function AuditLogPage() {
                     <th scope="col">When</th>
                     <th scope="col">Who</th>
                     <th scope="col">What</th>
+                    <th scope="col">Change</th>
                     <th scope="col">Record</th>
                   </tr>
                 </thead>
@@ -326,6 +565,10 @@ export function AuditLogPage() {
                       <td>
                         {describeAction(event.action)}
                         <div className="muted log-detail">{event.action}</div>
+                      </td>
+                      <td>
+                        {describeChange(event, log.names) ?? <span className="muted">—</span>}
+                        <RawChange event={event} />
                       </td>
                       <td>
                         <Target target={event.target} />
@@ -343,11 +586,12 @@ export function AuditLogPage() {
 }
 
 export function AccessLogPage() {
-  const { values, set } = useFilters(['recordId', 'userId', 'userName']);
+  const { values, set } = useFilters(['recordId', 'userId', 'userName', 'schoolId']);
   const [recordId, setRecordId] = useState(values.recordId ?? '');
   const log = useLog('/access-log', {
     recordId: values.recordId || undefined,
     userId: values.userId || undefined,
+    schoolId: values.schoolId || undefined,
   });
   return (
     <>
@@ -370,6 +614,7 @@ export function AccessLogPage() {
             value={recordId}
             onChange={(event) => setRecordId(event.target.value)}
           />
+          <SchoolFilter value={values.schoolId ?? ''} onChange={(schoolId) => set({ schoolId })} />
           <Button type="submit" className="secondary">
             Apply
           </Button>
@@ -405,12 +650,21 @@ export function AccessLogPage() {
                         <td>{event.actor?.name ?? 'Haven'}</td>
                         <td>
                           {describeAction(event.action)}
+                          {event.record && readWords[event.record.type] ? (
+                            <div>
+                              Read {readWords[event.record.type]}{' '}
+                              <strong>{event.record.label ?? 'a record you cannot see'}</strong>
+                              {event.allowedBy ? ` ${allowedByWords(event.allowedBy)}` : ''}
+                            </div>
+                          ) : null}
                           <div className="log-detail">
                             <Target target={event.target} />
                           </div>
                         </td>
                         <td>{outcomeWords[after.outcome ?? ''] ?? after.outcome ?? ''}</td>
-                        <td>{readPath(after.path)}</td>
+                        <td>
+                          {event.allowedBy ? allowedByWords(event.allowedBy) : readPath(after.path)}
+                        </td>
                       </tr>
                     );
                   })}

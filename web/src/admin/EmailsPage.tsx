@@ -29,6 +29,7 @@ const kindLabels: Record<string, string> = {
   digest: 'Daily digest',
   action_due: 'An action is due',
   security: 'Security alert',
+  access_review: 'Access review reminder',
   invitation: 'Invitation',
   password_reset: 'Password reset',
 };

@@ -13,7 +13,7 @@ import {
   SelectField,
   TextAreaField,
 } from '../components/ui.tsx';
-import { plural } from '../format.ts';
+import { formatDate, plural } from '../format.ts';
 import { useDebounced, useSchools } from '../hooks.ts';
 import { useCan } from '../session.tsx';
 import { Pager, StudentSearch, useCursorPages, useSchoolName } from './common.tsx';
@@ -112,6 +112,7 @@ export function StudentGroupPage() {
         <>
           <StudentGroupForm key={group.id} group={group} />
           {group.kind === 'manual' ? <ManualMembers group={group} /> : null}
+          <LinkedUserGroups group={group} />
           <GroupMembers group={group} />
         </>
       )}
@@ -344,6 +345,82 @@ function ManualMembers({ group }: { group: StudentGroup }) {
         onPick={(student) => add.mutate(student)}
       />
       <ErrorMessage error={add.error} />
+    </section>
+  );
+}
+
+interface LinkedUserGroup {
+  id: string;
+  name: string;
+  homeScope: { type: string; id: string; name: string };
+  memberCount: number;
+  linkId: string;
+  since: string;
+  rationale: string | null;
+}
+
+/** Who sees this group's children: the user groups linked to it (issue 14, item 6). */
+function LinkedUserGroups({ group }: { group: StudentGroup }) {
+  const query = useQuery({
+    queryKey: ['student-groups', 'linked-user-groups', group.id],
+    queryFn: ({ signal }) =>
+      api.get<{ items: LinkedUserGroup[]; otherGroups: number | null }>(
+        `/student-groups/${group.id}/linked-user-groups`,
+        undefined,
+        signal,
+      ),
+  });
+  return (
+    <section className="panel" aria-labelledby="linked-groups-title">
+      <h2 id="linked-groups-title">User groups that see these children</h2>
+      {group.kind === 'all' ? (
+        <p>
+          Every member of these groups sees every child in this group. A new link to it is made only
+          when confirmed, with the reason for it.
+        </p>
+      ) : null}
+      <QueryState query={query} loading="Loading the linked groups…">
+        {(data) => (
+          <>
+            {data.items.length === 0 ? (
+              <Empty>No user group you can see is linked to this group.</Empty>
+            ) : (
+              <div className="table-wrap">
+                <table aria-label="Linked user groups">
+                  <thead>
+                    <tr>
+                      <th scope="col">User group</th>
+                      <th scope="col">Administered from</th>
+                      <th scope="col">Members</th>
+                      <th scope="col">Linked since</th>
+                      <th scope="col">Why</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.items.map((linked) => (
+                      <tr key={linked.linkId}>
+                        <td>
+                          <Link to={`/admin/user-groups/${linked.id}`}>{linked.name}</Link>
+                        </td>
+                        <td>{linked.homeScope.name}</td>
+                        <td>{linked.memberCount.toLocaleString('en-GB')}</td>
+                        <td>{formatDate(linked.since)}</td>
+                        <td>{linked.rationale ?? <span className="muted">—</span>}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+            {data.otherGroups ? (
+              <p className="muted">
+                And {plural(data.otherGroups, 'group')} administered from elsewhere, which you
+                cannot see.
+              </p>
+            ) : null}
+          </>
+        )}
+      </QueryState>
     </section>
   );
 }

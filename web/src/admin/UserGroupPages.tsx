@@ -221,7 +221,10 @@ interface Person {
   name: string;
 }
 
-type LinkTarget = { studentGroupId: string; label: string } | { studentId: string; label: string };
+/** A link to an "All students" group carries its confirmation and the reason for it. */
+type LinkTarget =
+  | { studentGroupId: string; label: string; confirm?: true; rationale?: string }
+  | { studentId: string; label: string };
 
 /** Edits made on the page and not yet sent: one batch applies all of them, or none. */
 interface Pending {
@@ -246,7 +249,13 @@ const nothingPending: Pending = {
 
 type Operation =
   | { op: 'addMembers' | 'removeMembers' | 'addOwners' | 'removeOwners'; userIds: string[] }
-  | { op: 'addStudentLink'; studentGroupId?: string; studentId?: string }
+  | {
+      op: 'addStudentLink';
+      studentGroupId?: string;
+      studentId?: string;
+      confirm?: true;
+      rationale?: string;
+    }
   | { op: 'removeStudentLink'; linkId: string }
   | { op: 'setClearances'; clearances: Clearance[] }
   | { op: 'update'; name?: string; description?: string; rationale?: string };
@@ -309,11 +318,18 @@ function describe(
     `Remove ${plural(pending.removeOwners.length, 'owner')}`,
   );
   for (const link of pending.addLinks) {
+    const confirmed = 'studentGroupId' in link && link.confirm ? link : null;
     changes.push({
-      text: `Link to ${link.label}`,
+      text: confirmed
+        ? `Link to ${link.label}, every child there (confirmed): “${confirmed.rationale}”`
+        : `Link to ${link.label}`,
       operations: [
         'studentGroupId' in link
-          ? { op: 'addStudentLink', studentGroupId: link.studentGroupId }
+          ? {
+              op: 'addStudentLink',
+              studentGroupId: link.studentGroupId,
+              ...(confirmed ? { confirm: true, rationale: confirmed.rationale } : {}),
+            }
           : { op: 'addStudentLink', studentId: link.studentId },
       ],
     });
@@ -404,6 +420,16 @@ function UserGroupEditor({ group }: { group: UserGroup }) {
       <p>
         Administered from <strong>{homeLabel(group.homeScope)}</strong>
         {group.abilities.edit ? null : '. You can see this group but not change it.'}
+      </p>
+      <p>
+        Last reviewed:{' '}
+        {group.lastReviewedAt ? (
+          <Link to={`/access-reviews/${group.lastReviewId}`}>
+            {formatDate(group.lastReviewedAt)}
+          </Link>
+        ) : (
+          'never'
+        )}
       </p>
       {group.system ? (
         <Notice>This group is built in: Haven made it with the school.</Notice>
@@ -828,11 +854,17 @@ function linkLabel(link: UserGroup['studentLinks'][number]): string {
 
 function StudentLinks({ group, pending, edit }: SectionProps) {
   const [studentGroupId, setStudentGroupId] = useState('');
+  // A link to "All students" is made only when confirmed, with the reason for it (issue 14, item 6).
+  const [confirmAll, setConfirmAll] = useState(false);
+  const [rationale, setRationale] = useState('');
   const studentGroups = useQuery({
     queryKey: ['student-groups', 'list', null],
     queryFn: ({ signal }) => api.get<Page<StudentGroup>>('/student-groups', undefined, signal),
     enabled: group.abilities.manageLinks,
   });
+  const chosenAll = studentGroups.data?.items.find(
+    (g) => g.id === studentGroupId && g.kind === 'all',
+  );
   const removing = new Set(pending.removeLinks.map((l) => l.id));
   const linkedGroups = new Set([
     ...group.studentLinks.map((l) => l.studentGroup?.id),
@@ -923,20 +955,33 @@ function StudentLinks({ group, pending, edit }: SectionProps) {
               event.preventDefault();
               const chosen = studentGroups.data?.items.find((g) => g.id === studentGroupId);
               if (!chosen) return;
+              if (chosen.kind === 'all' && !(confirmAll && rationale.trim())) return;
               edit((p) => ({
                 ...p,
                 addLinks: [
                   ...p.addLinks,
-                  { studentGroupId: chosen.id, label: `student group ${chosen.name}` },
+                  chosen.kind === 'all'
+                    ? {
+                        studentGroupId: chosen.id,
+                        label: `student group ${chosen.name}`,
+                        confirm: true,
+                        rationale: rationale.trim(),
+                      }
+                    : { studentGroupId: chosen.id, label: `student group ${chosen.name}` },
                 ],
               }));
               setStudentGroupId('');
+              setConfirmAll(false);
+              setRationale('');
             }}
           >
             <SelectField
               label="Student group"
               value={studentGroupId}
-              onChange={(e) => setStudentGroupId(e.target.value)}
+              onChange={(e) => {
+                setStudentGroupId(e.target.value);
+                setConfirmAll(false);
+              }}
             >
               <option value="">Choose a student group</option>
               {studentGroups.data?.items
@@ -947,7 +992,35 @@ function StudentLinks({ group, pending, edit }: SectionProps) {
                   </option>
                 ))}
             </SelectField>
-            <button type="submit" className="secondary">
+            {chosenAll ? (
+              <div className="all-students-confirmation">
+                <Notice tone="warning">
+                  {chosenAll.name} holds every child of its school: every member of {group.name}{' '}
+                  will see all of them, now and as children join.
+                </Notice>
+                <label>
+                  <input
+                    type="checkbox"
+                    checked={confirmAll}
+                    onChange={(e) => setConfirmAll(e.target.checked)}
+                  />{' '}
+                  I confirm that every member of this group needs to see every child there
+                </label>
+                <TextAreaField
+                  label="Why this group needs every child"
+                  hint="Kept with the link and in the audit log."
+                  value={rationale}
+                  maxLength={2000}
+                  required
+                  onChange={(e) => setRationale(e.target.value)}
+                />
+              </div>
+            ) : null}
+            <button
+              type="submit"
+              className="secondary"
+              disabled={chosenAll !== undefined && !(confirmAll && rationale.trim())}
+            >
               Add link
             </button>
           </form>

@@ -15,9 +15,9 @@ import {
   SelectField,
 } from '../components/ui.tsx';
 import { formatDate, formatDateTime } from '../format.ts';
-import { useDebounced } from '../hooks.ts';
+import { useDebounced, useSchools } from '../hooks.ts';
 import { useCan, useMe } from '../session.tsx';
-import { Pager, RoleGrantForm, useCursorPages } from './common.tsx';
+import { Pager, RoleGrantForm, useCursorPages, useSchoolGroups } from './common.tsx';
 import {
   type Invitation,
   type User,
@@ -31,6 +31,13 @@ export function UsersPage() {
   const q = params.get('q') ?? '';
   const status = params.get('status') ?? 'all';
   const orphaned = params.get('inGroup') === 'none';
+  const role = params.get('role') ?? '';
+  /** `type:id` of the scope filter, as the role grant form writes it. */
+  const where = params.get('where') ?? '';
+  const [scopeType, scopeId] = where ? where.split(':') : [undefined, undefined];
+  const me = useMe();
+  const schools = useSchools();
+  const schoolGroups = useSchoolGroups();
   const [text, setText] = useState(q);
   const search = useDebounced(text.trim());
   useEffect(() => {
@@ -51,13 +58,22 @@ export function UsersPage() {
     else next.delete(key);
     setParams(next, { replace: true });
   };
-  const pages = useCursorPages(`${q}|${status}|${orphaned}`);
+  const pages = useCursorPages(`${q}|${status}|${orphaned}|${role}|${where}`);
   const query = useQuery({
-    queryKey: ['users', 'list', q, status, orphaned, pages.cursor],
+    queryKey: ['users', 'list', q, status, orphaned, role, where, pages.cursor],
     queryFn: ({ signal }) =>
-      api.get<Page<User>>(
+      api.get<Page<User & { roles: HeldGrant[] }>>(
         '/users',
-        { q, status, inGroup: orphaned ? 'none' : undefined, cursor: pages.cursor, limit: 50 },
+        {
+          q,
+          status,
+          inGroup: orphaned ? 'none' : undefined,
+          role: role || undefined,
+          scopeType,
+          scopeId,
+          cursor: pages.cursor,
+          limit: 50,
+        },
         signal,
       ),
   });
@@ -86,6 +102,47 @@ export function UsersPage() {
             <option value="active">Active</option>
             <option value="disabled">Disabled</option>
           </SelectField>
+          <SelectField
+            label="Role"
+            value={role}
+            onChange={(e) => setParam('role', e.target.value || null)}
+          >
+            <option value="">Any role, or none</option>
+            {(['owner', 'dsl', 'deputy_dsl', 'admin', 'viewer'] as const).map((r) => (
+              <option key={r} value={r}>
+                {roleLabels[r]}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField
+            label="Where"
+            hint="Roles held there, or over it (the organisation, its school group)"
+            value={where}
+            onChange={(e) => setParam('where', e.target.value || null)}
+          >
+            <option value="">Anywhere</option>
+            <option value={`organisation:${me.organisation.id}`}>
+              Whole organisation ({me.organisation.name})
+            </option>
+            {schoolGroups.data?.items.length ? (
+              <optgroup label="School groups">
+                {schoolGroups.data.items.map((g) => (
+                  <option key={g.id} value={`school_group:${g.id}`}>
+                    {g.name}
+                  </option>
+                ))}
+              </optgroup>
+            ) : null}
+            {schools.data?.items.length ? (
+              <optgroup label="Schools">
+                {schools.data.items.map((school) => (
+                  <option key={school.id} value={`school:${school.id}`}>
+                    {school.name}
+                  </option>
+                ))}
+              </optgroup>
+            ) : null}
+          </SelectField>
           <div className="checks">
             <label>
               <input
@@ -108,6 +165,7 @@ export function UsersPage() {
                     <tr>
                       <th scope="col">Name</th>
                       <th scope="col">Email</th>
+                      <th scope="col">Roles</th>
                       <th scope="col">Status</th>
                       <th scope="col">Added</th>
                       <th scope="col">
@@ -122,6 +180,9 @@ export function UsersPage() {
                           <Link to={`/admin/users/${user.id}`}>{user.name}</Link>
                         </td>
                         <td>{user.email}</td>
+                        <td>
+                          <RoleList roles={user.roles} />
+                        </td>
                         <td>
                           <UserStatusTag user={user} />
                         </td>
@@ -149,6 +210,27 @@ export function UsersPage() {
         <Pager pages={pages} nextCursor={query.data?.nextCursor} label="Pages of users" />
       </section>
     </>
+  );
+}
+
+/** Each role a person holds: which, where, and through which group (or directly). */
+function RoleList({ roles }: { roles: HeldGrant[] }) {
+  if (roles.length === 0) return <span className="muted">No role</span>;
+  return (
+    <ul className="list compact role-list">
+      {roles.map((grant) => (
+        <li key={`${grant.grantId}:${grant.source.type}`}>
+          <strong>{roleLabels[grant.role]}</strong> at {grant.scope.name || 'a scope'}
+          <span className="muted">
+            {grant.source.type === 'direct'
+              ? ' (directly)'
+              : grant.source.userGroupName
+                ? ` (via ${grant.source.userGroupName})`
+                : ' (via a group you cannot see)'}
+          </span>
+        </li>
+      ))}
+    </ul>
   );
 }
 

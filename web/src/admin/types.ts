@@ -55,6 +55,9 @@ export interface UserGroupSummary {
   system: boolean;
   /** Where the group is administered from. */
   homeScope: Scope;
+  /** When the group was last reviewed (the close of the access review that decided it). */
+  lastReviewedAt: string | null;
+  lastReviewId: string | null;
 }
 
 export interface StudentLink {

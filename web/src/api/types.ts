@@ -232,7 +232,13 @@ export interface DocumentInfo {
 
 export interface Alert {
   id: string;
-  kind: 'incident_assigned' | 'action_assigned' | 'action_due' | 'incident_logged' | 'security';
+  kind:
+    | 'incident_assigned'
+    | 'action_assigned'
+    | 'action_due'
+    | 'incident_logged'
+    | 'security'
+    | 'access_review';
   /** Null for a security alert, which is about the organisation. */
   incidentId: string | null;
   actionId: string | null;

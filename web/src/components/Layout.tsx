@@ -42,6 +42,9 @@ const sections: { label: string; items: NavItem[] }[] = [
     label: 'Access',
     items: [
       { to: '/access/inspector', label: 'Access inspector', permission: 'reports.access_audit' },
+      { to: '/reports/access-audit', label: 'Reports', permission: 'reports.access_audit' },
+      // Group owners review their groups too, whatever their role: everyone sees the list.
+      { to: '/access-reviews', label: 'Access reviews' },
       { to: '/access/audit-log', label: 'Audit log', permission: 'audit_log.view' },
       { to: '/access/access-log', label: 'Access log', permission: 'audit_log.view' },
     ],

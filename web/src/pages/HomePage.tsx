@@ -7,7 +7,7 @@ import { Button, Empty, ErrorMessage, PageHeader, QueryState } from '../componen
 import { formatDate, formatDateTime } from '../format.ts';
 import { useCan, useMe } from '../session.tsx';
 
-const alertText: Record<Exclude<Alert['kind'], 'security'>, string> = {
+const alertText: Record<Exclude<Alert['kind'], 'security' | 'access_review'>, string> = {
   incident_assigned: 'A concern was assigned to you',
   action_assigned: 'An action was assigned to you',
   action_due: 'An action is due',
@@ -17,6 +17,7 @@ const alertText: Record<Exclude<Alert['kind'], 'security'>, string> = {
 /** What an alert says: a security alert carries its own text; the others say what happened. */
 function alertWords(alert: Alert): string {
   if (alert.kind === 'security') return alert.message ?? 'A change to who can see records';
+  if (alert.kind === 'access_review') return alert.message ?? 'An access review awaits you';
   return `${alertText[alert.kind]}${alert.title ? `: ${alert.title}` : ''}`;
 }
 
@@ -133,6 +134,13 @@ function MyAlerts() {
                     {alert.incidentId ? (
                       <Link
                         to={`/incidents/${alert.incidentId}`}
+                        onClick={() => !alert.read && mark.mutate({ id: alert.id, to: 'read' })}
+                      >
+                        {alertWords(alert)}
+                      </Link>
+                    ) : alert.kind === 'access_review' ? (
+                      <Link
+                        to="/access-reviews"
                         onClick={() => !alert.read && mark.mutate({ id: alert.id, to: 'read' })}
                       >
                         {alertWords(alert)}
