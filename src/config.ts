@@ -40,6 +40,7 @@ const environmentSchema = z.object({
   // No .min(1): an empty value gets loadSecretKey's clearer message.
   HAVEN_SECRET_KEY: z.string().optional(),
   HAVEN_MAX_UPLOAD_BYTES: positiveInt(25 * 1024 * 1024),
+  HAVEN_REPORT_PDF_MAX_PEOPLE: positiveInt(20_000),
   HAVEN_WEB_DIR: z.string().min(1).optional(),
   HAVEN_DB_STATEMENT_TIMEOUT_MS: milliseconds(30_000),
   HAVEN_DB_LOCK_TIMEOUT_MS: milliseconds(10_000),
@@ -108,6 +109,8 @@ export interface Config {
   /** The installation key (base64 or hex, 32 bytes); unset: generated into the data directory. */
   secretKey: string | undefined;
   documents: { maxUploadBytes: number };
+  /** The most people of an Access Audit Report run printed as PDF (larger runs: CSV or JSON). */
+  reports: { pdfMaxPeople: number };
   /** The built web app, served at `/`. */
   webDir: string;
   /** How long the server waits on its database (bulk console commands wait without limit). */
@@ -170,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mfaWindowMs: e.HAVEN_MFA_WINDOW_MINUTES * 60_000,
     secretKey: e.HAVEN_SECRET_KEY,
     documents: { maxUploadBytes: e.HAVEN_MAX_UPLOAD_BYTES },
+    reports: { pdfMaxPeople: e.HAVEN_REPORT_PDF_MAX_PEOPLE },
     webDir: path.resolve(e.HAVEN_WEB_DIR ?? DEFAULT_WEB_DIR),
     databaseTimeouts: {
       statementMs: e.HAVEN_DB_STATEMENT_TIMEOUT_MS,

@@ -154,7 +154,7 @@ export function createServices(database: Database, config: Config): Services {
     notifications: new NotificationService(database),
     worker: createWorker(database, config),
     reporting: new ReportingService(database, records),
-    accessAuditRuns: new AccessAuditRunService(database),
+    accessAuditRuns: new AccessAuditRunService(database, config.reports),
     actions: new ActionService(database, incidents),
     organisations,
     users: new UserService(database, config.login, new Invitations(accountTokenKey, config.mail)),

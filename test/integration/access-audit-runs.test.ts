@@ -352,7 +352,7 @@ describe('a run larger than one chunk', () => {
         yield row;
       }
     }
-    const service = new AccessAuditRunService(h.database, failing);
+    const service = new AccessAuditRunService(h.database, undefined, failing);
     const principal = await loadPrincipal(h.database.db, s.org.organisationId, s.org.ownerId);
     await expect(service.create({ principal, mfaAt: null }, {})).rejects.toThrow(/engine failed/);
     expect(await runCount(h)).toEqual({ runs: 0, chunks: 0 });
@@ -363,7 +363,7 @@ describe('a run larger than one chunk', () => {
   it('stores it in chunks that download byte-identical, and renders CSV and PDF from them', async () => {
     const h = haven();
     const s: School = await school(h);
-    const service = new AccessAuditRunService(h.database, manyRows);
+    const service = new AccessAuditRunService(h.database, undefined, manyRows);
     const principal = await loadPrincipal(h.database.db, s.org.organisationId, s.org.ownerId);
     const saved = await service.create({ principal, mfaAt: null }, {});
     expect(saved.rowCount).toBe(1500);
@@ -397,5 +397,35 @@ describe('a run larger than one chunk', () => {
       expect(page).toMatch(new RegExp(`Page ${i + 1}(?!\\d)`));
     for (const page of pages.slice(1)) expect(page).toContain('Children reachable');
     expect(pages.at(-1)).toContain('Person 1499');
+  });
+});
+
+describe('a run too large to print', () => {
+  const haven = useHaven({ HAVEN_REPORT_PDF_MAX_PEOPLE: '6' });
+
+  it('is refused as PDF (422, in the access log) and still downloads as CSV and JSON', async () => {
+    const h = haven();
+    const { s } = await trust(h);
+    const small = await run(h, s.t, { scope: s.atSchool });
+    const large = await run(h, s.t);
+    expect(small.body.rowCount).toBeLessThanOrEqual(6);
+    expect(large.body.rowCount).toBeGreaterThan(6);
+
+    expect((await download(h, s.t, small.body.id, 'pdf')).status).toBe(200);
+    const refused = await download(h, s.t, large.body.id, 'pdf');
+    expect(refused.status).toBe(422);
+    expect(JSON.parse(refused.bytes.toString('utf8')).code).toBe('report_too_large_for_pdf');
+    expect((await download(h, s.t, large.body.id, 'csv')).status).toBe(200);
+    expect((await download(h, s.t, large.body.id, 'json')).status).toBe(200);
+
+    const downloads = await auditRows(h, 'access_audit.download');
+    expect(
+      downloads.map((d) => [d.target_id === large.body.id, d.after.format, d.after.outcome]),
+    ).toEqual([
+      [false, 'pdf', 'allowed'],
+      [true, 'pdf', 'too_large'],
+      [true, 'csv', 'allowed'],
+      [true, 'json', 'allowed'],
+    ]);
   });
 });

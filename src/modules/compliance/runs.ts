@@ -47,6 +47,7 @@ export interface RunInput {
 }
 
 export const downloadFormats = ['json', 'csv', 'pdf'] as const;
+
 export type DownloadFormat = (typeof downloadFormats)[number];
 
 type RunRow = AccessAuditRunsTable & { created_by_name: string };
@@ -114,6 +115,12 @@ async function clearUnfinished(db: Kysely<DB>, runId: string) {
 export class AccessAuditRunService {
   constructor(
     private readonly database: Database,
+    /**
+     * The most people a printable PDF is made for (`HAVEN_REPORT_PDF_MAX_PEOPLE`, 20,000: about 800
+     * pages, under half a minute to lay out). A trust's whole report is read as CSV or JSON, or
+     * printed a school at a time.
+     */
+    private readonly options: { pdfMaxPeople: number } = { pdfMaxPeople: 20_000 },
     private readonly rows: typeof accessAuditRows = accessAuditRows,
   ) {}
 
@@ -243,7 +250,7 @@ export class AccessAuditRunService {
    */
   async open(caller: Caller, runId: string, format: DownloadFormat, origin: ChangeOrigin) {
     const { principal } = caller;
-    const found = await runChange(this.database, origin, async (change) => {
+    const opened = await runChange(this.database, origin, async (change) => {
       const row = await this.#runs(change.db, principal.organisationId)
         .where('access_audit_runs.id', '=', runId)
         .executeTakeFirst();
@@ -253,20 +260,29 @@ export class AccessAuditRunService {
           type: row.scope_type as ScopeType,
           id: row.scope_id,
         });
+      const tooLarge = visible && format === 'pdf' && row.row_count > this.options.pdfMaxPeople;
       change.record({
         category: 'access',
         action: 'access_audit.download',
         targetType: 'access_audit_run',
         targetId: runId,
         after: {
-          outcome: visible ? 'allowed' : 'not_found',
+          outcome: tooLarge ? 'too_large' : visible ? 'allowed' : 'not_found',
           format,
           ...(visible ? { scope: { type: row.scope_type, id: row.scope_id } } : {}),
         },
       });
-      return visible ? row : undefined;
+      return visible ? { row, tooLarge } : undefined;
     });
-    if (!found) throw notFound('Access audit run');
+    if (!opened) throw notFound('Access audit run');
+    const { row: found, tooLarge } = opened;
+    if (tooLarge)
+      throw new HavenError(
+        422,
+        'report_too_large_for_pdf',
+        'Too many people to print',
+        `This run holds ${found.row_count.toLocaleString('en-GB')} people; a printable PDF is made for up to ${this.options.pdfMaxPeople.toLocaleString('en-GB')}. Download it as CSV, or run the report for one school.`,
+      );
     const db = this.database.db;
     return { run: present(found), chunks: () => storedChunks(db, found) };
   }

@@ -327,9 +327,11 @@ function RunView({ loaded }: { loaded: LoadedRun }) {
           </dd>
         </dl>
         <p className="downloads">
-          <a className="button secondary" href={downloadUrl(report.id, 'pdf')} download>
-            Download printable PDF
-          </a>
+          {truncated ? null : (
+            <a className="button secondary" href={downloadUrl(report.id, 'pdf')} download>
+              Download printable PDF
+            </a>
+          )}
           <a className="button secondary" href={downloadUrl(report.id, 'csv')} download>
             Download CSV
           </a>
@@ -337,6 +339,11 @@ function RunView({ loaded }: { loaded: LoadedRun }) {
             Download JSON (the saved record)
           </a>
         </p>
+        {truncated ? (
+          <p className="hint">
+            A run this large is not made into a PDF: print a school’s report, or open the CSV.
+          </p>
+        ) : null}
       </section>
 
       <section aria-labelledby="flags-title">
