@@ -1,5 +1,6 @@
 import { type Kysely, type SqlBool, sql } from 'kysely';
 import type { DB } from '../db/tables.ts';
+import type { AccessAuditFlag } from './access-audit-flags.ts';
 import {
   type AuditGroup,
   type AuditRun,
@@ -28,21 +29,7 @@ import type { Scope, ScopeType } from './scopes.ts';
  * never a child's name or id.
  */
 
-export const accessAuditFlags = [
-  /** In no user group. */
-  'no_user_group',
-  /** Holds DSL or Deputy DSL in the scope but reaches no child there. */
-  'dsl_reaches_no_child',
-  /** Holds a clearance without two-factor sign-in enrolled. */
-  'clearance_without_two_factor',
-  /** In a user group linked to an "All students" group. */
-  'all_students_link',
-  /** No sign-in for 90 days (or never, for an account older than 90 days). */
-  'dormant',
-  /** An Owner of an organisation with more than two Owners. */
-  'more_than_two_owners',
-] as const;
-export type AccessAuditFlag = (typeof accessAuditFlags)[number];
+export { type AccessAuditFlag, accessAuditFlags } from './access-audit-flags.ts';
 
 export interface Named {
   id: string;

@@ -1,8 +1,8 @@
 import PDFDocument from 'pdfkit';
 import type { AccessAuditRow } from '../../access/access-audit.ts';
 import { accessAuditFlags } from '../../access/access-audit.ts';
+import { flagWords } from '../../access/access-audit-flags.ts';
 import type { DocumentPart, RunReport } from './document.ts';
-import { flagWords } from './flags.ts';
 import type { RunView } from './runs.ts';
 import {
   clearancesText,

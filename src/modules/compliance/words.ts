@@ -1,7 +1,7 @@
 import type { AccessAuditRow } from '../../access/access-audit.ts';
+import { flagWords } from '../../access/access-audit-flags.ts';
 import type { Clearance } from '../../access/clearances.ts';
 import { roleLabel } from '../../access/roles.ts';
-import { flagWords } from './flags.ts';
 
 /** A report row's cells in words, as the CSV and the printable report show them. */
 

@@ -2,49 +2,14 @@ import type { Role, Scope, ScopeType } from '../api/types.ts';
 
 /** The Access Audit Report as the API answers it (`src/modules/compliance`, `src/access/access-audit.ts`). */
 
-export const accessAuditFlags = [
-  'no_user_group',
-  'dsl_reaches_no_child',
-  'clearance_without_two_factor',
-  'all_students_link',
-  'dormant',
-  'more_than_two_owners',
-] as const;
-export type AccessAuditFlag = (typeof accessAuditFlags)[number];
+// One list of flags and their words for the server's CSV and PDF and for these pages.
+export {
+  type AccessAuditFlag,
+  accessAuditFlags,
+  flagWords,
+} from '../../../src/access/access-audit-flags.ts';
 
-/** Each flag in words: a short label for its chip, and what it means for the reader. */
-export const flagWords: Record<AccessAuditFlag, { label: string; meaning: string }> = {
-  no_user_group: {
-    label: 'No user group',
-    meaning:
-      'Belongs to no user group: what they reach comes from roles and one-by-one links alone, outside any group a review looks at.',
-  },
-  dsl_reaches_no_child: {
-    label: 'DSL reaching no child',
-    meaning:
-      'Holds DSL or Deputy DSL here but can see no child here: the role is unused, or a link to the children is missing.',
-  },
-  clearance_without_two_factor: {
-    label: 'Clearance without two-factor',
-    meaning:
-      'Holds a clearance for child-protection or allegation records but has not enrolled two-factor sign-in.',
-  },
-  all_students_link: {
-    label: 'Linked to all students',
-    meaning:
-      'In a user group linked to an "All students" group: sees every child of that school, now and as they join.',
-  },
-  dormant: {
-    label: 'Dormant',
-    meaning:
-      'Has not signed in for 90 days (or ever, on an account older than that) but still holds access.',
-  },
-  more_than_two_owners: {
-    label: 'One of more than two Owners',
-    meaning:
-      'An Owner of an organisation with more than two: each Owner reaches everything, so keep the number small.',
-  },
-};
+import type { AccessAuditFlag } from '../../../src/access/access-audit-flags.ts';
 
 export type FlagCounts = Record<AccessAuditFlag, number>;
 

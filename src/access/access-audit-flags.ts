@@ -1,6 +1,25 @@
-import type { AccessAuditFlag } from '../../access/access-audit.ts';
+/**
+ * The Access Audit Report's flags, and each in words. Free of imports: the server (CSV, PDF) and
+ * the web app (`web/src/reports`) both read this one file.
+ */
 
-/** Each flag of the Access Audit Report in words, for the CSV and the printable report. */
+export const accessAuditFlags = [
+  /** In no user group. */
+  'no_user_group',
+  /** Holds DSL or Deputy DSL in the scope but reaches no child there. */
+  'dsl_reaches_no_child',
+  /** Holds a clearance without two-factor sign-in enrolled. */
+  'clearance_without_two_factor',
+  /** In a user group linked to an "All students" group. */
+  'all_students_link',
+  /** No sign-in for 90 days (or never, for an account older than 90 days). */
+  'dormant',
+  /** An Owner of an organisation with more than two Owners. */
+  'more_than_two_owners',
+] as const;
+export type AccessAuditFlag = (typeof accessAuditFlags)[number];
+
+/** Each flag in words: a short label, and what it means for the reader (CSV, PDF and the web app). */
 export const flagWords = {
   no_user_group: {
     label: 'No user group',
