@@ -16,7 +16,7 @@ import { conflict, HavenError, invalidField, notFound } from '../lib/errors.ts';
 import { can, permissionDenied } from './decide.ts';
 import type { Principal } from './principal.ts';
 import type { Scope } from './scopes.ts';
-import { administeredHomes, administersHome, homeOf } from './user-groups.ts';
+import { administeredHomes, administersHome, homeOf, scopeAmongHomes } from './user-groups.ts';
 
 /**
  * Who starts, sees, decides and closes a termly access review (issue 14, item 3), in one place:
@@ -57,13 +57,7 @@ function runsReviewSql(
 ): Expression<SqlBool> {
   const homes = administeredHomes(principal);
   if (homes === 'all') return sql<SqlBool>`1 = 1`;
-  const ways: Expression<SqlBool>[] = [];
-  if (homes.schools.length > 0)
-    ways.push(eb.and([eb('r.scope_type', '=', 'school'), eb('r.scope_id', 'in', homes.schools)]));
-  if (homes.schoolGroups.length > 0)
-    ways.push(
-      eb.and([eb('r.scope_type', '=', 'school_group'), eb('r.scope_id', 'in', homes.schoolGroups)]),
-    );
+  const ways = scopeAmongHomes(eb, { type: 'r.scope_type', id: 'r.scope_id' }, homes);
   return ways.length > 0 ? eb.or(ways) : sql<SqlBool>`1 = 0`;
 }
 
@@ -222,18 +216,7 @@ export function administersGroupSql(
 ): Expression<SqlBool> {
   const homes = administeredHomes(principal);
   if (homes === 'all') return sql<SqlBool>`1 = 1`;
-  const ways: Expression<SqlBool>[] = [];
-  if (homes.schools.length > 0)
-    ways.push(
-      eb.and([eb('g.home_scope_type', '=', 'school'), eb('g.home_scope_id', 'in', homes.schools)]),
-    );
-  if (homes.schoolGroups.length > 0)
-    ways.push(
-      eb.and([
-        eb('g.home_scope_type', '=', 'school_group'),
-        eb('g.home_scope_id', 'in', homes.schoolGroups),
-      ]),
-    );
+  const ways = scopeAmongHomes(eb, { type: 'g.home_scope_type', id: 'g.home_scope_id' }, homes);
   return ways.length > 0 ? eb.or(ways) : sql<SqlBool>`1 = 0`;
 }
 

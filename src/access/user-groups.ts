@@ -92,6 +92,29 @@ export function administeredHomes(
 }
 
 /**
+ * The conditions "the scope in these columns is one of these administered homes" (a school or a
+ * school group among them), one per kind of home held; none when no home is held.
+ */
+export function scopeAmongHomes(
+  // biome-ignore lint/suspicious/noExplicitAny: used in queries over any table with scope columns
+  eb: ExpressionBuilder<any, any>,
+  columns: { type: string; id: string },
+  homes: { schools: readonly string[]; schoolGroups: readonly string[] },
+): Expression<SqlBool>[] {
+  const ways: Expression<SqlBool>[] = [];
+  if (homes.schools.length > 0)
+    ways.push(eb.and([eb(columns.type, '=', 'school'), eb(columns.id, 'in', [...homes.schools])]));
+  if (homes.schoolGroups.length > 0)
+    ways.push(
+      eb.and([
+        eb(columns.type, '=', 'school_group'),
+        eb(columns.id, 'in', [...homes.schoolGroups]),
+      ]),
+    );
+  return ways;
+}
+
+/**
  * Where a group is homed when its creator does not say: the organisation for an Admin there,
  * otherwise the one broadest scope they administer (their school group, or their only school);
  * undefined when that is not one scope, and the creator must choose.
@@ -138,17 +161,7 @@ export function userGroupVisibleTo(eb: GroupBuilder, principal: Principal): Expr
         .where('o.valid_to', 'is', null),
     ),
   ];
-  if (homes.schools.length > 0)
-    ways.push(
-      eb.and([eb('g.home_scope_type', '=', 'school'), eb('g.home_scope_id', 'in', homes.schools)]),
-    );
-  if (homes.schoolGroups.length > 0)
-    ways.push(
-      eb.and([
-        eb('g.home_scope_type', '=', 'school_group'),
-        eb('g.home_scope_id', 'in', homes.schoolGroups),
-      ]),
-    );
+  ways.push(...scopeAmongHomes(eb, { type: 'g.home_scope_type', id: 'g.home_scope_id' }, homes));
   return eb.and([...tenant, eb.or(ways)]);
 }
 
@@ -396,14 +409,21 @@ export function withholdPathGroup(path: PathExplanation, visible: ReadonlySet<st
   };
 }
 
+/**
+ * A grant held through a group the caller may not see: neither the group nor the grant's id (the
+ * same for every member of the group, so it would show who is in it together; 2026-11-30).
+ */
 export function withholdGrantSource<
   G extends {
+    grantId: string;
     source: { type: 'direct' } | { type: 'user_group'; userGroupId: string; userGroupName: string };
   },
 >(grant: G, visible: ReadonlySet<string>) {
-  if (grant.source.type !== 'user_group' || visible.has(grant.source.userGroupId)) return grant;
+  if (grant.source.type !== 'user_group' || visible.has(grant.source.userGroupId))
+    return grant as Omit<G, 'grantId'> & { grantId: string | null };
   return {
     ...grant,
+    grantId: null,
     source: { type: 'user_group' as const, userGroupId: null, userGroupName: null },
   };
 }
