@@ -289,6 +289,37 @@ describe('role overview (issue 14, item 4)', () => {
     expect((await ids({ role: 'dsl', q: 'gail' })).ids).toEqual([viaGroup.id]);
     expect((await h.get('/api/v1/users', t, { scopeType: 'school' })).status).toBe(400);
   });
+
+  it("a group the caller may not see is not betrayed by its grant's id: its members are not seen together", async () => {
+    const h = haven();
+    const s = await school(h);
+    const t = s.t;
+    const schoolB = await addSchool(h, t, 'Elm Academy');
+    const atB = { type: 'school' as const, id: schoolB };
+    const ada = await createUser(h, t, { name: 'Ada Admin', role: 'admin', scope: s.atSchool });
+    // A team homed at school B holds Viewer there, with two members.
+    const elmTeam = await createUserGroup(h, t, 'Elm leads', { homeScope: atB });
+    await grantRole(h, t, { type: 'user_group', id: elmTeam }, 'viewer', atB);
+    const one = await createUser(h, t, { name: 'Elm One' });
+    const two = await createUser(h, t, { name: 'Elm Two' });
+    await addMembers(h, t, elmTeam, [one.id, two.id]);
+    const list = await h.get('/api/v1/users', ada.token, { limit: 200, role: 'viewer' });
+    expect(list.status, JSON.stringify(list.body)).toBe(200);
+    const held = list.body.items
+      .filter((u: any) => u.id === one.id || u.id === two.id)
+      .flatMap((u: any) => u.roles);
+    expect(held).toHaveLength(2);
+    for (const grant of held) {
+      expect(grant.source).toEqual({ type: 'user_group', userGroupId: null, userGroupName: null });
+      expect(grant.grantId).toBeNull();
+    }
+    const single = await h.get(`/api/v1/users/${one.id}`, ada.token);
+    expect(single.body.roles[0].grantId).toBeNull();
+    // The organisation's Admins see the group, and so the grant.
+    const whole = await h.get(`/api/v1/users/${one.id}`, t);
+    expect(whole.body.roles[0]).toMatchObject({ source: { userGroupId: elmTeam } });
+    expect(typeof whole.body.roles[0].grantId).toBe('string');
+  });
 });
 
 describe('"All students" in sight (issue 14, item 6)', () => {

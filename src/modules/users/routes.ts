@@ -27,7 +27,8 @@ export const invitationSchema = z.object({ sentAt: z.string(), expiresAt: z.stri
 export const staffSchema = userSchema.extend({ invitation: invitationSchema.nullable() });
 
 export const heldGrantSchema = z.object({
-  grantId: id,
+  /** Null with a group the caller may not see: the grant's id would show who else is in it. */
+  grantId: id.nullable(),
   role: roleName,
   scope: scope.extend({ name: z.string() }),
   source: z.discriminatedUnion('type', [

@@ -173,7 +173,13 @@ export class UserService {
       limit: number;
       cursor?: string | undefined;
     },
-  ): Promise<Page<StaffView & { roles: ReturnType<typeof presentHeldGrant>[] }>> {
+  ): Promise<
+    Page<
+      StaffView & {
+        roles: ReturnType<typeof withholdGrantSource<ReturnType<typeof presentHeldGrant>>>[];
+      }
+    >
+  > {
     requireSomewhere(principal, 'users.manage');
     const names = await scopeNames(this.database.db, principal.organisationId);
     if (query.scope && !names.has(query.scope.id)) throw notFound('Scope');

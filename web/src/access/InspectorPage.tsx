@@ -163,8 +163,8 @@ function Effective({ userId, asOf }: { userId: string; asOf: string | undefined 
                 <Empty>No role: they cannot see any child.</Empty>
               ) : (
                 <ul className="list">
-                  {held.roles.map((grant) => (
-                    <li key={grant.grantId}>
+                  {held.roles.map((grant, index) => (
+                    <li key={grant.grantId ?? index}>
                       <div>
                         <strong>{roleLabels[grant.role]}</strong> at {grant.scope.name}
                         <p className="muted">

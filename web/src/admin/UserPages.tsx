@@ -218,8 +218,8 @@ function RoleList({ roles }: { roles: HeldGrant[] }) {
   if (roles.length === 0) return <span className="muted">No role</span>;
   return (
     <ul className="list compact role-list">
-      {roles.map((grant) => (
-        <li key={`${grant.grantId}:${grant.source.type}`}>
+      {roles.map((grant, index) => (
+        <li key={`${grant.grantId ?? index}:${grant.source.type}`}>
           <strong>{roleLabels[grant.role]}</strong> at {grant.scope.name || 'a scope'}
           <span className="muted">
             {grant.source.type === 'direct'
@@ -436,7 +436,8 @@ function UserDetails({ user }: { user: UserDetail }) {
   });
   const resend = useResendInvitation();
   const disabled = user.status === 'disabled';
-  const mayRevoke = (held: HeldGrant) =>
+  const mayRevoke = (held: HeldGrant): held is HeldGrant & { grantId: string } =>
+    held.grantId !== null &&
     held.source.type === 'direct' &&
     (held.role === 'owner' ? can('roles.assign.owner') : can('roles.assign'));
   return (
@@ -533,8 +534,8 @@ function UserDetails({ user }: { user: UserDetail }) {
                 </tr>
               </thead>
               <tbody>
-                {user.roles.map((held) => (
-                  <tr key={`${held.grantId}`}>
+                {user.roles.map((held, index) => (
+                  <tr key={held.grantId ?? `withheld-${index}`}>
                     <td>{roleLabels[held.role]}</td>
                     <td>{held.scope.name}</td>
                     <td>

@@ -11,7 +11,8 @@ export interface Scope {
 }
 
 export interface HeldGrant {
-  grantId: string;
+  /** Null with a group the caller may not see (the id would show who else is in it). */
+  grantId: string | null;
   role: Exclude<Role, 'member'>;
   scope: Scope & { name: string };
   /** Null id and name: a group the caller may not see (homed where they administer nothing). */
