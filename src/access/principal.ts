@@ -39,15 +39,7 @@ export async function loadHeldGrants(
     `principal.grants|${asOf === undefined ? 'now' : 'asOf'}`,
     (p) => {
       const at = asOf === undefined ? undefined : p.value('asOf');
-      const columns = [
-        'g.id',
-        'g.role',
-        'g.scope_type',
-        'g.scope_id',
-        'g.valid_from',
-        'g.user_group_id',
-        'ug.name as user_group_name',
-      ] as const;
+      const columns = heldGrantColumns;
       // Held directly, or through a group: two indexed reads rather than one OR.
       return db
         .selectFrom('role_grants as g')
@@ -72,7 +64,31 @@ export async function loadHeldGrants(
     { org: organisationId, user: userId, ...(asOf === undefined ? {} : { asOf }) },
   );
 
-  return rows.map((row) => ({
+  return rows.map(heldGrantOf);
+}
+
+/** The columns a held grant is read from, over `role_grants as g` left-joined to `user_groups as ug`. */
+export const heldGrantColumns = [
+  'g.id',
+  'g.role',
+  'g.scope_type',
+  'g.scope_id',
+  'g.valid_from',
+  'g.user_group_id',
+  'ug.name as user_group_name',
+] as const;
+
+/** A grant as held, from a row of `heldGrantColumns`. */
+export function heldGrantOf(row: {
+  id: string;
+  role: string;
+  scope_type: string;
+  scope_id: string;
+  valid_from: string;
+  user_group_id: string | null;
+  user_group_name: string | null;
+}): HeldGrant {
+  return {
     grantId: row.id,
     role: row.role as GrantableRole,
     scope: { type: row.scope_type as ScopeType, id: row.scope_id },
@@ -85,7 +101,7 @@ export async function loadHeldGrants(
             userGroupName: row.user_group_name ?? '',
           },
     since: row.valid_from,
-  }));
+  };
 }
 
 export async function loadSchoolGroupsBySchool(

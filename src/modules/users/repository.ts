@@ -1,7 +1,7 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
-import type { HeldGrant } from '../../access/principal.ts';
+import { type HeldGrant, heldGrantColumns, heldGrantOf } from '../../access/principal.ts';
 import type { GrantableRole } from '../../access/roles.ts';
-import type { Scope, ScopeType } from '../../access/scopes.ts';
+import type { Scope } from '../../access/scopes.ts';
 import { chunks } from '../../db/sql.ts';
 import type { DB, UsersTable } from '../../db/tables.ts';
 
@@ -221,15 +221,7 @@ export async function heldGrantsOf(
 ): Promise<Map<string, HeldGrant[]>> {
   const byUser = new Map<string, HeldGrant[]>(userIds.map((id) => [id, []]));
   for (const slice of chunks([...new Set(userIds)])) {
-    const columns = [
-      'g.id',
-      'g.role',
-      'g.scope_type',
-      'g.scope_id',
-      'g.valid_from',
-      'g.user_group_id',
-      'ug.name as user_group_name',
-    ] as const;
+    const columns = heldGrantColumns;
     const rows = await db
       .selectFrom('role_grants as g')
       .leftJoin('user_groups as ug', 'ug.id', 'g.user_group_id')
@@ -251,20 +243,7 @@ export async function heldGrantsOf(
       .orderBy('valid_from')
       .execute();
     for (const row of rows) {
-      byUser.get(row.holder as string)?.push({
-        grantId: row.id,
-        role: row.role as GrantableRole,
-        scope: { type: row.scope_type as ScopeType, id: row.scope_id },
-        source:
-          row.user_group_id === null
-            ? { type: 'direct' }
-            : {
-                type: 'user_group',
-                userGroupId: row.user_group_id,
-                userGroupName: row.user_group_name ?? '',
-              },
-        since: row.valid_from,
-      });
+      byUser.get(row.holder as string)?.push(heldGrantOf(row));
     }
   }
   return byUser;
