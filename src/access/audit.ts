@@ -247,6 +247,14 @@ function personWithin(
 /** Rows without a record of their own (sign-ins, exports, imports, refusals) follow who acted. */
 const actorKinds = ['session', 'incident_list', 'student_list', 'student_import', 'user_import'];
 
+/** Row kinds whose record carries its own scope: the kind, its table, and its scope columns. */
+const scopedKinds = [
+  ['user_group', 'user_groups', ['home_scope_type', 'home_scope_id']],
+  ['role_grant', 'role_grants', ['scope_type', 'scope_id']],
+  ['access_audit_run', 'access_audit_runs', ['scope_type', 'scope_id']],
+  ['access_review', 'access_reviews', ['scope_type', 'scope_id']],
+] as const;
+
 /**
  * The condition on `audit_events as e` for the rows that belong to these schools (issue 14, item
  * 5; docs/decisions.md 2026-11-30): a row about a child, incident, action, document, category or
@@ -334,54 +342,21 @@ export function auditRowInSchools(
           .where('c.school_id', 'in', inSchools),
       ),
     ]),
-    eb.and([
-      type('user_group'),
-      eb.exists(
-        db
-          .selectFrom('user_groups as ug')
-          .select('ug.id')
-          .where('ug.id', '=', target)
-          .where((eb2) =>
-            scopeWithin(eb2, sql.ref('ug.home_scope_type'), sql.ref('ug.home_scope_id'), inSchools),
-          ),
-      ),
-    ]),
-    eb.and([
-      type('role_grant'),
-      eb.exists(
-        db
-          .selectFrom('role_grants as rg')
-          .select('rg.id')
-          .where('rg.id', '=', target)
-          .where((eb2) =>
-            scopeWithin(eb2, sql.ref('rg.scope_type'), sql.ref('rg.scope_id'), inSchools),
-          ),
-      ),
-    ]),
-    eb.and([
-      type('access_audit_run'),
-      eb.exists(
-        db
-          .selectFrom('access_audit_runs as ar')
-          .select('ar.id')
-          .where('ar.id', '=', target)
-          .where((eb2) =>
-            scopeWithin(eb2, sql.ref('ar.scope_type'), sql.ref('ar.scope_id'), inSchools),
-          ),
-      ),
-    ]),
-    eb.and([
-      type('access_review'),
-      eb.exists(
-        db
-          .selectFrom('access_reviews as rv')
-          .select('rv.id')
-          .where('rv.id', '=', target)
-          .where((eb2) =>
-            scopeWithin(eb2, sql.ref('rv.scope_type'), sql.ref('rv.scope_id'), inSchools),
-          ),
-      ),
-    ]),
+    ...scopedKinds.map(([kind, table, columns]) =>
+      eb.and([
+        type(kind),
+        eb.exists(
+          db
+            // Each of these tables has an `id` and its scope columns; typed as the first of them.
+            .selectFrom(`${table} as x` as 'user_groups as x')
+            .select('x.id')
+            .where('x.id', '=', target)
+            .where((eb2) =>
+              scopeWithin(eb2, sql.ref(`x.${columns[0]}`), sql.ref(`x.${columns[1]}`), inSchools),
+            ),
+        ),
+      ]),
+    ),
     eb.and([type('school'), eb('e.target_id', 'in', inSchools)]),
     eb.and([type('user'), personWithin(db, eb, target, t, inSchools)]),
     eb.and([
