@@ -15,9 +15,9 @@ import {
   SelectField,
 } from '../components/ui.tsx';
 import { formatDate, formatDateTime } from '../format.ts';
-import { useDebounced, useSchools } from '../hooks.ts';
+import { useDebounced } from '../hooks.ts';
 import { useCan, useMe } from '../session.tsx';
-import { Pager, RoleGrantForm, useCursorPages, useSchoolGroups } from './common.tsx';
+import { Pager, RoleGrantForm, ScopeOptions, useCursorPages } from './common.tsx';
 import {
   type Invitation,
   type User,
@@ -35,9 +35,6 @@ export function UsersPage() {
   /** `type:id` of the scope filter, as the role grant form writes it. */
   const where = params.get('where') ?? '';
   const [scopeType, scopeId] = where ? where.split(':') : [undefined, undefined];
-  const me = useMe();
-  const schools = useSchools();
-  const schoolGroups = useSchoolGroups();
   const [text, setText] = useState(q);
   const search = useDebounced(text.trim());
   useEffect(() => {
@@ -121,27 +118,7 @@ export function UsersPage() {
             onChange={(e) => setParam('where', e.target.value || null)}
           >
             <option value="">Anywhere</option>
-            <option value={`organisation:${me.organisation.id}`}>
-              Whole organisation ({me.organisation.name})
-            </option>
-            {schoolGroups.data?.items.length ? (
-              <optgroup label="School groups">
-                {schoolGroups.data.items.map((g) => (
-                  <option key={g.id} value={`school_group:${g.id}`}>
-                    {g.name}
-                  </option>
-                ))}
-              </optgroup>
-            ) : null}
-            {schools.data?.items.length ? (
-              <optgroup label="Schools">
-                {schools.data.items.map((school) => (
-                  <option key={school.id} value={`school:${school.id}`}>
-                    {school.name}
-                  </option>
-                ))}
-              </optgroup>
-            ) : null}
+            <ScopeOptions />
           </SelectField>
           <div className="checks">
             <label>

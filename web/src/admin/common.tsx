@@ -62,6 +62,41 @@ export function Pager({
   );
 }
 
+/**
+ * The scopes of the organisation as a select's options, valued `type:id`: the organisation, its
+ * school groups, its schools.
+ */
+export function ScopeOptions() {
+  const me = useMe();
+  const schools = useSchools();
+  const schoolGroups = useSchoolGroups();
+  return (
+    <>
+      <option value={`organisation:${me.organisation.id}`}>
+        Whole organisation ({me.organisation.name})
+      </option>
+      {schoolGroups.data?.items.length ? (
+        <optgroup label="School groups">
+          {schoolGroups.data.items.map((g) => (
+            <option key={g.id} value={`school_group:${g.id}`}>
+              {g.name}
+            </option>
+          ))}
+        </optgroup>
+      ) : null}
+      {schools.data?.items.length ? (
+        <optgroup label="Schools">
+          {schools.data.items.map((s) => (
+            <option key={s.id} value={`school:${s.id}`}>
+              {s.name}
+            </option>
+          ))}
+        </optgroup>
+      ) : null}
+    </>
+  );
+}
+
 export function useSchoolGroups() {
   return useQuery({
     queryKey: ['school-groups'],
@@ -104,10 +139,7 @@ export function RoleGrantForm({
   error: unknown;
 }) {
   const { confirm, dialog } = useWideningConfirm();
-  const me = useMe();
   const roles = useGrantableRoles();
-  const schools = useSchools();
-  const schoolGroups = useSchoolGroups();
   const [role, setRole] = useState('');
   const [scope, setScope] = useState('');
   const [reason, setReason] = useState('');
@@ -144,27 +176,7 @@ export function RoleGrantForm({
           required
         >
           <option value="">Choose where the role applies</option>
-          <option value={`organisation:${me.organisation.id}`}>
-            Whole organisation ({me.organisation.name})
-          </option>
-          {schoolGroups.data?.items.length ? (
-            <optgroup label="School groups">
-              {schoolGroups.data.items.map((g) => (
-                <option key={g.id} value={`school_group:${g.id}`}>
-                  {g.name}
-                </option>
-              ))}
-            </optgroup>
-          ) : null}
-          {schools.data?.items.length ? (
-            <optgroup label="Schools">
-              {schools.data.items.map((s) => (
-                <option key={s.id} value={`school:${s.id}`}>
-                  {s.name}
-                </option>
-              ))}
-            </optgroup>
-          ) : null}
+          <ScopeOptions />
         </SelectField>
         <InputField
           label="Reason (optional)"
