@@ -1,6 +1,6 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { DB, UserGroupsTable } from '../db/tables.ts';
-import { notFound } from '../lib/errors.ts';
+import { HavenError, notFound } from '../lib/errors.ts';
 import type { Clearance } from './clearances.ts';
 import {
   can,
@@ -15,6 +15,7 @@ import {
   schoolsWith,
 } from './decide.ts';
 import type { PathExplanation } from './explain.ts';
+import { type GroupPermission, heldSets, holdsSomeSet, permissionsOf } from './permission-sets.ts';
 import type { Principal } from './principal.ts';
 import type { GrantableRole } from './roles.ts';
 import { covers, type Scope, type ScopeType } from './scopes.ts';
@@ -22,9 +23,12 @@ import { covers, type Scope, type ScopeType } from './scopes.ts';
 /**
  * Who sees a user group and who administers it (spec sections 2 and 5), in one place:
  *  - Admin or higher at a scope covering the group's home administers it: details, members,
- *    owners, links, clearances, role grants, deletion;
- *  - the group's owners administer its details, owners and members, within anti-escalation;
- *  - its members see it, read-only;
+ *    owners, permission sets, links, clearances, role grants, deletion;
+ *  - the group's owners hold every group permission and manage its owners and permission sets;
+ *  - anyone else holds the permissions of the sets they are assigned (Members, Everyone, custom
+ *    sets, directly or through a group they are in: `permission-sets.ts`);
+ *  - managing members and deleting still need the caller to be able to pass on every role and
+ *    clearance the group holds (anti-escalation wins over any set);
  *  - nobody else knows it exists (404).
  * The lists' SQL filter, the one-group lookup, the checks of every edit and the abilities sent
  * to the web app all come from here.
@@ -38,7 +42,18 @@ export interface UserGroupStanding {
   administers: boolean;
   owns: boolean;
   belongs: boolean;
+  /** The permissions of the sets the caller holds on the group (owners' included). */
+  granted: ReadonlySet<GroupPermission>;
 }
+
+/** Everything one may be asked to do with a group. */
+export type GroupAction =
+  | GroupPermission
+  | 'manage_owners'
+  | 'manage_permission_sets'
+  | 'manage_links'
+  | 'manage_clearances'
+  | 'manage_roles';
 
 /** What the group confers on its members: what a new member would gain. */
 export interface UserGroupHoldings {
@@ -52,12 +67,20 @@ export interface UserGroupHoldings {
   clearances: readonly Clearance[];
 }
 
+/** A group that confers nothing (for deciding the actions that pass nothing on). */
+export const noHoldings: UserGroupHoldings = { grants: [], clearances: [] };
+
 /** What the caller may do with one group, for the web app to hide what would be refused. */
 export interface UserGroupAbilities {
+  view: boolean;
+  viewMembers: boolean;
+  /** The same as `editDetails` (the name the web app first knew). */
   edit: boolean;
+  editDetails: boolean;
   delete: boolean;
   manageMembers: boolean;
   manageOwners: boolean;
+  managePermissionSets: boolean;
   manageLinks: boolean;
   manageClearances: boolean;
   manageRoles: boolean;
@@ -144,14 +167,7 @@ export function userGroupVisibleTo(eb: GroupBuilder, principal: Principal): Expr
   ];
   if (homes === 'all') return eb.and(tenant);
   const ways: Expression<SqlBool>[] = [
-    eb.exists(
-      eb
-        .selectFrom('user_group_members as m')
-        .select('m.user_id')
-        .whereRef('m.user_group_id', '=', 'g.id')
-        .where('m.user_id', '=', principal.userId)
-        .where('m.valid_to', 'is', null),
-    ),
+    holdsSomeSet(eb, principal.userId),
     eb.exists(
       eb
         .selectFrom('user_group_owners as o')
@@ -213,6 +229,7 @@ export async function findVisibleUserGroup(
       // SQLite answers 0 or 1, PostgreSQL a boolean.
       owns: Boolean(owns),
       belongs: Boolean(belongs),
+      granted: await grantedOn(db, principal, group.id),
     },
   };
 }
@@ -247,7 +264,23 @@ export async function loadStanding(
     administers: administersHome(principal, homeOf(group)),
     owns: await held('user_group_owners'),
     belongs: await held('user_group_members'),
+    granted: await grantedOn(db, principal, group.id),
   };
+}
+
+/** The permissions the principal holds on one group through its sets, read now. */
+async function grantedOn(
+  db: Kysely<DB>,
+  principal: Principal,
+  groupId: string,
+): Promise<ReadonlySet<GroupPermission>> {
+  return permissionsOf(
+    await heldSets(db, {
+      organisationId: principal.organisationId,
+      userId: principal.userId,
+      groupIds: [groupId],
+    }),
+  );
 }
 
 /** The role grants and clearances the group holds now. */
@@ -283,6 +316,11 @@ function stewards(standing: UserGroupStanding): boolean {
   return standing.administers || standing.owns;
 }
 
+/** A group permission, held by administering the group's home, owning it, or through a set. */
+function holds(standing: UserGroupStanding, permission: GroupPermission): boolean {
+  return stewards(standing) || standing.granted.has(permission);
+}
+
 /** Rules 1 to 3: changing who is in a group passes on every role and clearance it holds. */
 function passesOn(principal: Principal, holdings: UserGroupHoldings): boolean {
   return (
@@ -291,29 +329,96 @@ function passesOn(principal: Principal, holdings: UserGroupHoldings): boolean {
   );
 }
 
-/** The abilities sent with a group: the same predicates the requirements below enforce. */
+/**
+ * The one decision on every group action. Adding members is further held to rule 5 by
+ * {@link requireNotJoiningItself}, and a role grant to the rules of the grant itself.
+ */
+export function groupActionAllowed(
+  principal: Principal,
+  standing: UserGroupStanding,
+  holdings: UserGroupHoldings,
+  action: GroupAction,
+): boolean {
+  switch (action) {
+    case 'view':
+    case 'view_members':
+    case 'edit_details':
+      return holds(standing, action);
+    case 'manage_members':
+    case 'delete':
+      // Whatever a set says: changing who is in a group passes on what it holds (rules 1 to 3).
+      return holds(standing, action) && passesOn(principal, holdings);
+    case 'manage_owners':
+    case 'manage_permission_sets':
+      return stewards(standing);
+    case 'manage_links':
+      return standing.administers;
+    case 'manage_clearances':
+      return (
+        standing.administers && holdings.clearances.every((c) => canConferClearance(principal, c))
+      );
+    case 'manage_roles':
+      return (
+        standing.administers &&
+        canSomewhere(principal, 'roles.assign') &&
+        (!standing.belongs || ownsOrganisation(principal))
+      );
+  }
+}
+
+/**
+ * {@link groupActionAllowed}, or 403 naming what was refused. The anti-escalation rule that
+ * refused it, where one did, answers as it always has (`requireAssignRole` and the clearance
+ * rule say which role or clearance the caller lacks).
+ */
+export function requireGroupAction(
+  principal: Principal,
+  standing: UserGroupStanding,
+  holdings: UserGroupHoldings,
+  action: GroupAction,
+): void {
+  if (groupActionAllowed(principal, standing, holdings, action)) return;
+  if ((action === 'manage_members' || action === 'delete') && holds(standing, action)) {
+    for (const grant of holdings.grants) requireAssignRole(principal, grant.role, grant.scope);
+    for (const clearance of holdings.clearances) requireClearanceToConfer(principal, clearance);
+  }
+  throw groupActionDenied(action);
+}
+
+/** 403 for a group action the caller's sets and roles do not allow (no role would name it). */
+function groupActionDenied(action: GroupAction): HavenError {
+  return new HavenError(
+    403,
+    'permission_denied',
+    'Forbidden',
+    `This needs the ${action} permission on this user group.`,
+    { groupAction: action },
+  );
+}
+
+/** The abilities sent with a group: the same decision the requirements enforce. */
 export function userGroupAbilities(
   principal: Principal,
   standing: UserGroupStanding,
   holdings: UserGroupHoldings,
 ): UserGroupAbilities {
-  const manageMembers = stewards(standing) && passesOn(principal, holdings);
+  const may = (action: GroupAction) => groupActionAllowed(principal, standing, holdings, action);
   return {
-    edit: stewards(standing),
-    delete: manageMembers,
-    manageMembers,
-    manageOwners: stewards(standing),
-    manageLinks: standing.administers,
-    manageClearances:
-      standing.administers && holdings.clearances.every((c) => canConferClearance(principal, c)),
-    manageRoles:
-      standing.administers &&
-      canSomewhere(principal, 'roles.assign') &&
-      (!standing.belongs || ownsOrganisation(principal)),
+    view: may('view'),
+    viewMembers: may('view_members'),
+    edit: may('edit_details'),
+    editDetails: may('edit_details'),
+    delete: may('delete'),
+    manageMembers: may('manage_members'),
+    manageOwners: may('manage_owners'),
+    managePermissionSets: may('manage_permission_sets'),
+    manageLinks: may('manage_links'),
+    manageClearances: may('manage_clearances'),
+    manageRoles: may('manage_roles'),
   };
 }
 
-/** Details and owners: the group's administrators and its owners. */
+/** Owners and permission sets: the group's administrators and its owners. */
 export function requireSteward(standing: UserGroupStanding): void {
   if (!stewards(standing)) throw permissionDenied('user_groups.manage');
 }
@@ -323,15 +428,9 @@ export function requireAdministrator(standing: UserGroupStanding): void {
   if (!standing.administers) throw permissionDenied('user_groups.manage');
 }
 
-/** Members, and deleting the group: a steward who could grant everything the group holds. */
-export function requireMembershipAuthority(
-  principal: Principal,
-  standing: UserGroupStanding,
-  holdings: UserGroupHoldings,
-): void {
-  requireSteward(standing);
-  for (const grant of holdings.grants) requireAssignRole(principal, grant.role, grant.scope);
-  for (const clearance of holdings.clearances) requireClearanceToConfer(principal, clearance);
+/** Whether this person could pass on everything the group holds (rules 1 to 3). */
+export function couldPassOn(principal: Principal, holdings: UserGroupHoldings): boolean {
+  return passesOn(principal, holdings);
 }
 
 /** Rule 5: nobody joins a group that holds a role or a clearance by their own hand. */

@@ -118,6 +118,34 @@ export interface UserGroupOwnersTable {
   valid_to: string | null;
 }
 
+/** A version of a user group's Members, Everyone or custom permission set (migration 0020). */
+export interface UserGroupPermissionSetsTable {
+  id: string;
+  organisation_id: string;
+  set_id: string;
+  user_group_id: string;
+  kind: 'members' | 'everyone' | 'custom';
+  name: string;
+  permissions: string;
+  changed_by: string | null;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+/** A user, or a user group whose members hold the set while they are members. */
+export interface UserGroupSetAssigneesTable {
+  id: string;
+  organisation_id: string;
+  user_group_id: string;
+  set_id: string;
+  assignee_type: 'user' | 'user_group';
+  assignee_id: string;
+  added_by: string | null;
+  removed_by: string | null;
+  valid_from: string;
+  valid_to: string | null;
+}
+
 export interface UserGroupClearancesTable {
   id: string;
   organisation_id: string;
@@ -693,6 +721,8 @@ export interface DB {
   user_groups: UserGroupsTable;
   user_group_members: UserGroupMembersTable;
   user_group_owners: UserGroupOwnersTable;
+  user_group_permission_sets: UserGroupPermissionSetsTable;
+  user_group_set_assignees: UserGroupSetAssigneesTable;
   user_group_clearances: UserGroupClearancesTable;
   role_grants: RoleGrantsTable;
   sessions: SessionsTable;

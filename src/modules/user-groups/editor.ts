@@ -5,11 +5,12 @@ import type { Principal } from '../../access/principal.ts';
 import { roleLabel } from '../../access/roles.ts';
 import type { Scope } from '../../access/scopes.ts';
 import {
+  type GroupAction,
   homeOf,
   loadHoldings,
   loadStanding,
   requireAdministrator,
-  requireMembershipAuthority,
+  requireGroupAction,
   requireNotJoiningItself,
   requireNotOwnGroup,
   requireSteward,
@@ -90,6 +91,13 @@ export class UserGroupEditor {
     requireSteward(await this.#standing());
   }
 
+  /** One group action, decided by the user-group policy on the change's own reading. */
+  async require(action: GroupAction): Promise<UserGroupHoldings> {
+    const holdings = await loadHoldings(this.change.db, this.group.id);
+    requireGroupAction(this.principal, await this.#standing(), holdings, action);
+    return holdings;
+  }
+
   async requireAdministrator(): Promise<void> {
     requireAdministrator(await this.#standing());
   }
@@ -98,9 +106,10 @@ export class UserGroupEditor {
    * Changing who is in a group passes on everything the group holds, so the actor must be able
    * to grant each of its roles (rules 1 and 2) and hold each of its clearances (rule 3).
    */
-  async requireMembershipAuthority(): Promise<UserGroupHoldings & { holdsOwner: boolean }> {
-    const holdings = await loadHoldings(this.change.db, this.group.id);
-    requireMembershipAuthority(this.principal, await this.#standing(), holdings);
+  async requireMembershipAuthority(
+    action: 'manage_members' | 'delete' = 'manage_members',
+  ): Promise<UserGroupHoldings & { holdsOwner: boolean }> {
+    const holdings = await this.require(action);
     return {
       ...holdings,
       holdsOwner: holdings.grants.some(
@@ -259,7 +268,7 @@ export class UserGroupEditor {
   }
 
   async addOwners(userIds: readonly string[]): Promise<{ added: number }> {
-    await this.requireSteward();
+    await this.require('manage_owners');
     const ids = [...new Set(userIds)];
     await this.#requireUsers(ids, 'userIds');
     const already = await currentIn(this.change.db, 'user_group_owners', this.group.id, ids);
@@ -300,7 +309,7 @@ export class UserGroupEditor {
   }
 
   async removeOwners(userIds: readonly string[]): Promise<{ removed: number }> {
-    await this.requireSteward();
+    await this.require('manage_owners');
     const removed = await this.#endRows('user_group_owners', [...new Set(userIds)]);
     if (removed > 0) {
       this.change.record({
@@ -469,7 +478,7 @@ export class UserGroupEditor {
     description?: string | undefined;
     rationale?: string | undefined;
   }) {
-    await this.requireSteward();
+    await this.require('edit_details');
     const db = this.change.db;
     const name = patch.name ?? this.group.name;
     if (
@@ -504,7 +513,7 @@ export class UserGroupEditor {
 
   /** Deleting a group ends everything it conferred: memberships, owners, grants, links, clearances. */
   async delete(): Promise<void> {
-    const { holdsOwner } = await this.requireMembershipAuthority();
+    const { holdsOwner } = await this.requireMembershipAuthority('delete');
     const db = this.change.db;
     const now = this.change.now;
     for (const table of [
@@ -524,6 +533,24 @@ export class UserGroupEditor {
       .updateTable('student_links')
       .set({ valid_to: now, removed_by: this.principal.userId || null })
       .where('user_group_id', '=', this.group.id)
+      .where('valid_to', 'is', null)
+      .execute();
+    // Its permission sets end, and so do the sets of other groups it was an assignee of.
+    await db
+      .updateTable('user_group_permission_sets')
+      .set({ valid_to: now })
+      .where('user_group_id', '=', this.group.id)
+      .where('valid_to', 'is', null)
+      .execute();
+    await db
+      .updateTable('user_group_set_assignees')
+      .set({ valid_to: now, removed_by: this.principal.userId || null })
+      .where((eb) =>
+        eb.or([
+          eb('user_group_id', '=', this.group.id),
+          eb.and([eb('assignee_type', '=', 'user_group'), eb('assignee_id', '=', this.group.id)]),
+        ]),
+      )
       .where('valid_to', 'is', null)
       .execute();
     await db

@@ -13,7 +13,9 @@ import {
   defaultHome,
   homeOf,
   loadHoldings,
+  noHoldings,
   requireAdministersHome,
+  requireGroupAction,
   requireVisibleUserGroup,
   userGroupAbilities,
   userGroupVisibleTo,
@@ -305,7 +307,9 @@ export class UserGroupService {
     groupId: string,
     query: { q?: string | undefined; limit: number; cursor?: string | undefined },
   ) {
-    const { group } = await this.#visibleGroup(principal, groupId);
+    const { group, standing } = await this.#visibleGroup(principal, groupId);
+    // Seeing a group is not seeing who is in it: `view_members` (spec section 5).
+    requireGroupAction(principal, standing, noHoldings, 'view_members');
     const db = this.database.db;
     const after = decodeCursor(query.cursor, nameCursor);
     // Past a few thousand members, sorting them all costs more than walking staff in name order
