@@ -557,15 +557,23 @@ describe('administration has a home (spec section 5)', () => {
     ]);
     const inIt = await h.get(`/api/v1/user-groups/${trustWide}`, w.oakAdmin.token);
     expect(inIt.status).toBe(200);
+    // A member holds the Members set: view, and nothing else, by default (spec section 5).
     expect(inIt.body.abilities).toEqual({
+      view: true,
+      viewMembers: false,
       edit: false,
+      editDetails: false,
       delete: false,
       manageMembers: false,
       manageOwners: false,
+      managePermissionSets: false,
       manageLinks: false,
       manageClearances: false,
       manageRoles: false,
     });
+    expect((await h.get(`/api/v1/user-groups/${trustWide}/members`, w.oakAdmin.token)).status).toBe(
+      403,
+    );
     expect(
       (await h.patch(`/api/v1/user-groups/${trustWide}`, w.oakAdmin.token, { name: 'Mine now' }))
         .status,

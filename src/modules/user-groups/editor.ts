@@ -23,6 +23,15 @@ import type { Change } from '../audit/change.ts';
 import { partyName, queueSecurityAlert } from '../notifications/queue.ts';
 import { findStudentGroup, scopeOfStudentGroup } from '../student-groups/service.ts';
 import { findVisibleStudent } from '../students/repository.ts';
+import {
+  createPermissionSet,
+  deletePermissionSet,
+  type NewPermissionSet,
+  type PermissionSetEdit,
+  type PermissionSetPatch,
+  type PermissionSetView,
+  updatePermissionSet,
+} from './permission-sets.ts';
 import { currentIn, existingUserIds, type UserGroupRow, userGroupNameTaken } from './repository.ts';
 
 /** Limits of spec section 5. */
@@ -509,6 +518,30 @@ export class UserGroupEditor {
       after: next,
     });
     this.group = { ...this.group, ...next, updated_at: this.change.now };
+  }
+
+  /**
+   * Permission sets: the group's administrators and its owners (`manage_permission_sets`);
+   * what a set may hold, and to whom, is checked in `permission-sets.ts`.
+   */
+  async #permissionSetEdit(): Promise<PermissionSetEdit> {
+    const standing = await this.#standing();
+    const holdings = await loadHoldings(this.change.db, this.group.id);
+    requireGroupAction(this.principal, standing, holdings, 'manage_permission_sets');
+    const { change, principal, group } = this;
+    return { change, principal, group, standing, holdings };
+  }
+
+  async createPermissionSet(input: NewPermissionSet): Promise<PermissionSetView> {
+    return createPermissionSet(await this.#permissionSetEdit(), input);
+  }
+
+  async updatePermissionSet(setId: string, patch: PermissionSetPatch): Promise<PermissionSetView> {
+    return updatePermissionSet(await this.#permissionSetEdit(), setId, patch);
+  }
+
+  async deletePermissionSet(setId: string): Promise<void> {
+    await deletePermissionSet(await this.#permissionSetEdit(), setId);
   }
 
   /** Deleting a group ends everything it conferred: memberships, owners, grants, links, clearances. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clearances } from '../../access/clearances.ts';
+import { assigneesPerSet, groupPermissions, setsPerGroup } from '../../access/permission-sets.ts';
 import { notFound } from '../../lib/errors.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams, name, roleName, scope } from '../../lib/schemas.ts';
@@ -49,15 +50,57 @@ const groupSchema = z.object({
     }),
   ),
   abilities: z.object({
+    view: z.boolean(),
+    viewMembers: z.boolean(),
+    /** The same as `editDetails`. */
     edit: z.boolean(),
+    editDetails: z.boolean(),
     delete: z.boolean(),
     manageMembers: z.boolean(),
     manageOwners: z.boolean(),
+    managePermissionSets: z.boolean(),
     manageLinks: z.boolean(),
     manageClearances: z.boolean(),
     manageRoles: z.boolean(),
   }),
 });
+
+/** Group permissions, as a set holds them (any of them implies `view`). */
+const permissionList = z.array(z.enum(groupPermissions)).max(groupPermissions.length);
+const setName = z.string().trim().min(1).max(100);
+/** A whole new list of assignees; past 1,000 the answer is 422 `limit_exceeded`. */
+const assigneeList = z
+  .array(z.object({ type: z.enum(['user', 'user_group']), id }).strict())
+  .max(limits.idsPerCall);
+const newPermissionSet = { name: setName, permissions: permissionList, assignees: assigneeList };
+const permissionSetPatch = {
+  name: setName.optional(),
+  permissions: permissionList.optional(),
+  assignees: assigneeList.optional(),
+};
+
+const permissionSetSchema = z.object({
+  id,
+  kind: z.enum(['owners', 'members', 'everyone', 'custom']),
+  name: z.string(),
+  permissions: z.array(z.enum(groupPermissions)),
+  fixed: z.boolean(),
+  assignees: z.array(
+    z.union([
+      z.object({ type: z.literal('user'), id, name: z.string(), email: z.string() }),
+      z.object({ type: z.literal('user_group'), id, name: z.string(), memberCount: z.number() }),
+      // A group the reader may not see.
+      z.object({
+        type: z.literal('user_group'),
+        id: z.null(),
+        name: z.null(),
+        memberCount: z.null(),
+        withheld: z.literal(true),
+      }),
+    ]),
+  ),
+});
+const setParams = z.object({ id, setId: id });
 
 export const batchOperation = z.discriminatedUnion('op', [
   z.object({ op: z.literal('addMembers'), userIds }).strict(),
@@ -81,6 +124,9 @@ export const batchOperation = z.discriminatedUnion('op', [
     .strict(),
   z.object({ op: z.literal('removeStudentLink'), linkId: id }).strict(),
   z.object({ op: z.literal('setClearances'), clearances: clearanceList }).strict(),
+  z.object({ op: z.literal('createPermissionSet'), ...newPermissionSet }).strict(),
+  z.object({ op: z.literal('updatePermissionSet'), setId: id, ...permissionSetPatch }).strict(),
+  z.object({ op: z.literal('deletePermissionSet'), setId: id }).strict(),
   z
     .object({
       op: z.literal('update'),
@@ -230,6 +276,25 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
       groups.members(authOf(request).principal, request.params.id, request.query),
   });
 
+  app.get('/api/v1/user-groups/:id/candidates', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: 'Staff who could be added to the group or named in its permission sets (names only)',
+      description:
+        "For those who may manage the group's members, owners or permission sets, whatever their role (a set holder need not be able to list users): live users of the organisation by name, at most 20, `q` narrowing by name or email. 403 for anyone else who sees the group, 404 for those who do not.",
+      params: idParams,
+      querystring: z.object({ q: z.string().trim().max(200).optional() }),
+      response: {
+        200: z.object({
+          items: z.array(z.object({ id, name: z.string(), email: z.string() })),
+        }),
+      },
+    },
+    handler: (request) =>
+      groups.candidates(authOf(request).principal, request.params.id, request.query),
+  });
+
   app.post('/api/v1/user-groups/:id/members', {
     config: { access: { authenticated: true } },
     schema: {
@@ -352,6 +417,80 @@ export function userGroupRoutes(app: HavenApp, groups: UserGroupService) {
         (e) => e.setClearances(request.body.clearances),
       ),
     }),
+  });
+
+  app.get('/api/v1/user-groups/:id/permission-sets', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary:
+        "The group's permission sets: Owners, Members, Everyone, then custom sets by name, with their assignees",
+      description:
+        'Members and Everyone list no assignees (they are implicit). A user group assignee the caller may not see is answered withheld (no id, name or count). `abilities.manage`: whether the caller may change the sets.',
+      params: idParams,
+      response: {
+        200: z.object({
+          items: z.array(permissionSetSchema),
+          abilities: z.object({ manage: z.boolean() }),
+        }),
+      },
+    },
+    handler: (request) => groups.permissionSets(authOf(request).principal, request.params.id),
+  });
+
+  app.post('/api/v1/user-groups/:id/permission-sets', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: `Add a custom permission set (Admin or owner; at most ${setsPerGroup} sets per group, Owners, Members and Everyone included)`,
+      description: `Assignees are users, or user groups whose members hold the set while they are members (at most ${assigneesPerSet}). On a group that holds a role or a clearance, a set with \`manage_members\` or \`delete\` needs the writer to be able to pass them on (403), and each user assignee too (409 \`permission_set_escalation\`).`,
+      params: groupParams,
+      body: z.object(newPermissionSet).strict(),
+      response: { 201: permissionSetSchema },
+    },
+    handler: async (request, reply) => {
+      const set = await groups.edit(
+        authOf(request).principal,
+        request.params.id,
+        originOf(request),
+        (e) => e.createPermissionSet(request.body),
+      );
+      return reply.code(201).send(set);
+    },
+  });
+
+  app.patch('/api/v1/user-groups/:id/permission-sets/:setId', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary: "Change a permission set: a custom set's name, permissions or whole assignee list",
+      description:
+        'Owners is fixed (409 `permission_set_fixed`); of Members and Everyone only `permissions` may change (422 for `name` or `assignees`). Assigned groups the caller may not see are kept.',
+      params: setParams,
+      body: z.object(permissionSetPatch).strict(),
+      response: { 200: permissionSetSchema },
+    },
+    handler: (request) =>
+      groups.edit(authOf(request).principal, request.params.id, originOf(request), (e) =>
+        e.updatePermissionSet(request.params.setId, request.body),
+      ),
+  });
+
+  app.delete('/api/v1/user-groups/:id/permission-sets/:setId', {
+    config: { access: { authenticated: true } },
+    schema: {
+      tags: ['user groups'],
+      summary:
+        'Delete a custom permission set: its assignees lose it on their next request (Owners, Members and Everyone stay: 409)',
+      params: setParams,
+      response: { 204: noContent },
+    },
+    handler: async (request, reply) => {
+      await groups.edit(authOf(request).principal, request.params.id, originOf(request), (e) =>
+        e.deletePermissionSet(request.params.setId),
+      );
+      return reply.code(204).send();
+    },
   });
 
   app.post('/api/v1/user-groups/:id/batch', {

@@ -11,6 +11,7 @@ import type { Scope } from '../../access/scopes.ts';
 import {
   administeredHomes,
   defaultHome,
+  groupActionAllowed,
   homeOf,
   loadHoldings,
   noHoldings,
@@ -33,6 +34,11 @@ import { visibleStudentNames } from '../students/repository.ts';
 import { likeContains } from '../users/repository.ts';
 import { type LinkTarget, limits, UserGroupEditor } from './editor.ts';
 import {
+  type NewPermissionSet,
+  type PermissionSetPatch,
+  readPermissionSets,
+} from './permission-sets.ts';
+import {
   countUserGroups,
   currentLinksOfGroup,
   currentOwners,
@@ -48,6 +54,9 @@ export type BatchOperation =
   | ({ op: 'addStudentLink' } & LinkTarget)
   | { op: 'removeStudentLink'; linkId: string }
   | { op: 'setClearances'; clearances: Clearance[] }
+  | ({ op: 'createPermissionSet' } & NewPermissionSet)
+  | ({ op: 'updatePermissionSet'; setId: string } & PermissionSetPatch)
+  | { op: 'deletePermissionSet'; setId: string }
   | {
       op: 'update';
       name?: string | undefined;
@@ -298,6 +307,18 @@ export class UserGroupService {
     };
   }
 
+  /** The group's permission sets, to whoever may see the group, and whether they may change them. */
+  async permissionSets(principal: Principal, groupId: string) {
+    const { group, standing } = await this.#visibleGroup(principal, groupId);
+    requireGroupAction(principal, standing, noHoldings, 'view');
+    return {
+      items: await readPermissionSets(this.database.db, principal, group),
+      abilities: {
+        manage: groupActionAllowed(principal, standing, noHoldings, 'manage_permission_sets'),
+      },
+    };
+  }
+
   /**
    * Members by name, one query per page. A large group is read in name order with a
    * membership check per user; a small one from its memberships, then sorted.
@@ -370,6 +391,34 @@ export class UserGroupService {
       }),
       (row) => [row.name, row.id],
     );
+  }
+
+  /**
+   * Staff the caller could add to the group or name in its sets: for those who may manage its
+   * members, owners or sets (a set holder need not hold `users.manage`), names and emails only.
+   */
+  async candidates(principal: Principal, groupId: string, query: { q?: string | undefined }) {
+    const { group, standing } = await this.#visibleGroup(principal, groupId);
+    const db = this.database.db;
+    const holdings = await loadHoldings(db, group.id);
+    const may = (['manage_members', 'manage_owners', 'manage_permission_sets'] as const).some(
+      (action) => groupActionAllowed(principal, standing, holdings, action),
+    );
+    if (!may) requireGroupAction(principal, standing, holdings, 'manage_members');
+    let select = db
+      .selectFrom('users as u')
+      .select(['u.id', 'u.name', 'u.email'])
+      .where('u.organisation_id', '=', principal.organisationId)
+      .where('u.removed_at', 'is', null)
+      .where('u.disabled_at', 'is', null);
+    if (query.q) {
+      const pattern = likeContains(query.q);
+      select = select.where(
+        sql<boolean>`(lower(u.name) like ${pattern} escape '\\' or u.email like ${pattern} escape '\\')`,
+      );
+    }
+    const rows = await select.orderBy('u.name').orderBy('u.id').limit(20).execute();
+    return { items: rows };
   }
 
   /** Runs edits on one group in one change: all of them, or (on the first failure) none. */
@@ -458,6 +507,26 @@ export async function applyOperation(
       return { clearances: await editor.setClearances(operation.clearances) };
     case 'update':
       await editor.update(operation);
+      return {};
+    case 'createPermissionSet':
+      return {
+        setId: (
+          await editor.createPermissionSet({
+            name: operation.name,
+            permissions: operation.permissions,
+            assignees: operation.assignees,
+          })
+        ).id,
+      };
+    case 'updatePermissionSet':
+      await editor.updatePermissionSet(operation.setId, {
+        name: operation.name,
+        permissions: operation.permissions,
+        assignees: operation.assignees,
+      });
+      return {};
+    case 'deletePermissionSet':
+      await editor.deletePermissionSet(operation.setId);
       return {};
   }
 }
