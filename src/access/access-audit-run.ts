@@ -120,6 +120,16 @@ export interface AuditRun {
   currentMemberships: number;
 }
 
+/**
+ * A group homed outside the report's scope (another school's, say), as a role's source or a
+ * permission set's assignee: the role or set is the scope's business, the group is not, so
+ * neither its id nor its name is in the row.
+ */
+export const withheldGroup: Readonly<{ id: string; name: string }> = Object.freeze({
+  id: '',
+  name: 'a user group outside this report',
+});
+
 /** A grant or a group's home at `scope` concerns the report: it covers the report's scope or lies inside it. */
 export function scopeConcerns(run: AuditRun, scope: Scope): boolean {
   const target = run.scope;

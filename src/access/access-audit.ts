@@ -1,5 +1,12 @@
 import { type Kysely, type SqlBool, sql } from 'kysely';
 import type { DB } from '../db/tables.ts';
+import {
+  type AuditSets,
+  byAdministration,
+  type GroupAdministration,
+  loadAuditSets,
+  ownedAndDirect,
+} from './access-audit-administration.ts';
 import type { AccessAuditFlag } from './access-audit-flags.ts';
 import {
   type AuditGroup,
@@ -15,6 +22,7 @@ import {
   scopeConcerns,
   scopeKey,
   setBit,
+  withheldGroup,
 } from './access-audit-run.ts';
 import type { Clearance } from './clearances.ts';
 import { can, permissionDenied, schoolsWith } from './decide.ts';
@@ -29,6 +37,7 @@ import type { Scope, ScopeType } from './scopes.ts';
  * never a child's name or id.
  */
 
+export type { AdministrationVia, GroupAdministration } from './access-audit-administration.ts';
 export { type AccessAuditFlag, accessAuditFlags } from './access-audit-flags.ts';
 
 export interface Named {
@@ -36,14 +45,7 @@ export interface Named {
   name: string;
 }
 
-/**
- * A role's group homed outside the report's scope (another school's, say): the role is the
- * scope's business, the group is not, so neither its id nor its name is in the row.
- */
-export const withheldGroup: Named = Object.freeze({
-  id: '',
-  name: 'a user group outside this report',
-});
+export { withheldGroup } from './access-audit-run.ts';
 
 /**
  * One person's row. Its lists may be shared with other rows of the same run (people in the same
@@ -74,6 +76,12 @@ export interface AccessAuditRow {
   clearances: { clearance: Clearance; via: Named }[];
   /** Blocks held against the person, on children of the report's scope: a count. */
   blocks: number;
+  /**
+   * Delegated administration: the groups of the report's scope the person may administer
+   * through a permission set beyond viewing (Owners, or a set holding edit_details,
+   * manage_members or delete), each with the set and the assignment it is held through.
+   */
+  groupAdministration: GroupAdministration[];
   twoFactor: boolean;
   lastSignInAt: string | null;
   flags: AccessAuditFlag[];
@@ -123,9 +131,10 @@ export const dormantAfterDays = 90;
  * The report's rows in order of name, then id, produced a page of people at a time so that a
  * million-person trust streams through bounded memory. Each page is read with one query per
  * kind (the page of users, their grants, memberships, direct links, blocks, two-factor
- * enrolments and, as of a past time, sign-ins); the children each person can see are counted
- * over bitsets loaded once per run (`loadAuditRun`), with the role part decided by
- * `schoolsWith(principal, 'students.view')` as the student list decides it.
+ * enrolments, owned groups, direct permission-set assignments and, as of a past time, sign-ins);
+ * the groups' permission sets are read once per run (`loadAuditSets`); the children each person
+ * can see are counted over bitsets loaded once per run (`loadAuditRun`), with the role part
+ * decided by `schoolsWith(principal, 'students.view')` as the student list decides it.
  */
 export async function* accessAuditRows(
   db: Kysely<DB>,
@@ -139,7 +148,7 @@ export async function* accessAuditRows(
     asOf,
     now,
   });
-  const builder = new RowBuilder(run, new ReachCounter(run));
+  const builder = new RowBuilder(run, await loadAuditSets(db, run), new ReachCounter(run));
   const readers = perPersonReaders(db, run);
   const preloadLimit = request.preloadLimit ?? accessAuditPreloadLimit;
   for (const [kind, reader] of Object.entries(readers)) {
@@ -302,6 +311,28 @@ function perPersonReaders(db: Kysely<DB>, run: AuditRun) {
         .limit(upTo(limit))
         .execute(),
     ),
+    owned: new PerPerson((ids, limit) =>
+      db
+        .selectFrom('user_group_owners as o')
+        .select(['o.user_id', 'o.user_group_id'])
+        .where('o.organisation_id', '=', org)
+        .where(only('o.user_id', ids))
+        .where((eb) => heldAt(eb, 'o', asOf))
+        .limit(upTo(limit))
+        .execute(),
+    ),
+    // Custom sets assigned to the person themselves (a group's members are the run's to fold in).
+    assignedSets: new PerPerson((ids, limit) =>
+      db
+        .selectFrom('user_group_set_assignees as a')
+        .select(['a.assignee_id as user_id', 'a.user_group_id', 'a.set_id'])
+        .where('a.organisation_id', '=', org)
+        .where('a.assignee_type', '=', 'user')
+        .where(only('a.assignee_id', ids))
+        .where((eb) => heldAt(eb, 'a', asOf))
+        .limit(upTo(limit))
+        .execute(),
+    ),
     twoFactor: new PerPerson((ids, limit) =>
       db
         .selectFrom('user_totp as t')
@@ -341,6 +372,8 @@ async function readPage(readers: Readers, users: PageUser[]) {
     links: await readers.links.forPage(ids),
     blocks: await readers.blocks.forPage(ids),
     twoFactor: await readers.twoFactor.forPage(ids),
+    owned: await readers.owned.forPage(ids),
+    assignedSets: await readers.assignedSets.forPage(ids),
     signIns: await readers.signIns.forPage(ids),
   };
 }
@@ -370,6 +403,8 @@ interface GroupPart {
   userGroups: readonly Named[];
   studentGroups: AccessAuditRow['studentGroups'];
   clearances: AccessAuditRow['clearances'];
+  /** Groups administered through the groups' sets (Members, group assignees) and Everyone. */
+  administration: readonly GroupAdministration[];
   /** Children of the scope linked one by one to one of the groups. */
   linked: readonly number[];
   allStudents: boolean;
@@ -382,6 +417,7 @@ class RowBuilder {
 
   constructor(
     private readonly run: AuditRun,
+    private readonly sets: AuditSets,
     private readonly counter: ReachCounter,
   ) {
     this.#dormantBefore = Date.parse(run.at) - dormantAfterDays * DAY_MS;
@@ -468,6 +504,9 @@ class RowBuilder {
     clearances.sort((a, b) =>
       a.clearance !== b.clearance ? (a.clearance < b.clearance ? -1 : 1) : byName(a.via, b.via),
     );
+    const administration = [...this.sets.everyone];
+    for (const id of groupIds)
+      administration.push(...(this.sets.throughMembership.get(id) ?? none));
     const linked = new Set<number>();
     for (const group of groups)
       for (const index of group.linkedStudents) if (this.#inScope(index)) linked.add(index);
@@ -482,6 +521,7 @@ class RowBuilder {
       userGroups: deepFreeze(shown.map((g) => ({ id: g.id, name: g.name }))),
       studentGroups: deepFreeze([...studentGroups.values()].sort(byName)),
       clearances: deepFreeze(clearances),
+      administration: deepFreeze(administration.sort(byAdministration)),
       linked: [...linked],
       allStudents: [...studentGroups.values()].some((g) => g.kind === 'all'),
     };
@@ -503,6 +543,14 @@ class RowBuilder {
     const linkRows = page.links.get(user.id) ?? none;
     const blockRows = page.blocks.get(user.id) ?? none;
     const twoFactor = page.twoFactor.has(user.id);
+    const owned = page.owned.get(user.id) ?? none;
+    const assignedSets = page.assignedSets.get(user.id) ?? none;
+    const groupAdministration =
+      owned.length === 0 && assignedSets.length === 0
+        ? (part.administration as GroupAdministration[])
+        : [...ownedAndDirect(this.sets, owned, assignedSets), ...part.administration].sort(
+            byAdministration,
+          );
     const lastSignInAt =
       run.asOf === undefined ? user.last_sign_in_at : (page.signIns.get(user.id)?.[0]?.at ?? null);
     const status = statusAt(user, run.at);
@@ -552,6 +600,7 @@ class RowBuilder {
       run.scopeSchools !== null &&
       roles.length === 0 &&
       part.userGroups.length === 0 &&
+      groupAdministration.length === 0 &&
       reachableStudents === 0 &&
       linkedCount === 0 &&
       blocks === 0
@@ -584,6 +633,7 @@ class RowBuilder {
       reachableStudents,
       clearances: part.clearances,
       blocks,
+      groupAdministration,
       twoFactor,
       lastSignInAt,
       flags,

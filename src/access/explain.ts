@@ -3,6 +3,13 @@ import type { DB } from '../db/tables.ts';
 import { type HeldClearance, loadHeldClearances } from './clearances.ts';
 import { can, viewerOf } from './decide.ts';
 import { heldAt } from './history.ts';
+import {
+  type GroupPermission,
+  type HeldSet,
+  heldSets,
+  type PermissionSetKind,
+  type SetAssignment,
+} from './permission-sets.ts';
 import { type HeldGrant, loadHeldGrants, loadPrincipal } from './principal.ts';
 import {
   type AccessPathRow,
@@ -213,6 +220,25 @@ export interface EffectivePermissions {
   }[];
   blocks: { id: string; studentId: string; reason: string; since: string; by: string | null }[];
   visibleStudents: number;
+  /** Every permission set held on a user group, and through which assignment (spec section 5). */
+  groupPermissions: GroupPermissionExplanation[];
+}
+
+export interface GroupPermissionExplanation {
+  userGroup: { id: string; name: string };
+  set: { id: string; kind: PermissionSetKind; name: string };
+  permissions: GroupPermission[];
+  via: SetAssignment;
+}
+
+/** A held set as effective permissions answer it. */
+export function explainHeldSet(held: HeldSet): GroupPermissionExplanation {
+  return {
+    userGroup: { id: held.userGroupId, name: held.userGroupName },
+    set: { id: held.setId, kind: held.kind, name: held.name },
+    permissions: held.permissions,
+    via: held.via,
+  };
 }
 
 /** Everything a user holds at a time, each with its source (`GET /users/:id/effective-permissions`). */
@@ -221,9 +247,11 @@ export async function effectivePermissions(
   t: AccessTime,
   userId: string,
 ): Promise<EffectivePermissions> {
-  const [roles, clearances] = await Promise.all([
+  const [roles, clearances, sets] = await Promise.all([
     loadHeldGrants(db, t.organisationId, userId, t.asOf),
     loadHeldClearances(db, t.organisationId, userId, t.asOf),
+    // The same reading of the sets that decides every group action.
+    heldSets(db, { organisationId: t.organisationId, userId, asOf: t.asOf }),
   ]);
   const memberships = await db
     .selectFrom('user_group_members as m')
@@ -325,5 +353,6 @@ export async function effectivePermissions(
       by: b.created_by,
     })),
     visibleStudents: Number(visible.n),
+    groupPermissions: sets.map(explainHeldSet),
   };
 }

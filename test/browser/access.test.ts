@@ -97,7 +97,7 @@ describeInBrowser('seeing access', () => {
     await openInspectorFor(page, url, 'Vera Viewer');
     expect(await seriousViolations(page)).toEqual([]);
 
-    const paths = page.getByRole('table');
+    const paths = page.locator('section', { has: page.locator('#inspector-paths') });
     await paths.getByRole('cell', { name: 'Year 9 team' }).waitFor();
     expect(await paths.textContent()).toContain('Year 9 students');
     expect(await paths.textContent()).toContain('2 children');
@@ -107,6 +107,14 @@ describeInBrowser('seeing access', () => {
     // The block, by child, in the blocks section.
     const blocks = page.locator('section', { has: page.locator('#inspector-blocks') });
     expect(await blocks.textContent()).toContain('Ben Carter');
+    // The Year 9 team's Members set, held as a member (issue 15).
+    const sets = page.locator('section', { has: page.locator('#inspector-group-administration') });
+    expect(await sets.getByRole('row').nth(1).getByRole('cell').allTextContents()).toEqual([
+      'Year 9 team',
+      'Members',
+      'View',
+      'as a member',
+    ]);
 
     const allowed = await explain(page, 'Aisha Khan');
     expect(allowed).toContain('Allowed: Vera Viewer can see Aisha Khan');

@@ -335,6 +335,7 @@ describe('a run larger than one chunk', () => {
         reachableStudents: i,
         clearances: [],
         blocks: 0,
+        groupAdministration: [],
         twoFactor: false,
         lastSignInAt: null,
         flags: i % 3 === 0 ? ['dormant', 'no_user_group'] : [],

@@ -1,7 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AccessAuditRow, accessAuditRows } from '../../src/access/access-audit.ts';
+import { administersThrough } from '../../src/access/access-audit-administration.ts';
 import { effectivePermissions } from '../../src/access/explain.ts';
+import {
+  formatPermissions,
+  type GroupPermission,
+  groupPermissions,
+} from '../../src/access/permission-sets.ts';
 import { type TestHaven, useHaven } from '../support/haven.ts';
 import {
   allStudentsConfirmed,
@@ -22,7 +29,9 @@ import {
  * (links, memberships, clearances, grants, revocations, lifted blocks, direct links, a person
  * disabled or removed, a child deleted), read a few people per page, and every row must equal
  * what `effectivePermissions` answers for that person at that time: the children they can see,
- * their role grants (with the group they came through), user groups, clearances and blocks. The
+ * their role grants (with the group they came through), user groups, clearances and blocks, and
+ * the groups they administer through permission sets (issue 15: random Members, Everyone and
+ * custom sets with user and group assignees, and owners, before and after the instant). The
  * people must be exactly the organisation's users at that time.
  *
  * Replay a failure with HAVEN_PROPERTY_SEED (and HAVEN_PROPERTY_PATH); HAVEN_PROPERTY_RUNS sets
@@ -99,6 +108,148 @@ async function applyChange(h: TestHaven, w: BuiltOrganisation, change: ChangeSpe
       // Assignments and reclassifications concern records, which the report does not read.
       return null;
   }
+}
+
+/** A permission set to write: a new version of a group's Members or Everyone set, or a custom set. */
+interface SetSeed {
+  group: number;
+  kind: 'members' | 'everyone' | 'custom';
+  permissions: GroupPermission[];
+  assignees: ({ type: 'user'; user: number } | { type: 'user_group'; group: number })[];
+}
+
+interface SetsCase {
+  before: SetSeed[];
+  owners: [number, number][];
+  after: SetSeed[];
+  laterOwners: [number, number][];
+  /** One current assignment ended after the instant. */
+  unassign: number | null;
+}
+
+const setSeedArbitrary: fc.Arbitrary<SetSeed> = fc.record({
+  group: fc.nat(),
+  kind: fc.constantFrom('members' as const, 'everyone' as const, 'custom' as const),
+  permissions: fc.subarray([...groupPermissions]),
+  assignees: fc.array(
+    fc.oneof(
+      fc.record({ type: fc.constant('user' as const), user: fc.nat() }),
+      fc.record({ type: fc.constant('user_group' as const), group: fc.nat() }),
+    ),
+    { maxLength: 3 },
+  ),
+});
+
+const setsArbitrary: fc.Arbitrary<SetsCase> = fc.record({
+  before: fc.array(setSeedArbitrary, { maxLength: 4 }),
+  owners: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 2 }),
+  after: fc.array(setSeedArbitrary, { maxLength: 2 }),
+  laterOwners: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 1 }),
+  unassign: fc.option(fc.nat(), { nil: null }),
+});
+
+/**
+ * Writes the sets as rows, as the set service keeps them (a fixed set's earlier version ends),
+ * and adds owners through the route; each line of the description says what was written.
+ */
+async function writeSets(
+  h: TestHaven,
+  w: BuiltOrganisation,
+  seeds: SetSeed[],
+  owners: [number, number][],
+  description: string[],
+) {
+  const db = h.database.db;
+  const group = (n: number) => w.groups[n % w.groups.length]!;
+  const user = (n: number) => w.users[n % w.users.length]!;
+  const label = (id: string) => w.labels.get(id) ?? id;
+  for (const seed of seeds) {
+    const groupId = group(seed.group);
+    const at = new Date().toISOString();
+    const setId = seed.kind === 'custom' ? randomUUID() : seed.kind;
+    const permissions = formatPermissions(seed.permissions);
+    await db
+      .updateTable('user_group_permission_sets')
+      .set({ valid_to: at })
+      .where('user_group_id', '=', groupId)
+      .where('set_id', '=', setId)
+      .where('valid_to', 'is', null)
+      .execute();
+    await db
+      .insertInto('user_group_permission_sets')
+      .values({
+        id: randomUUID(),
+        organisation_id: w.organisationId,
+        set_id: setId,
+        user_group_id: groupId,
+        kind: seed.kind,
+        name: seed.kind === 'custom' ? `Set ${setId.slice(0, 4)}` : seed.kind,
+        permissions,
+        changed_by: null,
+        valid_from: at,
+        valid_to: null,
+      })
+      .execute();
+    const assignees =
+      seed.kind !== 'custom' || w.users.length === 0
+        ? []
+        : [
+            ...new Map(
+              seed.assignees.map((a) => {
+                const id = a.type === 'user' ? user(a.user) : group(a.group);
+                return [id, { type: a.type, id }] as const;
+              }),
+            ).values(),
+          ];
+    for (const a of assignees)
+      await db
+        .insertInto('user_group_set_assignees')
+        .values({
+          id: randomUUID(),
+          organisation_id: w.organisationId,
+          user_group_id: groupId,
+          set_id: setId,
+          assignee_type: a.type,
+          assignee_id: a.id,
+          added_by: null,
+          removed_by: null,
+          valid_from: at,
+          valid_to: null,
+        })
+        .execute();
+    description.push(
+      `set ${seed.kind} on ${label(groupId)}: [${permissions}] to ${assignees.map((a) => label(a.id)).join(', ') || '-'}`,
+    );
+  }
+  if (w.users.length === 0) return;
+  for (const [g, u] of owners) {
+    const reply = await h.post(`/api/v1/user-groups/${group(g)}/owners`, w.callerToken, {
+      userIds: [user(u)],
+    });
+    description.push(`owner of ${label(group(g))}: ${label(user(u))} (${reply.status})`);
+  }
+}
+
+async function endAssignment(h: TestHaven, w: BuiltOrganisation, n: number, description: string[]) {
+  const db = h.database.db;
+  const current = await db
+    .selectFrom('user_group_set_assignees')
+    .select(['id', 'user_group_id', 'assignee_id'])
+    .where('organisation_id', '=', w.organisationId)
+    .where('valid_to', 'is', null)
+    .orderBy('valid_from')
+    .orderBy('id')
+    .execute();
+  if (current.length === 0) return;
+  const ended = current[n % current.length]!;
+  await db
+    .updateTable('user_group_set_assignees')
+    .set({ valid_to: new Date().toISOString() })
+    .where('id', '=', ended.id)
+    .execute();
+  description.push(
+    `assignment ended: ${w.labels.get(ended.assignee_id) ?? ended.assignee_id} on ${w.labels.get(ended.user_group_id) ?? ended.user_group_id}`,
+  );
 }
 
 async function applyLater(h: TestHaven, w: BuiltOrganisation, later: Later) {
@@ -207,31 +358,63 @@ async function checkReport(
     expect(row.flags.includes('no_user_group'), `${who}: no group`).toBe(
       ep.memberships.length === 0,
     );
+    // Delegated administration: the sets held beyond viewing, each by the same assignment.
+    expect(
+      sorted(
+        row.groupAdministration.map(
+          (a) =>
+            `${a.userGroup.id}/${a.set.id}/${a.set.name}/${a.permissions}/${a.via.type}/${a.via.type === 'user_group' ? a.via.userGroup.id : '-'}`,
+        ),
+      ),
+      `${who}: group administration`,
+    ).toEqual(
+      sorted(
+        ep.groupPermissions
+          .filter((s) => administersThrough(s.permissions))
+          .map(
+            (s) =>
+              `${s.userGroup.id}/${s.set.id}/${s.set.name}/${s.permissions}/${s.via.type}/${s.via.type === 'user_group' ? s.via.userGroupId : '-'}`,
+          ),
+      ),
+    );
   }
   return rows;
 }
 
-async function checkCase(h: TestHaven, c: Case, later: Later, pageSize: number, run: number) {
+async function checkCase(
+  h: TestHaven,
+  c: Case,
+  later: Later,
+  sets: SetsCase,
+  pageSize: number,
+  run: number,
+) {
   const spec = { ...c.organisation, incidents: [] };
   const w = await buildOrganisation(h, spec, null, run);
+  const setLines: string[] = [];
   try {
+    await writeSets(h, w, sets.before, sets.owners, setLines);
     await new Promise((resolve) => setTimeout(resolve, 5));
     const then = new Date().toISOString();
+    setLines.push('-- the instant --');
     await new Promise((resolve) => setTimeout(resolve, 5));
     for (const change of c.changes) await applyChange(h, w, change);
+    await writeSets(h, w, sets.after, sets.laterOwners, setLines);
+    if (sets.unassign !== null) await endAssignment(h, w, sets.unassign, setLines);
     await applyLater(h, w, later);
     const reachedNow = await checkReport(h, w, undefined, pageSize);
     const reachedThen = await checkReport(h, w, then, pageSize);
     const before = new Map(reachedThen.map((r) => [r.userId, JSON.stringify(r)]));
     return {
       reached: reachedNow.some((r) => r.reachableStudents > 0),
+      administered: [...reachedNow, ...reachedThen].some((r) => r.groupAdministration.length > 0),
       changed:
         reachedNow.length !== reachedThen.length ||
         reachedNow.some((r) => before.get(r.userId) !== JSON.stringify(r)),
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`${message}\n${w.description.join('\n')}`);
+    throw new Error(`${message}\n${[...w.description, ...setLines].join('\n')}`);
   }
 }
 
@@ -247,16 +430,19 @@ describe('the Access Audit Report is effective permissions (property)', () => {
     let run = 0;
     let reached = 0;
     let changed = 0;
+    let administered = 0;
     const result = await fc.check(
       fc.asyncProperty(
         caseArbitrary,
         laterArbitrary,
+        setsArbitrary,
         fc.constantFrom(1, 2, 3, 1000),
-        async (c, later, pageSize) => {
+        async (c, later, sets, pageSize) => {
           run += 1;
-          const outcome = await checkCase(h, c, later, pageSize, run);
+          const outcome = await checkCase(h, c, later, sets, pageSize, run);
           if (outcome.reached) reached += 1;
           if (outcome.changed) changed += 1;
+          if (outcome.administered) administered += 1;
         },
       ),
       {
@@ -280,5 +466,7 @@ describe('the Access Audit Report is effective permissions (property)', () => {
     expect(reached).toBeGreaterThan(runs / 2);
     // And the past differed from the present in most of them, so "as of" was really asked.
     expect(changed).toBeGreaterThan(runs / 2);
+    // And someone administered a group through a set in most of them.
+    expect(administered).toBeGreaterThan(runs / 2);
   }, 600_000);
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clearances } from '../../access/clearances.ts';
+import { groupPermissions } from '../../access/permission-sets.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams, isoTime, roleName, scope } from '../../lib/schemas.ts';
 import { authOf, type HavenApp } from '../../server/http.ts';
@@ -25,6 +26,28 @@ const pathSchema = z.object({
     link: z.string(),
     inStudentGroup: z.string().nullable(),
   }),
+});
+/** A permission set held on a user group, and through which assignment (spec section 5). */
+const groupPermissionSchema = z.object({
+  userGroup: z.object({ id, name: z.string() }),
+  set: z.object({
+    id: z.string().describe('"owners", "members", "everyone", or a custom set\'s id'),
+    kind: z.enum(['owners', 'members', 'everyone', 'custom']),
+    name: z.string(),
+  }),
+  permissions: z.array(z.enum(groupPermissions)),
+  via: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('owner') }),
+    z.object({ type: z.literal('member') }),
+    z.object({ type: z.literal('everyone') }),
+    z.object({ type: z.literal('direct') }),
+    // Null id and name: an assignee group the caller may not see.
+    z.object({
+      type: z.literal('user_group'),
+      userGroupId: id.nullable(),
+      userGroupName: z.string().nullable(),
+    }),
+  ]),
 });
 const denialSchema = z.object({
   kind: z.enum(['block', 'no_role', 'user_inactive', 'student_inactive']),
@@ -196,7 +219,7 @@ export function accessRoutes(
     schema: {
       tags: ['access'],
       summary:
-        'Roles per scope, clearances, access paths with counts and blocks, each with its source',
+        'Roles per scope, clearances, access paths with counts and blocks, and permission sets on user groups, each with its source',
       description:
         "Anyone may read their own; reading someone else's takes `reports.access_audit` (Admin).",
       params: idParams,
@@ -249,6 +272,8 @@ export function accessRoutes(
           ),
           hiddenBlocks: z.number(),
           visibleStudents: z.number(),
+          // Sets on groups the caller may not see are left out.
+          groupPermissions: z.array(groupPermissionSchema),
         }),
       },
     },

@@ -3,6 +3,7 @@ import { requireSomewhere, viewerOf } from '../../access/decide.ts';
 import {
   effectivePermissions,
   explainStudentAccess,
+  type GroupPermissionExplanation,
   type PathExplanation,
   pathsFor,
 } from '../../access/explain.ts';
@@ -36,6 +37,24 @@ const userCursor = z.tuple([z.string(), z.string()]);
 /** The groups a set of paths names. */
 function groupsOn(paths: readonly PathExplanation[]): string[] {
   return paths.flatMap((p) => (p.userGroup ? [p.userGroup.id] : []));
+}
+
+/**
+ * Sets on a group the caller may not see are left out (the group is not named, nor is there a
+ * trace of it); a set held through an assignee group the caller may not see keeps its set but
+ * not that group's id or name.
+ */
+function withholdUnseenSets(
+  sets: readonly GroupPermissionExplanation[],
+  visible: ReadonlySet<string>,
+) {
+  return sets
+    .filter((s) => visible.has(s.userGroup.id))
+    .map((s) =>
+      s.via.type !== 'user_group' || visible.has(s.via.userGroupId)
+        ? s
+        : { ...s, via: { type: 'user_group' as const, userGroupId: null, userGroupName: null } },
+    );
 }
 
 export class AccessService {
@@ -306,6 +325,10 @@ export class AccessService {
       ...held.clearances.map((c) => c.source.userGroupId),
       ...held.roles.flatMap((g) => (g.source.type === 'user_group' ? [g.source.userGroupId] : [])),
       ...held.paths.flatMap((p) => (p.userGroup ? [p.userGroup.id] : [])),
+      ...held.groupPermissions.flatMap((s) => [
+        s.userGroup.id,
+        ...(s.via.type === 'user_group' ? [s.via.userGroupId] : []),
+      ]),
     ]);
     return {
       asOf: asOf ?? null,
@@ -343,6 +366,7 @@ export class AccessService {
       })),
       hiddenBlocks: held.blocks.length - shownBlocks.length,
       visibleStudents: held.visibleStudents,
+      groupPermissions: withholdUnseenSets(held.groupPermissions, groups),
     };
   }
 }

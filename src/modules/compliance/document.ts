@@ -106,6 +106,13 @@ export type DocumentPart =
   | { kind: 'row'; row: AccessAuditRow }
   | { kind: 'totals'; totals: RunTotals };
 
+/** A row as saved; runs saved before delegated administration was reported read back with none. */
+function savedRow(json: string): AccessAuditRow {
+  const row = JSON.parse(json) as Omit<AccessAuditRow, 'groupAdministration'> &
+    Partial<Pick<AccessAuditRow, 'groupAdministration'>>;
+  return { ...row, groupAdministration: row.groupAdministration ?? [] };
+}
+
 /** Reads a saved document back, a line (a row) at a time, from its chunks in order. */
 export async function* readDocument(
   chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
@@ -127,7 +134,7 @@ export async function* readDocument(
     }
     if (line === '') return null;
     const json = line.endsWith(',') ? line.slice(0, -1) : line;
-    return { kind: 'row', row: JSON.parse(json) as AccessAuditRow };
+    return { kind: 'row', row: savedRow(json) };
   };
   for await (const chunk of chunks) {
     const lines = (carried + decoder.write(chunk)).split('\n');

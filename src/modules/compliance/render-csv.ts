@@ -3,6 +3,7 @@ import type { DocumentPart } from './document.ts';
 import {
   clearancesText,
   flagsText,
+  groupAdministrationText,
   rolesText,
   statusText,
   studentGroupsText,
@@ -20,6 +21,7 @@ const header = [
   'Children linked one by one',
   'Clearances',
   'Blocks',
+  'Group administration',
   'Two-factor sign-in',
   'Last sign-in',
   'Flags',
@@ -46,6 +48,7 @@ export async function* renderCsv(parts: AsyncIterable<DocumentPart>): AsyncGener
       row.directStudentLinks,
       clearancesText(row),
       row.blocks,
+      groupAdministrationText(row),
       row.twoFactor ? 'Enrolled' : 'Not enrolled',
       row.lastSignInAt ?? 'Never',
       flagsText(row),

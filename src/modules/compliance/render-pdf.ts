@@ -7,6 +7,7 @@ import type { RunView } from './runs.ts';
 import {
   clearancesText,
   flagsText,
+  groupAdministrationText,
   londonDateTime,
   rolesText,
   statusText,
@@ -42,27 +43,32 @@ const lines = '\n';
 const columns: Column[] = [
   {
     title: 'Person',
-    width: 118,
+    width: 106,
     text: (r) => [r.name, r.email, ...(r.status === 'active' ? [] : [statusText(r)])].join(lines),
   },
-  { title: 'Roles (where; source)', width: 140, text: (r) => rolesText(r, lines) },
-  { title: 'User groups', width: 85, text: (r) => userGroupsText(r, lines) },
-  { title: 'Student groups (via)', width: 100, text: (r) => studentGroupsText(r, lines) },
+  { title: 'Roles (where; source)', width: 120, text: (r) => rolesText(r, lines) },
+  { title: 'User groups', width: 72, text: (r) => userGroupsText(r, lines) },
+  { title: 'Student groups (via)', width: 86, text: (r) => studentGroupsText(r, lines) },
   {
     title: 'Children reachable',
-    width: 44,
+    width: 42,
     text: (r) =>
       `${r.reachableStudents}${r.directStudentLinks > 0 ? `\n(${r.directStudentLinks} linked one by one)` : ''}`,
   },
-  { title: 'Clearances (via)', width: 78, text: (r) => clearancesText(r, lines) },
+  { title: 'Clearances (via)', width: 68, text: (r) => clearancesText(r, lines) },
+  {
+    title: 'Group administration (set [permissions] how)',
+    width: 87,
+    text: (r) => groupAdministrationText(r, lines),
+  },
   { title: 'Blocks', width: 32, text: (r) => String(r.blocks) },
   { title: 'Two-factor', width: 34, text: (r) => (r.twoFactor ? 'Yes' : 'No') },
   {
     title: 'Last sign-in',
-    width: 56,
+    width: 52,
     text: (r) => (r.lastSignInAt ? londonDateTime(r.lastSignInAt) : 'Never'),
   },
-  { title: 'Flags', width: 82, text: (r) => flagsText(r, lines) },
+  { title: 'Flags', width: 70, text: (r) => flagsText(r, lines) },
 ];
 
 function scopeWords(report: RunReport): string {
@@ -258,7 +264,7 @@ function titlePage(doc: PDFKit.PDFDocument, report: RunReport, run: RunView) {
     .fontSize(9)
     .fillColor('#333333')
     .text(
-      'One row per person holding a role, a user group or a link in this scope, with where each role and clearance comes from. Children are counted, never named. This document is printed from the saved report; the saved JSON is the record, and its SHA-256 above shows whether a copy is that record.',
+      'One row per person holding a role, a user group or a link in this scope, or administering one of its user groups, with where each role, clearance and permission set comes from. Children are counted, never named. This document is printed from the saved report; the saved JSON is the record, and its SHA-256 above shows whether a copy is that record.',
       MARGIN,
       doc.y,
       { width },

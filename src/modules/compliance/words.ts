@@ -1,6 +1,7 @@
 import type { AccessAuditRow } from '../../access/access-audit.ts';
 import { flagWords } from '../../access/access-audit-flags.ts';
 import type { Clearance } from '../../access/clearances.ts';
+import { assignmentInWords, permissionsInWords } from '../../access/group-permission-words.ts';
 import { roleLabel } from '../../access/roles.ts';
 
 /** A report row's cells in words, as the CSV and the printable report show them. */
@@ -44,6 +45,19 @@ export function studentGroupsText(row: AccessAuditRow, separator = LIST_SEPARATO
 export function clearancesText(row: AccessAuditRow, separator = LIST_SEPARATOR): string {
   return row.clearances
     .map((c) => `${clearanceLabels[c.clearance] ?? c.clearance} via ${c.via.name}`)
+    .join(separator);
+}
+
+/** "Year 9 team: Membership editors [View, manage members] as a member of Pastoral leads". */
+export function groupAdministrationText(row: AccessAuditRow, separator = LIST_SEPARATOR): string {
+  return row.groupAdministration
+    .map((a) => {
+      const via = assignmentInWords(
+        a.via.type,
+        a.via.type === 'user_group' ? a.via.userGroup.name : undefined,
+      );
+      return `${a.userGroup.name}: ${a.set.name} [${permissionsInWords(a.permissions)}] ${via}`;
+    })
     .join(separator);
 }
 

@@ -1,5 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
+import {
+  assignmentInWords,
+  permissionsInWords,
+} from '../../../src/access/group-permission-words.ts';
 import { api } from '../api/client.ts';
 import { type HeldGrant, roleLabels } from '../api/types.ts';
 import { Empty, PageHeader, QueryState } from '../components/ui.tsx';
@@ -39,6 +43,18 @@ interface EffectivePermissions {
   blocks: { id: string; student: { id: string; name: string }; reason: string; since: string }[];
   hiddenBlocks: number;
   visibleStudents: number;
+  /** Sets held on user groups; sets on groups the caller may not see are left out. */
+  groupPermissions: GroupPermissionHeld[];
+}
+
+interface GroupPermissionHeld {
+  userGroup: { id: string; name: string };
+  set: { id: string; kind: 'owners' | 'members' | 'everyone' | 'custom'; name: string };
+  permissions: ('view' | 'view_members' | 'edit_details' | 'manage_members' | 'delete')[];
+  via:
+    | { type: 'owner' | 'member' | 'everyone' | 'direct' }
+    /** Null id and name: an assignee group the caller may not see. */
+    | { type: 'user_group'; userGroupId: string | null; userGroupName: string | null };
 }
 
 interface Explanation {
@@ -250,6 +266,7 @@ function Effective({ userId, asOf }: { userId: string; asOf: string | undefined 
               </div>
             )}
           </section>
+          <GroupAdministration sets={held.groupPermissions} />
           <section className="panel" aria-labelledby="inspector-blocks">
             <h2 id="inspector-blocks">Blocks</h2>
             {held.blocks.length === 0 && held.hiddenBlocks === 0 ? (
@@ -276,6 +293,53 @@ function Effective({ userId, asOf }: { userId: string; asOf: string | undefined 
         </>
       )}
     </QueryState>
+  );
+}
+
+/** The permission sets they hold on user groups, and through which assignment. */
+function GroupAdministration({ sets }: { sets: GroupPermissionHeld[] }) {
+  return (
+    <section className="panel" aria-labelledby="inspector-group-administration">
+      <h2 id="inspector-group-administration">Group administration</h2>
+      {sets.length === 0 ? (
+        <Empty>No permission set on any user group you can see.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Group</th>
+                <th scope="col">Set</th>
+                <th scope="col">They may</th>
+                <th scope="col">How</th>
+              </tr>
+            </thead>
+            <tbody>
+              {sets.map((held, index) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: a set may be held twice, by two ways
+                <tr key={`${held.userGroup.id}-${held.set.id}-${index}`}>
+                  <td>
+                    <Link to={`/admin/user-groups/${held.userGroup.id}`}>
+                      {held.userGroup.name}
+                    </Link>
+                  </td>
+                  <td>{held.set.name}</td>
+                  <td>{permissionsInWords(held.permissions)}</td>
+                  <td>
+                    {held.via.type === 'user_group'
+                      ? assignmentInWords(
+                          'user_group',
+                          held.via.userGroupName ?? 'a group you cannot see',
+                        )
+                      : assignmentInWords(held.via.type)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
   );
 }
 

@@ -24,8 +24,10 @@ import {
   type AccessAuditRow,
   type AccessAuditRun,
   accessAuditFlags,
+  assignmentInWords,
   type FlagCounts,
   flagWords,
+  permissionsInWords,
 } from './types.ts';
 import './reports.css';
 
@@ -254,6 +256,7 @@ function RunView({ loaded }: { loaded: LoadedRun }) {
         row.email,
         ...row.userGroups.map((g) => g.name),
         ...row.studentGroups.map((g) => g.name),
+        ...row.groupAdministration.map((a) => a.userGroup.name),
       ]
         .join(' ')
         .toLowerCase();
@@ -436,6 +439,7 @@ function RunView({ loaded }: { loaded: LoadedRun }) {
                   <th scope="col">Student groups</th>
                   {header('reach', 'Children reachable')}
                   <th scope="col">Clearances</th>
+                  <th scope="col">Group administration</th>
                   {header('blocks', 'Blocks')}
                   <th scope="col">Two-factor</th>
                   {header('lastSignIn', 'Last sign-in')}
@@ -521,6 +525,14 @@ function PersonRow({
           items={row.clearances.map(
             (c) =>
               `${c.clearance === 'child_protection' ? 'Child protection' : 'Allegations'} via ${c.via.name}`,
+          )}
+        />
+      </td>
+      <td>
+        <List
+          items={row.groupAdministration.map(
+            (a) =>
+              `${a.userGroup.name}: ${a.set.name} (${permissionsInWords(a.permissions)}; ${assignmentInWords(a.via.type, a.via.type === 'user_group' ? a.via.userGroup.name : undefined)})`,
           )}
         />
       </td>

@@ -49,7 +49,13 @@ export async function loadRun(id: string, signal?: AbortSignal): Promise<LoadedR
       return;
     }
     if (line === '' || line.startsWith('],"totals":')) return;
-    rows.push(JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line) as AccessAuditRow);
+    const row = JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line) as Omit<
+      AccessAuditRow,
+      'groupAdministration'
+    > &
+      Partial<Pick<AccessAuditRow, 'groupAdministration'>>;
+    // Runs saved before delegated administration was reported hold none.
+    rows.push({ ...row, groupAdministration: row.groupAdministration ?? [] });
   };
   reading: for (;;) {
     const { done, value } = await reader.read();

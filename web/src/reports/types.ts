@@ -9,6 +9,11 @@ export {
   flagWords,
 } from '../../../src/access/access-audit-flags.ts';
 
+export {
+  assignmentInWords,
+  permissionsInWords,
+} from '../../../src/access/group-permission-words.ts';
+
 import type { AccessAuditFlag } from '../../../src/access/access-audit-flags.ts';
 
 export type FlagCounts = Record<AccessAuditFlag, number>;
@@ -31,6 +36,27 @@ interface Named {
   name: string;
 }
 
+export type GroupPermission =
+  | 'view'
+  | 'view_members'
+  | 'edit_details'
+  | 'manage_members'
+  | 'delete';
+
+/** A group a person may administer, through which set and assignment. */
+export interface GroupAdministration {
+  userGroup: Named;
+  set: { id: string; kind: 'owners' | 'members' | 'everyone' | 'custom'; name: string };
+  permissions: GroupPermission[];
+  via:
+    | { type: 'owner' }
+    | { type: 'member' }
+    | { type: 'everyone' }
+    | { type: 'direct' }
+    /** A group outside the report's scope: id '' and its name withheld. */
+    | { type: 'user_group'; userGroup: Named };
+}
+
 export interface AccessAuditRow {
   userId: string;
   name: string;
@@ -48,6 +74,8 @@ export interface AccessAuditRow {
   reachableStudents: number;
   clearances: { clearance: 'child_protection' | 'allegations'; via: Named }[];
   blocks: number;
+  /** Groups of the scope the person may administer through a permission set beyond viewing. */
+  groupAdministration: GroupAdministration[];
   twoFactor: boolean;
   lastSignInAt: string | null;
   flags: AccessAuditFlag[];
