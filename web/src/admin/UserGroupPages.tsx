@@ -1,11 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useWideningConfirm, type WideningChange } from '../access/Widening.tsx';
 import { ApiError, api, type Page } from '../api/client.ts';
 import { type Role, roleLabels, type Scope } from '../api/types.ts';
 import {
   Button,
+  ConfirmDeletion,
   Empty,
   ErrorMessage,
   InputField,
@@ -29,6 +30,14 @@ import {
   useGrantableRoles,
   useScopeName,
 } from './common.tsx';
+import {
+  describeSetEdits,
+  noSetEdits,
+  PermissionSetsTab,
+  type SetEdits,
+  type SetOperation,
+} from './GroupPermissionSets.tsx';
+import { Tabs } from './Tabs.tsx';
 import {
   type Clearance,
   clearanceLabels,
@@ -235,6 +244,8 @@ interface Pending {
   addLinks: LinkTarget[];
   removeLinks: { id: string; label: string }[];
   clearances: Clearance[] | null;
+  /** Permission sets made, changed and deleted (the Permissions tab). */
+  sets: SetEdits;
 }
 
 const nothingPending: Pending = {
@@ -245,6 +256,7 @@ const nothingPending: Pending = {
   addLinks: [],
   removeLinks: [],
   clearances: null,
+  sets: noSetEdits,
 };
 
 type Operation =
@@ -258,7 +270,8 @@ type Operation =
     }
   | { op: 'removeStudentLink'; linkId: string }
   | { op: 'setClearances'; clearances: Clearance[] }
-  | { op: 'update'; name?: string; description?: string; rationale?: string };
+  | { op: 'update'; name?: string; description?: string; rationale?: string }
+  | SetOperation;
 
 /** The server takes at most this many users in one operation; more go in further operations of the same batch. */
 const USERS_PER_OPERATION = 10_000;
@@ -346,11 +359,44 @@ function describe(
       operations: [{ op: 'setClearances', clearances: pending.clearances }],
     });
   }
+  changes.push(...describeSetEdits(pending.sets));
   return changes;
+}
+
+/** Whether the caller may change nothing at all on the group (it is only theirs to read). */
+function changesNothing(group: UserGroup): boolean {
+  const a = group.abilities;
+  return ![
+    a.editDetails,
+    a.delete,
+    a.manageMembers,
+    a.manageOwners,
+    a.managePermissionSets,
+    a.manageLinks,
+    a.manageClearances,
+    a.manageRoles,
+  ].some(Boolean);
+}
+
+type GroupTab = 'group' | 'permissions';
+
+const groupTabs = [
+  { id: 'group', label: 'Members and access' },
+  { id: 'permissions', label: 'Permissions' },
+] as const;
+
+/** The chosen tab lives in the address (`?tab=permissions`), so it can be linked to and kept. */
+function useGroupTab(): [GroupTab, (tab: GroupTab) => void] {
+  const [params, setParams] = useSearchParams();
+  const tab: GroupTab = params.get('tab') === 'permissions' ? 'permissions' : 'group';
+  const choose = (next: GroupTab) =>
+    setParams(next === 'group' ? {} : { tab: next }, { replace: true });
+  return [tab, choose];
 }
 
 function UserGroupEditor({ group }: { group: UserGroup }) {
   const queryClient = useQueryClient();
+  const [tab, setTab] = useGroupTab();
   const { confirm, dialog } = useWideningConfirm();
   const [details, setDetails] = useState({
     name: group.name,
@@ -419,7 +465,7 @@ function UserGroupEditor({ group }: { group: UserGroup }) {
       {dialog}
       <p>
         Administered from <strong>{homeLabel(group.homeScope)}</strong>
-        {group.abilities.edit ? null : '. You can see this group but not change it.'}
+        {changesNothing(group) ? '. You can see this group but not change it.' : null}
       </p>
       <p>
         Last reviewed:{' '}
@@ -469,34 +515,89 @@ function UserGroupEditor({ group }: { group: UserGroup }) {
         </section>
       ) : null}
 
-      <section className="panel" aria-labelledby="details-title">
-        <h2 id="details-title">Details</h2>
-        <InputField
-          label="Name"
-          value={details.name}
-          readOnly={!group.abilities.edit}
-          onChange={(e) => setDetails({ ...details, name: e.target.value })}
-        />
-        <TextAreaField
-          label="Description"
-          value={details.description}
-          readOnly={!group.abilities.edit}
-          onChange={(e) => setDetails({ ...details, description: e.target.value })}
-        />
-        <TextAreaField
-          label="Why this group exists"
-          value={details.rationale}
-          readOnly={!group.abilities.edit}
-          onChange={(e) => setDetails({ ...details, rationale: e.target.value })}
-        />
-      </section>
+      <Tabs label="Parts of the group" tabs={groupTabs} selected={tab} onSelect={setTab}>
+        {tab === 'permissions' ? (
+          <PermissionSetsTab
+            group={group}
+            edits={pending.sets}
+            edit={(change) => edit((p) => ({ ...p, sets: change(p.sets) }))}
+          />
+        ) : (
+          <>
+            <section className="panel" aria-labelledby="details-title">
+              <h2 id="details-title">Details</h2>
+              <InputField
+                label="Name"
+                value={details.name}
+                readOnly={!group.abilities.editDetails}
+                onChange={(e) => setDetails({ ...details, name: e.target.value })}
+              />
+              <TextAreaField
+                label="Description"
+                value={details.description}
+                readOnly={!group.abilities.editDetails}
+                onChange={(e) => setDetails({ ...details, description: e.target.value })}
+              />
+              <TextAreaField
+                label="Why this group exists"
+                value={details.rationale}
+                readOnly={!group.abilities.editDetails}
+                onChange={(e) => setDetails({ ...details, rationale: e.target.value })}
+              />
+            </section>
 
-      <Members group={group} pending={pending} edit={edit} />
-      <Owners group={group} pending={pending} edit={edit} />
-      <GroupRoles group={group} />
-      <StudentLinks group={group} pending={pending} edit={edit} />
-      <Clearances group={group} pending={pending} edit={edit} />
+            <Members group={group} pending={pending} edit={edit} />
+            <Owners group={group} pending={pending} edit={edit} />
+            <GroupRoles group={group} />
+            <StudentLinks group={group} pending={pending} edit={edit} />
+            <Clearances group={group} pending={pending} edit={edit} />
+            {group.abilities.delete ? <DeleteGroup group={group} /> : null}
+          </>
+        )}
+      </Tabs>
     </>
+  );
+}
+
+/** Deleting is its own request (not part of the batch): it ends everything the group conferred. */
+function DeleteGroup({ group }: { group: UserGroup }) {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [asking, setAsking] = useState(false);
+  const remove = useMutation({
+    mutationFn: () => api.delete(`/user-groups/${group.id}`),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['user-groups'] });
+      navigate('/admin/user-groups');
+    },
+  });
+  return (
+    <section className="panel" aria-labelledby="delete-title">
+      <h2 id="delete-title">Delete the group</h2>
+      <p className="muted">
+        Its members lose every role, link and clearance they hold through it, at once.
+      </p>
+      <button type="button" className="danger" onClick={() => setAsking(true)}>
+        Delete {group.name}
+      </button>
+      <ConfirmDeletion
+        open={asking}
+        title={`Delete ${group.name}?`}
+        confirmLabel="Delete the group"
+        busy={remove.isPending}
+        error={remove.error}
+        onConfirm={() => remove.mutate()}
+        onClose={() => {
+          setAsking(false);
+          remove.reset();
+        }}
+      >
+        <p>
+          Its {plural(group.memberCount, 'member')} lose what the group gave them. The group is kept
+          in the history and the audit log.
+        </p>
+      </ConfirmDeletion>
+    </section>
   );
 }
 
@@ -509,7 +610,6 @@ interface SectionProps {
 const without = (list: Person[], id: string) => list.filter((p) => p.id !== id);
 
 function Members({ group, pending, edit }: SectionProps) {
-  const can = useCan();
   const [text, setText] = useState('');
   const q = useDebounced(text.trim());
   const pages = useCursorPages(q);
@@ -522,7 +622,11 @@ function Members({ group, pending, edit }: SectionProps) {
         signal,
       ),
     placeholderData: (previous) => previous,
+    // Seeing a group is not seeing who is in it (`view_members`).
+    enabled: group.abilities.viewMembers,
   });
+  const hiddenMembers =
+    !group.abilities.viewMembers || (query.error instanceof ApiError && query.error.status === 403);
   const removing = new Set(pending.removeMembers.map((p) => p.id));
   const adding = new Set(pending.addMembers.map((p) => p.id));
   const add = (people: Person[]) =>
@@ -538,73 +642,78 @@ function Members({ group, pending, edit }: SectionProps) {
   return (
     <section className="panel" aria-labelledby="members-title">
       <h2 id="members-title">Members ({group.memberCount.toLocaleString('en-GB')})</h2>
-      <div className="filters">
-        <InputField
-          label="Search members"
-          type="search"
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-        />
-      </div>
-      <QueryState query={query} loading="Loading members…">
-        {(data) =>
-          data.items.length === 0 ? (
-            <Empty>{q ? `No member matches "${q}".` : 'No members yet.'}</Empty>
-          ) : (
-            <ul className="list compact" aria-label="Members">
-              {data.items.map((member) => (
-                <li key={member.id}>
-                  <div>
-                    <Link to={`/admin/users/${member.id}`}>{member.name}</Link>{' '}
-                    <span className="muted">{member.email}</span>
-                    {member.status === 'disabled' ? <span className="tag">Disabled</span> : null}
-                    {removing.has(member.id) ? (
-                      <span className="tag tag-warning">To be removed</span>
-                    ) : null}
-                  </div>
-                  {group.abilities.manageMembers ? (
-                    removing.has(member.id) ? (
-                      <button
-                        type="button"
-                        className="link-button"
-                        onClick={() =>
-                          edit((p) => ({
-                            ...p,
-                            removeMembers: without(p.removeMembers, member.id),
-                          }))
-                        }
-                        aria-label={`Keep ${member.name}`}
-                      >
-                        Keep
-                      </button>
-                    ) : (
-                      <button
-                        type="button"
-                        className="link-button"
-                        onClick={() =>
-                          edit((p) => ({
-                            ...p,
-                            removeMembers: [...p.removeMembers, member],
-                            addMembers: without(p.addMembers, member.id),
-                          }))
-                        }
-                        aria-label={`Remove ${member.name}`}
-                      >
-                        Remove
-                      </button>
-                    )
-                  ) : null}
-                </li>
-              ))}
-            </ul>
-          )
-        }
-      </QueryState>
-      <Pager pages={pages} nextCursor={query.data?.nextCursor} label="Pages of members" />
-      {group.abilities.manageMembers && !can('users.manage') ? (
-        <p className="muted">Adding members means searching all staff, which needs an Admin.</p>
-      ) : null}
-      {group.abilities.manageMembers && can('users.manage') ? (
+      {hiddenMembers ? (
+        <p>You may not see this group's members.</p>
+      ) : (
+        <>
+          <div className="filters">
+            <InputField
+              label="Search members"
+              type="search"
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+            />
+          </div>
+          <QueryState query={query} loading="Loading members…">
+            {(data) =>
+              data.items.length === 0 ? (
+                <Empty>{q ? `No member matches "${q}".` : 'No members yet.'}</Empty>
+              ) : (
+                <ul className="list compact" aria-label="Members">
+                  {data.items.map((member) => (
+                    <li key={member.id}>
+                      <div>
+                        <Link to={`/admin/users/${member.id}`}>{member.name}</Link>{' '}
+                        <span className="muted">{member.email}</span>
+                        {member.status === 'disabled' ? (
+                          <span className="tag">Disabled</span>
+                        ) : null}
+                        {removing.has(member.id) ? (
+                          <span className="tag tag-warning">To be removed</span>
+                        ) : null}
+                      </div>
+                      {group.abilities.manageMembers ? (
+                        removing.has(member.id) ? (
+                          <button
+                            type="button"
+                            className="link-button"
+                            onClick={() =>
+                              edit((p) => ({
+                                ...p,
+                                removeMembers: without(p.removeMembers, member.id),
+                              }))
+                            }
+                            aria-label={`Keep ${member.name}`}
+                          >
+                            Keep
+                          </button>
+                        ) : (
+                          <button
+                            type="button"
+                            className="link-button"
+                            onClick={() =>
+                              edit((p) => ({
+                                ...p,
+                                removeMembers: [...p.removeMembers, member],
+                                addMembers: without(p.addMembers, member.id),
+                              }))
+                            }
+                            aria-label={`Remove ${member.name}`}
+                          >
+                            Remove
+                          </button>
+                        )
+                      ) : null}
+                    </li>
+                  ))}
+                </ul>
+              )
+            }
+          </QueryState>
+          <Pager pages={pages} nextCursor={query.data?.nextCursor} label="Pages of members" />
+        </>
+      )}
+      {group.abilities.manageMembers ? (
         <>
           <h3>Add members</h3>
           {pending.addMembers.length > 0 ? (
@@ -622,10 +731,11 @@ function Members({ group, pending, edit }: SectionProps) {
           <UserSearch
             label="Find staff to add"
             actionLabel="Add"
+            path={candidatesOf(group)}
             isPicked={(id) => adding.has(id)}
             onPick={(user) => add([user])}
           />
-          <PasteEmails onFound={add} />
+          <PasteEmails path={candidatesOf(group)} onFound={add} />
         </>
       ) : null}
     </section>
@@ -635,7 +745,15 @@ function Members({ group, pending, edit }: SectionProps) {
 const LOOKUPS_AT_ONCE = 4;
 
 /** Many people at once: each email is looked up on the server, with progress, then added to the pending list. */
-function PasteEmails({ onFound }: { onFound: (people: Person[]) => void }) {
+/**
+ * Staff to add to a group or name in its sets, found through the group itself: its delegates may
+ * manage members without being able to list every user.
+ */
+export function candidatesOf(group: { id: string }): string {
+  return `/user-groups/${group.id}/candidates`;
+}
+
+function PasteEmails({ path, onFound }: { path: string; onFound: (people: Person[]) => void }) {
   const [text, setText] = useState('');
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   const [notFound, setNotFound] = useState<string[]>([]);
@@ -660,7 +778,7 @@ function PasteEmails({ onFound }: { onFound: (people: Person[]) => void }) {
     const worker = async () => {
       while (next < emails.length) {
         const email = emails[next++]!;
-        const page = await api.get<Page<User>>('/users', { q: email, limit: 5, status: 'enabled' });
+        const page = await api.get<Page<User>>(path, { q: email, limit: 5, status: 'enabled' });
         const user = page.items.find((u) => u.email.toLowerCase() === email);
         if (user) found.push({ id: user.id, name: user.name });
         else missing.push(email);
@@ -709,7 +827,6 @@ function PasteEmails({ onFound }: { onFound: (people: Person[]) => void }) {
 const MAX_OWNERS = 10;
 
 function Owners({ group, pending, edit }: SectionProps) {
-  const can = useCan();
   const removing = new Set(pending.removeOwners.map((p) => p.id));
   const adding = new Set(pending.addOwners.map((p) => p.id));
   const ownerCount = group.owners.length + pending.addOwners.length - pending.removeOwners.length;
@@ -760,12 +877,13 @@ function Owners({ group, pending, edit }: SectionProps) {
           ))}
         </ul>
       )}
-      {group.abilities.manageOwners && can('users.manage') ? (
+      {group.abilities.manageOwners ? (
         ownerCount >= MAX_OWNERS ? (
           <p>The group has {MAX_OWNERS} owners, the most it can have.</p>
         ) : (
           <UserSearch
             label="Find staff to make owners"
+            path={candidatesOf(group)}
             actionLabel="Make owner"
             isPicked={(id) => adding.has(id) || group.owners.some((o) => o.id === id)}
             onPick={(user) =>

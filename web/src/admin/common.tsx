@@ -276,18 +276,23 @@ function SearchPicker<T extends { id: string }>({
 }
 
 /** Find staff by name or email and pick one. */
-export function UserSearch(props: {
+export function UserSearch({
+  path = '/users',
+  ...props
+}: {
   label: string;
   actionLabel: string;
   onPick: (user: User) => void;
   isPicked?: (userId: string) => boolean;
+  /** Where to search: the users list, or a group's own candidates for its delegates. */
+  path?: string;
 }) {
   return (
     <SearchPicker<User>
       {...props}
       hint="Type part of a name or email."
       nothing="one"
-      search={{ key: ['users', 'search'], path: '/users', query: { status: 'enabled' } }}
+      search={{ key: ['users', 'search', path], path, query: { status: 'enabled' } }}
       nameOf={(user) => user.name}
       detail={(user) => (
         <>

@@ -78,14 +78,69 @@ export interface UserGroup extends UserGroupSummary {
   roleGrants: { id: string; role: Role; scope: Scope; reason: string | null }[];
   studentLinks: StudentLink[];
   abilities: {
+    view: boolean;
+    /** Read the member list (`GET /user-groups/:id/members` answers 403 without it). */
+    viewMembers: boolean;
+    /** The same as `editDetails`. */
     edit: boolean;
+    editDetails: boolean;
     delete: boolean;
     manageMembers: boolean;
     manageOwners: boolean;
+    managePermissionSets: boolean;
     manageLinks: boolean;
     manageClearances: boolean;
     manageRoles: boolean;
   };
+}
+
+/** What a permission set allows on its group, in the server's order; each one includes `view`. */
+export type GroupPermission =
+  | 'view'
+  | 'view_members'
+  | 'edit_details'
+  | 'manage_members'
+  | 'delete';
+
+export const groupPermissionLabels: Record<GroupPermission, string> = {
+  view: 'View the group',
+  view_members: 'See its members',
+  edit_details: 'Edit its details',
+  manage_members: 'Add and remove members',
+  delete: 'Delete the group',
+};
+
+export const groupPermissions = Object.keys(groupPermissionLabels) as GroupPermission[];
+
+export type PermissionSetKind = 'owners' | 'members' | 'everyone' | 'custom';
+
+/** Who holds a set: a user, or every current member of a user group. */
+export type SetAssignee =
+  | { type: 'user'; id: string; name: string; email: string }
+  | { type: 'user_group'; id: string; name: string; memberCount: number; withheld?: false }
+  /** A group the reader may not see: named to nobody but its administrators. */
+  | { type: 'user_group'; id: null; name: null; memberCount: null; withheld: true };
+
+/** An assignee the reader can see and name (every one they can pick). */
+export type VisibleAssignee = Extract<SetAssignee, { id: string }>;
+
+/**
+ * One permission set of a user group (`GET /user-groups/:id/permission-sets`). The fixed sets
+ * have the ids `owners`, `members` and `everyone`; the Members and Everyone sets list no
+ * assignees (they are the group's members and the whole organisation).
+ */
+export interface PermissionSet {
+  id: string;
+  kind: PermissionSetKind;
+  name: string;
+  permissions: GroupPermission[];
+  fixed: boolean;
+  assignees: SetAssignee[];
+}
+
+export interface PermissionSets {
+  items: PermissionSet[];
+  abilities: { manage: boolean };
 }
 
 export interface GroupMember {

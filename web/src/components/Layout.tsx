@@ -24,7 +24,9 @@ const sections: { label: string; items: NavItem[] }[] = [
     label: 'Administration',
     items: [
       { to: '/admin/users', label: 'Users', permission: 'users.manage' },
-      { to: '/admin/user-groups', label: 'User groups', permission: 'user_groups.manage' },
+      // Owners, members and those a group's permission sets name see their groups, whatever
+      // their role: everyone sees the list (it holds only the groups they may see).
+      { to: '/admin/user-groups', label: 'User groups' },
       { to: '/admin/student-groups', label: 'Student groups', permission: 'student_groups.manage' },
       { to: '/admin/import-students', label: 'Import students', permission: 'students.create' },
       { to: '/admin/blocks', label: 'Blocks', permission: 'blocks.manage' },
