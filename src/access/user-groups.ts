@@ -492,6 +492,27 @@ export async function visibleUserGroupIds(
   return visible;
 }
 
+/** Of these ids, those of the organisation's user groups the principal may not see. */
+export async function unseenUserGroupIds(
+  db: Kysely<DB>,
+  principal: Principal,
+  ids: Iterable<string>,
+): Promise<string[]> {
+  const all = [...new Set(ids)];
+  const groups: string[] = [];
+  for (let i = 0; i < all.length; i += 500) {
+    const rows = await db
+      .selectFrom('user_groups')
+      .select('id')
+      .where('id', 'in', all.slice(i, i + 500))
+      .where('organisation_id', '=', principal.organisationId)
+      .execute();
+    groups.push(...rows.map((r) => r.id));
+  }
+  const visible = await visibleUserGroupIds(db, principal, groups);
+  return groups.filter((id) => !visible.has(id));
+}
+
 /**
  * A user group the caller may not see (homed where they administer nothing) is named nowhere in
  * an answer about someone else: its id and name are withheld, and the path's words say so.

@@ -68,7 +68,8 @@ export type IdKind =
   | 'incident'
   | 'action'
   | 'document'
-  | 'alert';
+  | 'alert'
+  | 'permission_set';
 
 /** The kind of each id of a record. */
 export function idKinds(r: WorldRecord): [string, IdKind][] {
@@ -426,6 +427,33 @@ async function populate(h: TestHaven, clock: TotpClock): Promise<LeakWorld> {
   await members(yearTeam, [p.noClearance.id, p.adminWithoutClearance.id]);
   await members(caseTeam, [p.excluded.id, p.allegationSubject.id]);
   await members(mentors, [partner.id]);
+  // Permission sets (spec section 5): a set on Heads, named with a marker, is known only to those
+  // who see Heads; a set on A2's team naming Heads as its assignee shows those who see the team
+  // (the other school's prober among its members) nothing of Heads.
+  const headsSetName = marker('permission-set-heads');
+  const headsSet = await ok(
+    h.post(`/api/v1/user-groups/${heads}/permission-sets`, t, {
+      name: headsSetName,
+      permissions: ['view', 'view_members'],
+      assignees: [{ type: 'user', id: dora.id }],
+    }),
+    'permission set on heads',
+  );
+  record({
+    kind: 'permission_set',
+    label: 'permission set on heads',
+    ids: [headsSet.id],
+    markers: [headsSetName],
+    hiddenFrom: homed ? notAdminsOfA1 : ['otherOrganisation'],
+  });
+  await ok(
+    h.post(`/api/v1/user-groups/${teamA2}/permission-sets`, t, {
+      name: 'Heads of A1 help',
+      permissions: ['view'],
+      assignees: [{ type: 'user_group', id: heads }],
+    }),
+    'permission set on the team of A2',
+  );
   const partnerLink = (
     await ok(
       h.post(`/api/v1/users/${partner.id}/student-links`, t, { studentId: H }),

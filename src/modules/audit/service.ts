@@ -11,7 +11,7 @@ import { permissionDenied, requirePermission, schoolsWith } from '../../access/d
 import type { Permission } from '../../access/permissions.ts';
 import type { Principal } from '../../access/principal.ts';
 import { type Caller, readerOf } from '../../access/readers.ts';
-import { visibleUserGroupIds } from '../../access/user-groups.ts';
+import { unseenUserGroupIds, visibleUserGroupIds } from '../../access/user-groups.ts';
 import type { Database } from '../../db/database.ts';
 import { notFound } from '../../lib/errors.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
@@ -124,6 +124,9 @@ export class AuditService {
         idsIn(text, mentioned);
     }
     const hidden = await hiddenRecordIds(db, t, reader, mentioned);
+    // A user group the reader may not see is named nowhere to them, in a row's payload either
+    // (a set on their school's group may name a group homed elsewhere as its assignee).
+    for (const id of await unseenUserGroupIds(db, principal, mentioned)) hidden.add(id);
     const unreadable = await rowsOfUnreadableVersions(db, t, reader, page);
     const names = await namesFor(db, principal, schools, mentioned, hidden);
     const access = page.filter((row) => row.category === 'access');
