@@ -6,15 +6,16 @@
 
 type Permission = 'view' | 'view_members' | 'edit_details' | 'manage_members' | 'delete';
 
+/** The words of the group page's Permissions tab, the inspector, the report and the logs alike. */
 export const groupPermissionLabels = {
-  view: 'View',
-  view_members: 'View members',
-  edit_details: 'Edit details',
-  manage_members: 'Manage members',
-  delete: 'Delete',
+  view: 'View the group',
+  view_members: 'See its members',
+  edit_details: 'Edit its details',
+  manage_members: 'Add and remove members',
+  delete: 'Delete the group',
 } as const satisfies Record<Permission, string>;
 
-/** "View, view members, manage members" (in the order given: the canonical one). */
+/** "View the group, see its members, add and remove members" (in the canonical order given). */
 export function permissionsInWords(permissions: readonly Permission[]): string {
   if (permissions.length === 0) return 'Nothing';
   return permissions

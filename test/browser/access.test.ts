@@ -112,7 +112,7 @@ describeInBrowser('seeing access', () => {
     expect(await sets.getByRole('row').nth(1).getByRole('cell').allTextContents()).toEqual([
       'Year 9 team',
       'Members',
-      'View',
+      'View the group',
       'as a member',
     ]);
 

@@ -488,14 +488,14 @@ describe('the Access Audit Report shows delegated administrators', () => {
     expect(column).toBeGreaterThan(0);
     const patLine = csv.find((l) => l.startsWith('Pat Delegate,'))!;
     expect(patLine).toContain(
-      'Exams Office: Editors [View, edit details] assigned directly; ' +
-        'Exams Office: Membership editors [View, view members, manage members] as a member of Pastoral leads; ' +
-        'Form tutors: Everyone [View, edit details] everyone; ' +
-        'Pastoral leads: Members [View, delete] as a member; ' +
-        'Trips: Owners [View, view members, edit details, manage members, delete] as owner',
+      'Exams Office: Editors [View the group, edit its details] assigned directly; ' +
+        'Exams Office: Membership editors [View the group, see its members, add and remove members] as a member of Pastoral leads; ' +
+        'Form tutors: Everyone [View the group, edit its details] everyone; ' +
+        'Pastoral leads: Members [View the group, delete the group] as a member; ' +
+        'Trips: Owners [View the group, see its members, edit its details, add and remove members, delete the group] as owner',
     );
     const valLine = csv.find((l) => l.startsWith('Val Viewsonly,'))!;
-    expect(valLine).toContain('Form tutors: Everyone [View, edit details] everyone');
+    expect(valLine).toContain('Form tutors: Everyone [View the group, edit its details] everyone');
     expect(valLine).not.toContain('Watchers');
   });
 });

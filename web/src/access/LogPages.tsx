@@ -1,5 +1,6 @@
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { permissionsInWords } from '../../../src/access/group-permission-words.ts';
 import {
   Button,
   Empty,
@@ -109,6 +110,9 @@ const actionWords: Record<string, string> = {
   'user_group.members.remove': 'Removed people from a user group',
   'user_group.owners.add': 'Added an owner to a user group',
   'user_group.owners.remove': 'Removed an owner from a user group',
+  'user_group.permission_set.create': 'Added a permission set to a user group',
+  'user_group.permission_set.delete': 'Deleted a permission set of a user group',
+  'user_group.permission_set.update': 'Changed a permission set of a user group',
   'user_group.update': 'Changed a user group',
 };
 
@@ -258,6 +262,21 @@ export function describeChange(event: AuditEvent, names: Names): string | null {
           )
           .join('; ');
   };
+  /** A set's permissions and assignees in words ("Add and remove members; held by Jo Bloggs"). */
+  const setWords = (set: Json) => {
+    const permissions = Array.isArray(set.permissions) ? set.permissions : [];
+    const allowed = permissions.length
+      ? permissionsInWords(permissions as Parameters<typeof permissionsInWords>[0]).toLowerCase()
+      : 'nothing';
+    if (!Array.isArray(set.assignees)) return allowed;
+    const held = set.assignees.map((a) => {
+      const assignee = asObject(a);
+      return assignee.type === 'user_group'
+        ? `the group ${name(assignee.id, 'a user group you cannot see')}`
+        : name(assignee.id, 'someone');
+    });
+    return `${allowed}; held by ${held.length ? held.join(', ') : 'nobody'}`;
+  };
   if (event.withheld) return 'A version you may not read: its contents are withheld.';
   switch (event.action) {
     case 'role_grant.create':
@@ -283,6 +302,12 @@ export function describeChange(event: AuditEvent, names: Names): string | null {
           : 'none';
       return `${group}’s clearances changed from ${list(before.clearances)} to ${list(after.clearances)}`;
     }
+    case 'user_group.permission_set.create':
+      return `Permission set ${String(after.name)} added to ${group}: ${setWords(after)}`;
+    case 'user_group.permission_set.update':
+      return `Permission set ${String(after.name)} of ${group} changed from ${setWords(before)} to ${setWords(after)}`;
+    case 'user_group.permission_set.delete':
+      return `Permission set ${String(before.name)} of ${group} deleted (it allowed ${setWords(before)})`;
     case 'user_group.create':
       return `User group ${after.name ?? group} created`;
     case 'user_group.delete':

@@ -1,3 +1,4 @@
+import { groupPermissionLabels as labels } from '../../../src/access/group-permission-words.ts';
 /** The shapes the administration pages read (the OpenAPI document has every field). */
 import type { HeldGrant, Role, Scope } from '../api/types.ts';
 
@@ -102,13 +103,8 @@ export type GroupPermission =
   | 'manage_members'
   | 'delete';
 
-export const groupPermissionLabels: Record<GroupPermission, string> = {
-  view: 'View the group',
-  view_members: 'See its members',
-  edit_details: 'Edit its details',
-  manage_members: 'Add and remove members',
-  delete: 'Delete the group',
-};
+// One vocabulary for group permissions, shared with the server's report and the inspector.
+export const groupPermissionLabels: Record<GroupPermission, string> = labels;
 
 export const groupPermissions = Object.keys(groupPermissionLabels) as GroupPermission[];
 
