@@ -177,6 +177,13 @@ export async function heldSets(
       .where('a.assignee_type', '=', 'user_group')
       .where((eb) => heldAt(eb, 'a', asOf))
       .where((eb) => heldAt(eb, 'm', asOf))
+      // The assignee group was live then (deleting it ends its assignments too; this says so here).
+      .where('via.organisation_id', '=', organisationId)
+      .where((eb) =>
+        asOf === undefined
+          ? eb('via.deleted_at', 'is', null)
+          : eb.or([eb('via.deleted_at', 'is', null), eb('via.deleted_at', '>', asOf)]),
+      )
       .where((eb) => liveGroup(eb, 'g'))
       .execute(),
   ]);

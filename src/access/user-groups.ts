@@ -433,17 +433,29 @@ export function couldPassOn(principal: Principal, holdings: UserGroupHoldings): 
   return passesOn(principal, holdings);
 }
 
-/** Rule 5: nobody joins a group that holds a role or a clearance by their own hand. */
+/**
+ * Rule 5: nobody joins a group that holds a role or a clearance by their own hand. Nor, unless
+ * they administer the group's home (where they could link children to any group anyway), one
+ * linked to children: an owner or a set's `manage_members` is for running the group, not for
+ * widening one's own sight of children (2026-11-30).
+ */
 export function requireNotJoiningItself(
   principal: Principal,
   userIds: readonly string[],
   holdings: UserGroupHoldings,
+  linked?: { standing: UserGroupStanding; linksChildren: boolean },
 ): void {
+  const joining = principal.userId !== '' && userIds.includes(principal.userId);
   const confers = holdings.grants.length > 0 || holdings.clearances.length > 0;
   requireNotToSelf(
     principal,
-    confers && principal.userId !== '' && userIds.includes(principal.userId),
+    confers && joining,
     'a role or a clearance by joining a group that holds one',
+  );
+  requireNotToSelf(
+    principal,
+    joining && linked?.linksChildren === true && !linked.standing.administers,
+    'sight of children by joining a group linked to them',
   );
 }
 

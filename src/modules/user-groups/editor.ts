@@ -130,7 +130,19 @@ export class UserGroupEditor {
   /** Members may be added by hand or in bulk: the same checks either way. */
   async requireMayAdd(userIds: readonly string[]): Promise<UserGroupHoldings> {
     const holdings = await this.requireMembershipAuthority();
-    requireNotJoiningItself(this.principal, userIds, holdings);
+    const joining = this.principal.userId !== '' && userIds.includes(this.principal.userId);
+    const linksChildren =
+      joining &&
+      (await this.change.db
+        .selectFrom('student_links')
+        .select('id')
+        .where('user_group_id', '=', this.group.id)
+        .where('valid_to', 'is', null)
+        .executeTakeFirst()) !== undefined;
+    requireNotJoiningItself(this.principal, userIds, holdings, {
+      standing: await this.#standing(),
+      linksChildren,
+    });
     return holdings;
   }
 

@@ -6,6 +6,8 @@ import type { GrantableRole } from '../../access/roles.ts';
 import type { Scope } from '../../access/scopes.ts';
 import {
   findVisibleUserGroup,
+  noHoldings,
+  requireGroupAction,
   visibleUserGroupIds,
   withholdGrantSource,
 } from '../../access/user-groups.ts';
@@ -183,13 +185,13 @@ export class UserService {
     requireSomewhere(principal, 'users.manage');
     const names = await scopeNames(this.database.db, principal.organisationId);
     if (query.scope && !names.has(query.scope.id)) throw notFound('Scope');
-    // A group the caller may not see answers as one that does not exist: nobody is in it.
-    if (
-      query.inGroup &&
-      query.inGroup !== 'none' &&
-      !(await findVisibleUserGroup(this.database.db, principal, query.inGroup))
-    )
-      return { items: [], nextCursor: null };
+    // A group the caller may not see answers as one that does not exist: nobody is in it. One
+    // they see without `view_members` is refused, as its member list is (spec section 5).
+    if (query.inGroup && query.inGroup !== 'none') {
+      const found = await findVisibleUserGroup(this.database.db, principal, query.inGroup);
+      if (!found) return { items: [], nextCursor: null };
+      requireGroupAction(principal, found.standing, noHoldings, 'view_members');
+    }
     const rows = await listUsers(this.database.db, principal.organisationId, {
       q: query.q,
       inGroup: query.inGroup,
@@ -299,7 +301,7 @@ export class UserService {
 
   /**
    * Removes a user from the organisation (Owner). The user row stays for history; their
-   * sessions end, and every grant, membership and ownership they hold is closed.
+   * sessions end, and every grant, membership, ownership and permission set they hold is closed.
    */
   async remove(principal: Principal, userId: string, origin: ChangeOrigin): Promise<void> {
     await runChange(this.database, origin, async (change) => {
@@ -331,6 +333,15 @@ export class UserService {
           .where('valid_to', 'is', null)
           .execute();
       }
+      // The permission sets assigned to them end too (those held as a member ended above).
+      await db
+        .updateTable('user_group_set_assignees')
+        .set({ valid_to: change.now, removed_by: principal.userId || null })
+        .where('organisation_id', '=', organisationId)
+        .where('assignee_type', '=', 'user')
+        .where('assignee_id', '=', userId)
+        .where('valid_to', 'is', null)
+        .execute();
       await assertOrganisationKeepsAnOwner(db, organisationId);
       change.record({
         action: 'user.remove',
