@@ -16,6 +16,13 @@ describeInBrowser('the Access Audit Report', () => {
       role: 'admin',
       scope: s.atSchool,
     });
+    // Colin may edit the Year 9 team's details through a permission set (issue 15).
+    const given = await haven.post(`/api/v1/user-groups/${s.team}/permission-sets`, s.t, {
+      name: 'Detail editors',
+      permissions: ['edit_details'],
+      assignees: [{ type: 'user', id: s.users.colleague.id }],
+    });
+    expect(given.status).toBe(201);
 
     const page = await world().newPage();
     await signIn(page, url, admin.email);
@@ -63,6 +70,14 @@ describeInBrowser('the Access Audit Report', () => {
     await page.getByLabel('Search').fill('colin');
     await people.getByRole('rowheader', { name: /Colin Colleague/ }).waitFor();
     expect(await people.getByRole('rowheader').count()).toBe(1);
+    // His delegated administration, in its own column.
+    const column = (await people.getByRole('columnheader').allTextContents()).findIndex((t) =>
+      t.startsWith('Group administration'),
+    );
+    expect(column).toBeGreaterThan(0);
+    expect(await people.getByRole('row').nth(1).locator('th, td').nth(column).textContent()).toBe(
+      'Year 9 team: Detail editors (View the group, edit its details; assigned directly)',
+    );
     await page.getByLabel('Search').fill('');
     await page.getByRole('button', { name: 'Children reachable' }).click();
     const header = page.getByRole('columnheader', { name: /Children reachable/ });

@@ -138,6 +138,9 @@ describeInBrowser('seeing access', () => {
     await page.getByLabel('As of').fill(inputDate(new Date(Date.now() - 86_400_000)));
     await page.getByText('Not allowed: Vera Viewer cannot see Ben Carter (as of').waitFor();
     await page.getByText('No user group or link reaches this child.').waitFor();
+    // Nor did Vera hold the Year 9 team's Members set then.
+    await sets.getByText('No permission set on any user group you can see.').waitFor();
+    expect(await sets.getByRole('cell', { name: 'Year 9 team' }).count()).toBe(0);
   });
 
   it('who can see a child lists the Viewer for a Year 9 child, not for Year 10, and not before they joined', async () => {

@@ -94,6 +94,20 @@ async function unassign(h: TestHaven, org: TestOrg, groupId: string, setId: stri
     .execute();
 }
 
+/** The text of a PDF, its pages in order (pdf.js, as the report's other tests read it). */
+async function pdfText(bytes: Buffer): Promise<string> {
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const pdf = await pdfjs.getDocument({ data: new Uint8Array(bytes), useSystemFonts: true })
+    .promise;
+  const pages: string[] = [];
+  for (let n = 1; n <= pdf.numPages; n++) {
+    const content = await (await pdf.getPage(n)).getTextContent();
+    pages.push(content.items.map((item) => ('str' in item ? item.str : '')).join(' '));
+  }
+  await pdf.destroy();
+  return pages.join(' ');
+}
+
 async function addOwner(h: TestHaven, token: string, groupId: string, userId: string) {
   const reply = await h.post(`/api/v1/user-groups/${groupId}/owners`, token, {
     userIds: [userId],
@@ -309,6 +323,68 @@ describe('effective permissions list the permission sets held', () => {
     expect(await administers()).toEqual([]);
   });
 
+  it('a member who leaves an assignee group loses the set at once, and held it until then', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const atSchool: Scope = { type: 'school', id: org.schoolId };
+    const pat = await createUser(h, t, { name: 'Pat Delegate', role: 'viewer', scope: atSchool });
+    const newcomer = await createUser(h, t, { name: 'Nia Newcomer' });
+    const later = await createUser(h, t, { name: 'Lee Later' });
+    const exams = await createUserGroup(h, t, 'Exams Office');
+    const leaders = await createUserGroup(h, t, 'Team leaders');
+    await addMembers(h, t, leaders, [pat.id]);
+    const created = await h.post(`/api/v1/user-groups/${exams}/permission-sets`, t, {
+      name: 'Membership editors',
+      permissions: ['manage_members'],
+      assignees: [{ type: 'user_group', id: leaders }],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const setId = created.body.id as string;
+    const addTo = (userId: string) =>
+      h.post(`/api/v1/user-groups/${exams}/members`, pat.token, { userIds: [userId] });
+    expect((await addTo(newcomer.id)).status).toBe(200);
+    await tick();
+    const during = new Date().toISOString();
+    await tick();
+    const left = await h.delete(`/api/v1/user-groups/${leaders}/members/${pat.id}`, t);
+    expect(left.status).toBe(204);
+
+    // The next request is refused: Pat no longer sees the group at all.
+    expect((await addTo(later.id)).status).toBe(404);
+    expect((await effective(h, t, pat.id)).groupPermissions).toEqual([]);
+    // As of before leaving: the set, held as a member of Team leaders (and Team leaders' Members set).
+    const then = await effective(h, t, pat.id, during);
+    expect(then.groupPermissions).toEqual([
+      {
+        userGroup: { id: exams, name: 'Exams Office' },
+        set: { id: setId, kind: 'custom', name: 'Membership editors' },
+        permissions: ['view', 'manage_members'],
+        via: { type: 'user_group', userGroupId: leaders, userGroupName: 'Team leaders' },
+      },
+      {
+        userGroup: { id: leaders, name: 'Team leaders' },
+        set: { id: 'members', kind: 'members', name: 'Members' },
+        permissions: ['view'],
+        via: { type: 'member' },
+      },
+    ]);
+    // The report agrees, then and now.
+    const administers = async (asOf?: string) =>
+      (await report(h, org, undefined, asOf))
+        .find((r) => r.userId === pat.id)
+        ?.groupAdministration.map((a) => `${a.userGroup.name}/${a.set.name}/${a.via.type}`);
+    expect(await administers(during)).toEqual(['Exams Office/Membership editors/user_group']);
+    expect(await administers()).toEqual([]);
+    // The assignment itself is untouched: Team leaders' members still hold the set.
+    const sets = await h.get(`/api/v1/user-groups/${exams}/permission-sets`, t);
+    expect(sets.body.items.find((s: { id: string }) => s.id === setId).assignees).toEqual([
+      { type: 'user_group', id: leaders, name: 'Team leaders', memberCount: 0 },
+    ]);
+    const members = await h.get(`/api/v1/user-groups/${exams}/members`, t);
+    expect(members.body.items.map((m: { id: string }) => m.id)).toEqual([newcomer.id]);
+  });
+
   it('a reader who may not see a group gets no trace of it; a via group unseen is not named', async () => {
     const h = haven();
     const org = await setupOrganisation(h);
@@ -409,7 +485,7 @@ describe('effective permissions list the permission sets held', () => {
 describe('the Access Audit Report shows delegated administrators', () => {
   const haven = useHaven();
 
-  it('each row lists the groups administered beyond viewing, with set, permissions and assignment (JSON and CSV)', async () => {
+  it('each row lists the groups administered beyond viewing, with set, permissions and assignment (JSON, CSV and PDF)', async () => {
     const h = haven();
     const w = await delegations(h);
     const viewerOnly = await createUser(h, w.t, { name: 'Val Viewsonly' });
@@ -464,7 +540,7 @@ describe('the Access Audit Report shows delegated administrators', () => {
       'Trips/owner',
     ]);
 
-    // A saved run: the JSON holds the field, the CSV says it in words.
+    // A saved run: the JSON holds the field, the CSV and the PDF say it in words.
     const saved = await h.post('/api/v1/reports/access-audit', w.t, {});
     expect(saved.status, JSON.stringify(saved.body)).toBe(201);
     const download = async (format: string) =>
@@ -497,6 +573,16 @@ describe('the Access Audit Report shows delegated administrators', () => {
     const valLine = csv.find((l) => l.startsWith('Val Viewsonly,'))!;
     expect(valLine).toContain('Form tutors: Everyone [View the group, edit its details] everyone');
     expect(valLine).not.toContain('Watchers');
+    // The printable report has the column, in the same words (its text read back by pdf.js).
+    const pdf = (await pdfText(await download('pdf'))).replace(/\s+/g, ' ');
+    expect(pdf).toContain('Group administration');
+    for (const words of [
+      'Exams Office: Editors [View the group, edit its details] assigned directly',
+      'Exams Office: Membership editors [View the group, see its members, add and remove members] as a member of Pastoral leads',
+      'Trips: Owners [View the group, see its members, edit its details, add and remove members, delete the group] as owner',
+    ])
+      expect(pdf).toContain(words);
+    expect(pdf).not.toContain('Watchers');
   });
 });
 

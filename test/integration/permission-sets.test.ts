@@ -1059,3 +1059,227 @@ describe("a group's candidates: how its delegates find staff", () => {
     expect(all.body.items.map((u: any) => u.id)).toContain(wanted.id);
   });
 });
+
+describe('the group limits hold for delegates too', () => {
+  const haven = useHaven();
+
+  it('1,000,000 members: the millionth is added, one more is refused, whoever adds them', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const delegate = await staff(h, org, 'Dee Delegate');
+    const [first, second, third] = [
+      await createUser(h, t, { name: 'Ann First' }),
+      await createUser(h, t, { name: 'Bea Second' }),
+      await createUser(h, t, { name: 'Cai Third' }),
+    ];
+    const groupId = await createUserGroup(h, t, 'Whole trust');
+    await createSet(h, t, groupId, {
+      name: 'Membership editors',
+      permissions: ['manage_members'],
+      assignees: [{ type: 'user', id: delegate.id }],
+    });
+    // The group's count stands for 999,998 members already (writing them would take minutes).
+    await h.database.db
+      .updateTable('user_groups')
+      .set({ member_count: 999_998 })
+      .where('id', '=', groupId)
+      .execute();
+    const add = (token: string, userIds: string[]) =>
+      h.post(`/api/v1/user-groups/${groupId}/members`, token, { userIds });
+    for (const token of [delegate.token!, t]) {
+      const over = await add(token, [first.id, second.id, third.id]);
+      expect(over.status, JSON.stringify(over.body)).toBe(422);
+      expect(over.body).toMatchObject({ code: 'limit_exceeded', limit: 1_000_000 });
+    }
+    await expectStatus(add(delegate.token!, [first.id, second.id]), 200);
+    const full = await h.get(`/api/v1/user-groups/${groupId}`, t);
+    expect(full.body.memberCount).toBe(1_000_000);
+    for (const token of [delegate.token!, t]) {
+      const over = await add(token, [third.id]);
+      expect(over.status, JSON.stringify(over.body)).toBe(422);
+      expect(over.body).toMatchObject({ code: 'limit_exceeded', limit: 1_000_000 });
+    }
+    const members = await h.get(`/api/v1/user-groups/${groupId}/members`, t);
+    expect(members.body.items.map((m: any) => m.id).sort()).toEqual([first.id, second.id].sort());
+  });
+
+  it('a refusal names the group action it needed', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const looker = await staff(h, org, 'Lola Looker');
+    const groupId = await createUserGroup(h, org.ownerToken, 'Seen, not changed');
+    await createSet(h, org.ownerToken, groupId, {
+      name: 'Lookers',
+      permissions: ['view'],
+      assignees: [{ type: 'user', id: looker.id }],
+    });
+    const g = `/api/v1/user-groups/${groupId}`;
+    for (const [reply, groupAction] of [
+      [await h.get(`${g}/members`, looker.token), 'view_members'],
+      [await h.patch(g, looker.token, { description: 'x' }), 'edit_details'],
+      [await h.post(`${g}/members`, looker.token, { userIds: [org.ownerId] }), 'manage_members'],
+      [await h.delete(g, looker.token), 'delete'],
+      [
+        await h.post(sets(groupId), looker.token, { name: 'x', permissions: [], assignees: [] }),
+        'manage_permission_sets',
+      ],
+    ] as const) {
+      expect(reply.status).toBe(403);
+      expect(reply.body).toMatchObject({ code: 'permission_denied', groupAction });
+    }
+  });
+});
+
+describe('the permission-set routes in the OpenAPI document', () => {
+  const haven = useHaven();
+
+  it('are listed with their parameters, bodies and answers as the API answers them', async () => {
+    const doc = (await haven().get('/api/v1/openapi.json')).body;
+    const collection = doc.paths['/api/v1/user-groups/{id}/permission-sets'];
+    const one = doc.paths['/api/v1/user-groups/{id}/permission-sets/{setId}'];
+    expect(Object.keys(collection).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(one).sort()).toEqual(['delete', 'patch']);
+    const json = (content: any) => content['application/json'].schema;
+    const set = json(collection.get.responses['200'].content).properties.items.items;
+    expect(set.required).toEqual(['id', 'kind', 'name', 'permissions', 'fixed', 'assignees']);
+    expect(set.properties.kind.enum).toEqual(['owners', 'members', 'everyone', 'custom']);
+    expect(set.properties.permissions.items.enum).toEqual(allPermissions);
+    expect(set.properties.assignees.items.anyOf.map((a: any) => a.properties.type.enum[0])).toEqual(
+      ['user', 'user_group', 'user_group'],
+    );
+    const created = json(collection.post.requestBody.content);
+    expect(created.required).toEqual(['name', 'permissions', 'assignees']);
+    expect(created.properties.assignees.items.properties.type.enum).toEqual(['user', 'user_group']);
+    expect(Object.keys(collection.post.responses)).toEqual(['201']);
+    expect(json(collection.post.responses['201'].content).required).toEqual(set.required);
+    const patch = json(one.patch.requestBody.content);
+    expect(patch.required ?? []).toEqual([]);
+    expect(Object.keys(patch.properties).sort()).toEqual(['assignees', 'name', 'permissions']);
+    expect(Object.keys(one.patch.responses)).toEqual(['200']);
+    expect(Object.keys(one.delete.responses)).toEqual(['204']);
+    for (const op of [collection.get, collection.post, one.patch, one.delete])
+      expect(op.parameters.map((p: any) => p.name)).toContain('id');
+    for (const op of [one.patch, one.delete])
+      expect(op.parameters.map((p: any) => p.name)).toContain('setId');
+    // The batch takes the three set operations.
+    const batch = JSON.stringify(
+      doc.paths['/api/v1/user-groups/{id}/batch'].post.requestBody.content,
+    );
+    for (const op of ['createPermissionSet', 'updatePermissionSet', 'deletePermissionSet'])
+      expect(batch).toContain(`"${op}"`);
+  });
+});
+
+describe('a set on a group that confers Owner', () => {
+  const haven = useHaven();
+
+  it('lets only Owners manage its members or delete it, whatever the set says', async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const admin = await createUser(h, t, {
+      name: 'Ada Admin',
+      role: 'admin',
+      organisationId: org.organisationId,
+    });
+    const viewer = await staff(h, org, 'Vic Viewer');
+    const coOwner = await createUser(h, t, {
+      name: 'Cora Owner',
+      role: 'owner',
+      organisationId: org.organisationId,
+    });
+    const newcomer = await createUser(h, t, { name: 'Nia Newcomer' });
+    const trustOwners = await createUserGroup(h, t, 'Trust owners');
+    await expectStatus(
+      h.post('/api/v1/role-grants', t, {
+        subject: { type: 'user_group', id: trustOwners },
+        role: 'owner',
+        scope: { type: 'organisation', id: org.organisationId },
+      }),
+      201,
+    );
+    // Given directly to someone who is not an Owner: refused when saved.
+    for (const user of [viewer, admin]) {
+      const direct = await h.post(sets(trustOwners), t, {
+        name: 'Membership editors',
+        permissions: ['manage_members', 'delete'],
+        assignees: [{ type: 'user', id: user.id }],
+      });
+      expect(direct.status).toBe(409);
+      expect(direct.body).toMatchObject({ code: 'permission_set_escalation', userId: user.id });
+    }
+    // Given to a group they are all in: saved, and each is decided when they act.
+    const helpers = await createUserGroup(h, t, 'Helpers');
+    await addMembers(h, t, helpers, [viewer.id, admin.id, coOwner.id]);
+    await createSet(h, t, trustOwners, {
+      name: 'Membership editors',
+      permissions: ['manage_members', 'delete'],
+      assignees: [{ type: 'user_group', id: helpers }],
+    });
+    const g = `/api/v1/user-groups/${trustOwners}`;
+    for (const user of [viewer, admin]) {
+      const refused = await h.post(`${g}/members`, user.token, { userIds: [newcomer.id] });
+      expect(refused.status, user.name).toBe(403);
+      expect(refused.body).toMatchObject({
+        permission: 'roles.assign.owner',
+        requiredRole: 'owner',
+      });
+      expect((await h.delete(g, user.token)).status, user.name).toBe(403);
+      expect((await h.get(g, user.token)).body.abilities).toMatchObject({
+        view: true,
+        editDetails: user === admin,
+        manageMembers: false,
+        delete: false,
+      });
+    }
+    expect((await h.get(g, coOwner.token)).body.abilities).toMatchObject({
+      manageMembers: true,
+      delete: true,
+    });
+    await expectStatus(h.post(`${g}/members`, coOwner.token, { userIds: [newcomer.id] }), 200);
+    const members = await h.get(`${g}/members`, t);
+    expect(members.body.items.map((m: any) => m.id)).toEqual([newcomer.id]);
+  });
+});
+
+describe('the Members and Everyone sets', () => {
+  const haven = useHaven();
+
+  it("are changed by the group's owners and its home's Admin, not by a set holder", async () => {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const t = org.ownerToken;
+    const atSchool = { type: 'school' as const, id: org.schoolId };
+    const schoolAdmin = await createUser(h, t, { role: 'admin', scope: atSchool });
+    const owner = await staff(h, org, 'Olu Owner');
+    const holder = await staff(h, org, 'Hal Holder');
+    const groupId = await createUserGroup(h, t, 'Form tutors', { homeScope: atSchool });
+    await expectStatus(
+      h.post(`/api/v1/user-groups/${groupId}/owners`, t, { userIds: [owner.id] }),
+      200,
+    );
+    await createSet(h, t, groupId, {
+      name: 'Everything',
+      permissions: allPermissions,
+      assignees: [{ type: 'user', id: holder.id }],
+    });
+    const change = (token: string, setId: 'members' | 'everyone', permissions: string[]) =>
+      h.patch(`${sets(groupId)}/${setId}`, token, { permissions });
+    const ownerChange = await expectStatus(change(owner.token!, 'members', ['view_members']), 200);
+    expect(ownerChange.body.permissions).toEqual(['view', 'view_members']);
+    await expectStatus(change(owner.token!, 'everyone', ['view']), 200);
+    await expectStatus(change(schoolAdmin.token!, 'members', ['edit_details']), 200);
+    await expectStatus(change(schoolAdmin.token!, 'everyone', []), 200);
+    for (const setId of ['members', 'everyone'] as const) {
+      const refused = await change(holder.token!, setId, allPermissions);
+      expect(refused.status).toBe(403);
+      expect(refused.body.groupAction).toBe('manage_permission_sets');
+    }
+    const now = (await h.get(sets(groupId), t)).body.items;
+    expect(now.slice(1, 3).map((s: any) => [s.id, s.permissions])).toEqual([
+      ['members', ['view', 'edit_details']],
+      ['everyone', []],
+    ]);
+  });
+});
