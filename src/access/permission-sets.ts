@@ -298,6 +298,8 @@ export function holdsSomeSet(eb: GroupRef, userId: string): Expression<SqlBool> 
         .where('es.permissions', '!=', '')
         .where('es.valid_to', 'is', null),
     ),
+    // Custom sets, assigned directly or through a group the user is in: two reads that each
+    // start from the user (by assignee, then the group), never from every set of the group.
     eb.exists(
       eb
         .selectFrom('user_group_set_assignees as a')
@@ -308,25 +310,32 @@ export function holdsSomeSet(eb: GroupRef, userId: string): Expression<SqlBool> 
             .on('cs.valid_to', 'is', null),
         )
         .select('a.id')
+        .where('a.assignee_id', '=', userId)
+        .where('a.assignee_type', '=', 'user')
         .whereRef('a.user_group_id', '=', 'g.id')
         .where('a.valid_to', 'is', null)
-        .where('cs.permissions', '!=', '')
-        .where((eb2) =>
-          eb2.or([
-            eb2.and([eb2('a.assignee_type', '=', 'user'), eb2('a.assignee_id', '=', userId)]),
-            eb2.and([
-              eb2('a.assignee_type', '=', 'user_group'),
-              eb2.exists(
-                eb2
-                  .selectFrom('user_group_members as am')
-                  .select('am.user_id')
-                  .whereRef('am.user_group_id', '=', 'a.assignee_id')
-                  .where('am.user_id', '=', userId)
-                  .where('am.valid_to', 'is', null),
-              ),
-            ]),
-          ]),
-        ),
+        .where('cs.permissions', '!=', ''),
+    ),
+    eb.exists(
+      eb
+        .selectFrom('user_group_members as am')
+        .innerJoin('user_group_set_assignees as a', (join) =>
+          join
+            .onRef('a.assignee_id', '=', 'am.user_group_id')
+            .on('a.assignee_type', '=', 'user_group')
+            .on('a.valid_to', 'is', null),
+        )
+        .innerJoin('user_group_permission_sets as cs', (join) =>
+          join
+            .onRef('cs.user_group_id', '=', 'a.user_group_id')
+            .onRef('cs.set_id', '=', 'a.set_id')
+            .on('cs.valid_to', 'is', null),
+        )
+        .select('a.id')
+        .where('am.user_id', '=', userId)
+        .where('am.valid_to', 'is', null)
+        .whereRef('a.user_group_id', '=', 'g.id')
+        .where('cs.permissions', '!=', ''),
     ),
   ]);
 }

@@ -585,7 +585,7 @@ describe('running a group linked to children is not a way into them', () => {
     const h = haven();
     const org = await setupOrganisation(h);
     const t = org.ownerToken;
-    const atSchool = { type: 'school', id: org.schoolId };
+    const atSchool = { type: 'school' as const, id: org.schoolId };
     const child = await createStudent(h, t, { schoolId: org.schoolId });
     const pastoral = await createUserGroup(h, t, 'Year 9 pastoral', { homeScope: atSchool });
     const quiet = await createUserGroup(h, t, 'Chess club', { homeScope: atSchool });
@@ -625,8 +625,6 @@ describe('running a group linked to children is not a way into them', () => {
       h.post(`${group(pastoral)}/members`, admin.token, { userIds: [admin.id] }),
       200,
     );
-    expect(await memberIds(h, t, pastoral)).toEqual(
-      [newcomer.id, admin.id].sort((a, b) => a.localeCompare(b)),
-    );
+    expect(await memberIds(h, t, pastoral)).toEqual([newcomer.id, admin.id].sort());
   });
 });
