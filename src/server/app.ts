@@ -57,6 +57,8 @@ import { reportingRoutes } from '../modules/reporting/routes.ts';
 import { ReportingService } from '../modules/reporting/service.ts';
 import { roleGrantRoutes } from '../modules/role-grants/routes.ts';
 import { RoleGrantService } from '../modules/role-grants/service.ts';
+import { safeguardingFileRoutes } from '../modules/safeguarding-file/routes.ts';
+import { SafeguardingFileService } from '../modules/safeguarding-file/service.ts';
 import { scimRoutes, scimTokenRoutes } from '../modules/scim/routes.ts';
 import { ScimService } from '../modules/scim/service.ts';
 import { ssoRoutes } from '../modules/sso/routes.ts';
@@ -108,6 +110,8 @@ export interface Services {
   accessReviews: AccessReviewService;
   /** Saved Access Audit Report runs (issue 14). */
   accessAuditRuns: AccessAuditRunService;
+  /** The child's safeguarding file as the caller may see it (issue 16). */
+  safeguardingFiles: SafeguardingFileService;
   /** Sends what changes queue; started by `haven serve` (or `haven worker`), driven by tests. */
   worker: NotificationWorker;
 }
@@ -155,6 +159,7 @@ export function createServices(database: Database, config: Config): Services {
     worker: createWorker(database, config),
     reporting: new ReportingService(database, records),
     accessAuditRuns: new AccessAuditRunService(database, config.reports),
+    safeguardingFiles: new SafeguardingFileService(database, incidents),
     actions: new ActionService(database, incidents),
     organisations,
     users: new UserService(database, config.login, new Invitations(accountTokenKey, config.mail)),
@@ -333,6 +338,7 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   reportingRoutes(app, svc.reporting);
   accessReviewRoutes(app, svc.accessReviews);
   complianceRoutes(app, svc.accessAuditRuns);
+  safeguardingFileRoutes(app, svc.safeguardingFiles);
   scimTokenRoutes(app, svc.scim);
   await scimRoutes(app, svc.scim, { database, refusals });
   accountRoutes(app, svc.accounts, svc.auth, config);

@@ -88,6 +88,7 @@ const actionWords: Record<string, string> = {
   'student.import': 'Imported children',
   'student.read': 'Opened a child’s record',
   'student.report_search': 'Searched for a child to report about',
+  'student.safeguarding_file': 'Downloaded a child’s safeguarding file',
   'student.update': 'Changed a child’s record',
   'student_group.create': 'Added a student group',
   'student_group.delete': 'Deleted a student group',

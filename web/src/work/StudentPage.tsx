@@ -27,6 +27,11 @@ interface ChronologyEntry {
   detail: string;
 }
 
+/** The child's safeguarding file as the signed-in person may see it. */
+function safeguardingFileUrl(studentId: string, format: 'pdf' | 'json'): string {
+  return `/api/v1/students/${encodeURIComponent(studentId)}/safeguarding-file?format=${format}`;
+}
+
 const senLabels: Record<StudentDetail['senStatus'], string> = {
   none: 'None',
   K: 'SEN support',
@@ -55,6 +60,18 @@ export function StudentPage() {
   return (
     <>
       <PageHeader title={studentName(s)} description={yearLabel(s.yearGroup)}>
+        {can('students.view') ? (
+          // The server decides what the file holds (the records this person may read); each
+          // download is in the access log.
+          <>
+            <a className="button secondary" href={safeguardingFileUrl(s.id, 'pdf')} download>
+              Safeguarding file (PDF)
+            </a>
+            <a className="button secondary" href={safeguardingFileUrl(s.id, 'json')} download>
+              JSON
+            </a>
+          </>
+        ) : null}
         {can('incidents.create') ? (
           <Link className="button" to={`/concerns/new?studentId=${encodeURIComponent(s.id)}`}>
             Log a concern about this child
