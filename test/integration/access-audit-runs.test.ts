@@ -4,35 +4,16 @@ import type { AccessAuditRequest, AccessAuditRow } from '../../src/access/access
 import { loadPrincipal } from '../../src/access/principal.ts';
 import { readDocument } from '../../src/modules/compliance/document.ts';
 import { AccessAuditRunService } from '../../src/modules/compliance/runs.ts';
+import { pdfPages, rawGet } from '../support/downloads.ts';
 import { addSchool, createUser } from '../support/factories.ts';
 import { type TestHaven, useHaven } from '../support/haven.ts';
 import { type School, school } from '../support/school.ts';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-/** A download's exact bytes (the test client's `request` decodes bodies as text). */
-async function download(h: TestHaven, token: string | undefined, id: string, format?: string) {
-  const response = await h.app.inject({
-    method: 'GET',
-    url: `/api/v1/reports/access-audit/${id}`,
-    query: format ? { format } : {},
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
-  return { status: response.statusCode, headers: response.headers, bytes: response.rawPayload };
-}
-
-/** The text of each page of a PDF. */
-async function pdfPages(bytes: Buffer): Promise<string[]> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const pdf = await pdfjs.getDocument({ data: new Uint8Array(bytes), useSystemFonts: true })
-    .promise;
-  const pages: string[] = [];
-  for (let n = 1; n <= pdf.numPages; n++) {
-    const content = await (await pdf.getPage(n)).getTextContent();
-    pages.push(content.items.map((item) => ('str' in item ? item.str : '')).join(' '));
-  }
-  await pdf.destroy();
-  return pages;
+/** A saved run's download, its exact bytes. */
+function download(h: TestHaven, token: string | undefined, id: string, format?: string) {
+  return rawGet(h, token, `/api/v1/reports/access-audit/${id}`, format ? { format } : {});
 }
 
 async function runCount(h: TestHaven) {

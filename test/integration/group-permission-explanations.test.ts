@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type AccessAuditRow, accessAuditRows } from '../../src/access/access-audit.ts';
 import type { Scope } from '../../src/access/scopes.ts';
 import { readDocument } from '../../src/modules/compliance/document.ts';
+import { pdfPages } from '../support/downloads.ts';
 import {
   addMembers,
   addSchool,
@@ -94,18 +95,9 @@ async function unassign(h: TestHaven, org: TestOrg, groupId: string, setId: stri
     .execute();
 }
 
-/** The text of a PDF, its pages in order (pdf.js, as the report's other tests read it). */
+/** The text of a PDF, its pages in order. */
 async function pdfText(bytes: Buffer): Promise<string> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const pdf = await pdfjs.getDocument({ data: new Uint8Array(bytes), useSystemFonts: true })
-    .promise;
-  const pages: string[] = [];
-  for (let n = 1; n <= pdf.numPages; n++) {
-    const content = await (await pdf.getPage(n)).getTextContent();
-    pages.push(content.items.map((item) => ('str' in item ? item.str : '')).join(' '));
-  }
-  await pdf.destroy();
-  return pages.join(' ');
+  return (await pdfPages(bytes)).join(' ');
 }
 
 async function addOwner(h: TestHaven, token: string, groupId: string, userId: string) {

@@ -9,10 +9,9 @@ import {
   linkGroup,
   schoolDefaults,
   setupOrganisation,
-  type TestOrg,
-  type TestUser,
 } from '../support/factories.ts';
 import { type Reply, type TestHaven, useHaven } from '../support/haven.ts';
+import { createSet, expectStatus, sets, staff } from '../support/permission-sets.ts';
 
 /**
  * A hostile second read of group permission sets (issue 15): ways to gain a right through sets,
@@ -21,33 +20,8 @@ import { type Reply, type TestHaven, useHaven } from '../support/haven.ts';
  * in docs/decisions.md ("Permission sets, second read").
  */
 
-const sets = (groupId: string) => `/api/v1/user-groups/${groupId}/permission-sets`;
 const group = (groupId: string) => `/api/v1/user-groups/${groupId}`;
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
-
-async function expectStatus(reply: Promise<Reply> | Reply, status: number): Promise<Reply> {
-  const done = await reply;
-  expect(done.status, JSON.stringify(done.body)).toBe(status);
-  return done;
-}
-
-async function createSet(
-  h: TestHaven,
-  token: string,
-  groupId: string,
-  body: { name: string; permissions: string[]; assignees: { type: string; id: string }[] },
-): Promise<string> {
-  return (await expectStatus(h.post(sets(groupId), token, body), 201)).body.id;
-}
-
-/** A Viewer at the organisation's school: a real user of Haven who administers no group. */
-function staff(h: TestHaven, org: TestOrg, name: string): Promise<TestUser> {
-  return createUser(h, org.ownerToken, {
-    name,
-    role: 'viewer',
-    scope: { type: 'school', id: org.schoolId },
-  });
-}
 
 async function clear(h: TestHaven, token: string, groupId: string) {
   await expectStatus(

@@ -11,6 +11,7 @@ import {
   type TestUser,
 } from '../support/factories.ts';
 import { type Reply, type TestHaven, useHaven } from '../support/haven.ts';
+import { createSet, expectStatus, sets, staff } from '../support/permission-sets.ts';
 
 /** Group permission sets (spec section 5; issue 15), through the HTTP API on both engines. */
 
@@ -22,32 +23,6 @@ const allPermissions: GroupPermission[] = [
   'manage_members',
   'delete',
 ];
-
-const sets = (groupId: string) => `/api/v1/user-groups/${groupId}/permission-sets`;
-
-async function expectStatus(reply: Promise<Reply> | Reply, status: number): Promise<Reply> {
-  const done = await reply;
-  expect(done.status, JSON.stringify(done.body)).toBe(status);
-  return done;
-}
-
-async function createSet(
-  h: TestHaven,
-  token: string,
-  groupId: string,
-  body: { name: string; permissions: string[]; assignees: { type: string; id: string }[] },
-): Promise<string> {
-  return (await expectStatus(h.post(sets(groupId), token, body), 201)).body.id;
-}
-
-/** A Viewer at the organisation's school: a real user of Haven who administers no group. */
-function staff(h: TestHaven, org: TestOrg, name: string): Promise<TestUser> {
-  return createUser(h, org.ownerToken, {
-    name,
-    role: 'viewer',
-    scope: { type: 'school', id: org.schoolId },
-  });
-}
 
 /** The action each permission allows, answered as the actor may do it. */
 async function attempt(

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { renderFilePdf } from '../../src/modules/safeguarding-file/render-pdf.ts';
+import { pdfPages, rawGet } from '../support/downloads.ts';
 import {
   addMembers,
   addSchool,
@@ -19,29 +20,19 @@ const PDF = Buffer.from(
   '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
 );
 
-/** A download's exact bytes (the test client's `request` decodes bodies as text). */
-async function download(h: TestHaven, token: string | undefined, studentId: string, format = '') {
-  const response = await h.app.inject({
-    method: 'GET',
-    url: `/api/v1/students/${studentId}/safeguarding-file`,
-    query: format ? { format } : {},
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
-  return { status: response.statusCode, headers: response.headers, bytes: response.rawPayload };
+/** The child's file, its exact bytes. */
+function download(h: TestHaven, token: string | undefined, studentId: string, format = '') {
+  return rawGet(
+    h,
+    token,
+    `/api/v1/students/${studentId}/safeguarding-file`,
+    format ? { format } : {},
+  );
 }
 
 /** The text of every page of a PDF, one string. */
 async function pdfText(bytes: Buffer): Promise<string> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const pdf = await pdfjs.getDocument({ data: new Uint8Array(bytes), useSystemFonts: true })
-    .promise;
-  const pages: string[] = [];
-  for (let n = 1; n <= pdf.numPages; n++) {
-    const content = await (await pdf.getPage(n)).getTextContent();
-    pages.push(content.items.map((item) => ('str' in item ? item.str : '')).join(' '));
-  }
-  await pdf.destroy();
-  return pages.join('\n').replace(/\s+/g, ' ');
+  return (await pdfPages(bytes)).join('\n').replace(/\s+/g, ' ');
 }
 
 async function fileRows(h: TestHaven) {
