@@ -17,6 +17,11 @@ export const permissions = {
   'roles.assign.owner': { minimumRole: 'owner', about: 'Grant or revoke the Owner role' },
   'roles.assign': { minimumRole: 'admin', about: 'Grant or revoke DSL, Deputy DSL, Admin, Viewer' },
   'users.manage': { minimumRole: 'admin', about: 'Add, edit and disable users' },
+  'records.retention': {
+    minimumRole: 'dsl',
+    about:
+      'Review records past their retention date: extend, put on legal hold or approve destruction (src/access/retention.ts)',
+  },
   'users.mfa.reset': {
     minimumRole: 'dsl',
     about:

@@ -27,6 +27,7 @@ import * as accessAudit from './migrations/0017_access_audit.ts';
 import * as accessReviews from './migrations/0018_access_reviews.ts';
 import * as oversight from './migrations/0019_oversight.ts';
 import * as permissionSets from './migrations/0020_permission_sets.ts';
+import * as retention from './migrations/0021_retention.ts';
 import type { DB } from './tables.ts';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
@@ -51,6 +52,7 @@ const migrations: Record<string, Migration> = {
   '0018_access_reviews': accessReviews,
   '0019_oversight': oversight,
   '0020_permission_sets': permissionSets,
+  '0021_retention': retention,
 };
 
 /** The migrations' names in order (a migration's test starts from the one before it). */

@@ -7,6 +7,8 @@
  * except to close them: `valid_from` is when they began, `valid_to` when they ended (null: current).
  */
 
+import type { ColumnType } from 'kysely';
+
 export interface OrganisationsTable {
   id: string;
   name: string;
@@ -373,6 +375,33 @@ export interface IncidentsTable {
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
+  /** Retention (`src/modules/retention`): a later day a DSL kept the record to, "YYYY-MM-DD". */
+  retain_extended_to: Optional<string>;
+  /** On legal hold since (null: not held): it cannot be destroyed. */
+  legal_hold_at: Optional<string>;
+  /** An allegation subject's date of birth as a DSL recorded it, "YYYY-MM-DD". */
+  subject_born_on: Optional<string>;
+  /** Destroyed at the end of its retention: the row is the tombstone, its content gone. */
+  destroyed_at: Optional<string>;
+}
+
+/** A column added later: nullable, and left out of inserts written before it. */
+type Optional<T> = ColumnType<T | null, T | null | undefined, T | null>;
+
+/** Every retention decision on a record, kept (`src/modules/retention`). */
+export interface RetentionDecisionsTable {
+  id: string;
+  organisation_id: string;
+  incident_id: string;
+  action: 'extend' | 'hold' | 'release' | 'subject_born' | 'destroy';
+  /** The new day (extend) or the subject's date of birth (subject_born). */
+  on_day: string | null;
+  reason: string | null;
+  /** The rule and the day the record was held to when the decision was made. */
+  rule: string;
+  retain_until: string;
+  decided_by: string;
+  decided_at: string;
 }
 
 export interface IncidentRevisionsTable {
@@ -766,4 +795,5 @@ export interface DB {
   access_review_items: AccessReviewItemsTable;
   access_review_decisions: AccessReviewDecisionsTable;
   access_review_reminders: AccessReviewRemindersTable;
+  retention_decisions: RetentionDecisionsTable;
 }

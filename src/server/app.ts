@@ -55,6 +55,8 @@ import { organisationRoutes } from '../modules/organisations/routes.ts';
 import { OrganisationService } from '../modules/organisations/service.ts';
 import { reportingRoutes } from '../modules/reporting/routes.ts';
 import { ReportingService } from '../modules/reporting/service.ts';
+import { retentionRoutes } from '../modules/retention/routes.ts';
+import { RetentionService } from '../modules/retention/service.ts';
 import { roleGrantRoutes } from '../modules/role-grants/routes.ts';
 import { RoleGrantService } from '../modules/role-grants/service.ts';
 import { safeguardingFileRoutes } from '../modules/safeguarding-file/routes.ts';
@@ -112,6 +114,8 @@ export interface Services {
   accessAuditRuns: AccessAuditRunService;
   /** The child's safeguarding file as the caller may see it (issue 16). */
   safeguardingFiles: SafeguardingFileService;
+  /** Retention review and destruction (issue 16, item 4). */
+  retention: RetentionService;
   /** Sends what changes queue; started by `haven serve` (or `haven worker`), driven by tests. */
   worker: NotificationWorker;
 }
@@ -146,11 +150,12 @@ export function createServices(database: Database, config: Config): Services {
   const blocks = new BlockService(database);
   const directLinks = new DirectLinkService(database);
   const accountTokenKey = deriveKey(masterKey, 'account_tokens');
+  const documentStorage = openDocumentStorage({ dataDir: config.dataDir, masterKey });
   const services: Services = {
     incidents,
     documents: new DocumentService(
       database,
-      openDocumentStorage({ dataDir: config.dataDir, masterKey }),
+      documentStorage,
       incidents,
       config.documents.maxUploadBytes,
     ),
@@ -160,6 +165,7 @@ export function createServices(database: Database, config: Config): Services {
     reporting: new ReportingService(database, records),
     accessAuditRuns: new AccessAuditRunService(database, config.reports),
     safeguardingFiles: new SafeguardingFileService(database, incidents),
+    retention: new RetentionService(database, incidents, documentStorage),
     actions: new ActionService(database, incidents),
     organisations,
     users: new UserService(database, config.login, new Invitations(accountTokenKey, config.mail)),
@@ -339,6 +345,7 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   accessReviewRoutes(app, svc.accessReviews);
   complianceRoutes(app, svc.accessAuditRuns);
   safeguardingFileRoutes(app, svc.safeguardingFiles);
+  retentionRoutes(app, svc.retention);
   scimTokenRoutes(app, svc.scim);
   await scimRoutes(app, svc.scim, { database, refusals });
   accountRoutes(app, svc.accounts, svc.auth, config);

@@ -42,7 +42,7 @@ describe('administration lists', () => {
         (s: { settings: unknown }) => s.settings,
       );
     // `setupOrganisation` turned two-factor enrolment off; the rest are the defaults.
-    const defaults = { requireMfaEnrolment: false, digestTime: '16:00' };
+    const defaults = { requireMfaEnrolment: false, digestTime: '16:00', retentionYears: 6 };
     expect(await settings()).toEqual([{ requireMfaForSensitive: true, ...defaults }]);
     const off = await h.patch(`/api/v1/schools/${org.schoolId}/settings`, org.ownerToken, {
       requireMfaForSensitive: false,

@@ -181,6 +181,7 @@ describe('school settings (PATCH /schools/:id/settings)', () => {
       requireMfaForSensitive: false,
       requireMfaEnrolment: false,
       digestTime: '07:30',
+      retentionYears: 6,
     });
     const asViewer = await h.patch(url, s.users.viewer.token, { digestTime: '08:00' });
     expect(asViewer.status).toBe(403);
@@ -211,6 +212,7 @@ describe('school settings (PATCH /schools/:id/settings)', () => {
       requireMfaForSensitive: true,
       requireMfaEnrolment: true,
       digestTime: '16:00',
+      retentionYears: 6,
     });
     const url = `/api/v1/schools/${s.org.schoolId}/settings`;
     for (const body of [

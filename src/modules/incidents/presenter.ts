@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { can } from '../../access/decide.ts';
 import { incidentAbilities } from '../../access/incidents.ts';
 import type { Principal } from '../../access/principal.ts';
@@ -14,7 +14,7 @@ import type { IncidentView, RevisionView } from './schema.ts';
  * not read as a record of its own shape is shown as withheld, with no content at all.
  */
 
-export type IncidentRow = IncidentsTable & {
+export type IncidentRow = Selectable<IncidentsTable> & {
   category_name: string;
   category_school_id: string | null;
   reporter_name: string;

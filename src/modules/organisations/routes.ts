@@ -3,13 +3,19 @@ import { email, id, idParams, name } from '../../lib/schemas.ts';
 import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import type { OrganisationService } from './service.ts';
-import { schoolSettingsPatch, schoolSettingsSchema } from './settings.ts';
+import {
+  organisationSettingsSchema,
+  retirementAge,
+  schoolSettingsPatch,
+  schoolSettingsSchema,
+} from './settings.ts';
 
 const organisation = z.object({
   id,
   name: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  settings: organisationSettingsSchema,
 });
 const school = z.object({
   id,
@@ -72,8 +78,10 @@ export function organisationRoutes(app: HavenApp, organisations: OrganisationSer
     config: { access: { permission: 'organisation.update' } },
     schema: {
       tags: ['organisation'],
-      summary: 'Rename the organisation (Owner)',
-      body: z.object({ name: name.optional() }).strict(),
+      summary: 'Rename the organisation or change its settings (Owner)',
+      description:
+        '`retirementAge`: the normal retirement age of its staff, a whole number 55 to 75 (default 67); an allegation is kept until its subject reaches it, or ten years, whichever is later. Fields not named are kept.',
+      body: z.object({ name: name.optional(), retirementAge: retirementAge.optional() }).strict(),
       response: { 200: organisation },
     },
     handler: (request) =>

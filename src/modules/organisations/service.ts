@@ -11,7 +11,12 @@ import { hashPassword, passwordWeakness } from '../auth/passwords.ts';
 import { insertGrant } from '../role-grants/repository.ts';
 import { findUser, insertUser, normaliseEmail } from '../users/repository.ts';
 import * as repo from './repository.ts';
-import { type SchoolSettings, type SchoolSettingsPatch, schoolSettings } from './settings.ts';
+import {
+  organisationSettings,
+  type SchoolSettings,
+  type SchoolSettingsPatch,
+  schoolSettings,
+} from './settings.ts';
 
 export interface NewOrganisation {
   organisationName: string;
@@ -36,6 +41,18 @@ export function presentSchool(row: SchoolRow) {
     updatedAt: row.updated_at,
     // Each setting with its default where the school never set it (as every reader takes it).
     settings: schoolSettings(row.settings),
+  };
+}
+
+type OrganisationRow = NonNullable<Awaited<ReturnType<typeof repo.findOrganisation>>>;
+
+export function presentOrganisation(row: OrganisationRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    settings: organisationSettings(row.settings),
   };
 }
 
@@ -201,12 +218,16 @@ export class OrganisationService {
   async getOrganisation(principal: Principal) {
     const row = await repo.findOrganisation(this.database.db, principal.organisationId);
     if (!row) throw notFound('Organisation');
-    return { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at };
+    return presentOrganisation(row);
   }
 
+  /**
+   * `PATCH /organisation` (Owner): its name and its settings, each kept where not named. The
+   * audit row names only what the patch names, as `school.settings` does for a school.
+   */
   async updateOrganisation(
     principal: Principal,
-    patch: { name?: string | undefined },
+    patch: { name?: string | undefined; retirementAge?: number | undefined },
     origin: ChangeOrigin,
   ) {
     requirePermission(principal, 'organisation.update', organisationScope(principal));
@@ -214,19 +235,31 @@ export class OrganisationService {
       const before = await repo.findOrganisation(change.db, principal.organisationId);
       if (!before) throw notFound('Organisation');
       const name = patch.name ?? before.name;
+      const stored = JSON.parse(before.settings) as Record<string, unknown>;
+      const settings =
+        patch.retirementAge === undefined
+          ? before.settings
+          : JSON.stringify({ ...stored, retirementAge: patch.retirementAge });
       await change.db
         .updateTable('organisations')
-        .set({ name, updated_at: change.now })
+        .set({ name, settings, updated_at: change.now })
         .where('id', '=', principal.organisationId)
         .execute();
+      const retirement =
+        patch.retirementAge === undefined
+          ? undefined
+          : {
+              before: organisationSettings(before.settings).retirementAge,
+              after: patch.retirementAge,
+            };
       change.record({
         action: 'organisation.update',
         targetType: 'organisation',
         targetId: before.id,
-        before: { name: before.name },
-        after: { name },
+        before: { name: before.name, ...(retirement && { retirementAge: retirement.before }) },
+        after: { name, ...(retirement && { retirementAge: retirement.after }) },
       });
-      return { id: before.id, name, createdAt: before.created_at, updatedAt: change.now };
+      return presentOrganisation({ ...before, name, settings, updated_at: change.now });
     });
   }
 

@@ -11,13 +11,23 @@ export interface SchoolSettings {
   requireMfaEnrolment: boolean;
   /** When the day's digest email goes out: "HH:MM", 24-hour, Europe/London local time. */
   digestTime: string;
+  /**
+   * Years a record that is neither child protection nor an allegation is kept from its date
+   * (`src/modules/retention/rules.ts`). Six by default: the Limitation Act 1980's period for
+   * most civil claims, after which an ordinary concern is no longer needed in evidence.
+   */
+  retentionYears: number;
 }
 
 export const defaultSchoolSettings: Readonly<SchoolSettings> = {
   requireMfaForSensitive: true,
   requireMfaEnrolment: true,
   digestTime: '16:00',
+  retentionYears: 6,
 };
+
+/** Whole years, one to a hundred. */
+export const retentionYears = z.number().int().min(1).max(100);
 
 /** "HH:MM" on a 24-hour clock, 00:00 to 23:59. */
 export const digestTime = z
@@ -41,6 +51,8 @@ export function schoolSettings(settingsJson: string): SchoolSettings {
     requireMfaForSensitive: flag('requireMfaForSensitive'),
     requireMfaEnrolment: flag('requireMfaEnrolment'),
     digestTime: digestTime.safeParse(stored.digestTime).data ?? defaultSchoolSettings.digestTime,
+    retentionYears:
+      retentionYears.safeParse(stored.retentionYears).data ?? defaultSchoolSettings.retentionYears,
   };
 }
 
@@ -48,6 +60,7 @@ export const schoolSettingsSchema = z.object({
   requireMfaForSensitive: z.boolean(),
   requireMfaEnrolment: z.boolean(),
   digestTime: z.string(),
+  retentionYears: z.number(),
 });
 
 /** `PATCH /schools/:id/settings`: any of the settings, at least one. */
@@ -56,9 +69,45 @@ export const schoolSettingsPatch = z
     requireMfaForSensitive: z.boolean().optional(),
     requireMfaEnrolment: z.boolean().optional(),
     digestTime: digestTime.optional(),
+    retentionYears: retentionYears.optional(),
   })
   .strict()
   .refine((b) => Object.values(b).some((v) => v !== undefined), {
     message: 'Change at least one setting',
   });
 export type SchoolSettingsPatch = z.infer<typeof schoolSettingsPatch>;
+
+/** The organisation's settings, kept as JSON in `organisations.settings`, read as a school's are. */
+export interface OrganisationSettings {
+  /**
+   * The normal retirement age of its staff: an allegation is kept until its subject reaches it
+   * (or ten years, whichever is later; `src/modules/retention/rules.ts`). 67 by default, the UK
+   * state pension age.
+   */
+  retirementAge: number;
+}
+
+export const defaultOrganisationSettings: Readonly<OrganisationSettings> = {
+  retirementAge: 67,
+};
+
+/** Whole years, 55 to 75: the span of normal retirement ages a school's staff may have. */
+export const retirementAge = z.number().int().min(55).max(75);
+
+/** The settings of an organisation from its stored JSON, each with its default where unset. */
+export function organisationSettings(settingsJson: string): OrganisationSettings {
+  let stored: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(settingsJson);
+    if (parsed && typeof parsed === 'object') stored = parsed as Record<string, unknown>;
+  } catch {
+    // An unreadable value falls back to the defaults.
+  }
+  return {
+    retirementAge:
+      retirementAge.safeParse(stored.retirementAge).data ??
+      defaultOrganisationSettings.retirementAge,
+  };
+}
+
+export const organisationSettingsSchema = z.object({ retirementAge: z.number() });

@@ -1,0 +1,81 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { Engine } from '../../db/database.ts';
+
+/**
+ * How long a record is kept (issue 16, item 4), by its category's sensitivity:
+ *  - child protection: until the 25th birthday of the youngest child it names; when a child's
+ *    date of birth is unknown (or the child is not on roll), 25 years from the record's date,
+ *    which is never earlier than any child's 25th birthday;
+ *  - allegation: the later of the subject's retirement age (the organisation's setting) and ten
+ *    years from the allegation; until a DSL records the subject's date of birth, ten years, and
+ *    the record cannot be destroyed (`subject_birth_date_unknown`) until they do;
+ *  - every other record: the school's `retentionYears` from the record's date.
+ * A DSL may keep a record longer (`extend`): the later of the rule's day and theirs holds.
+ *
+ * The day is worked out in SQL from what is stored now (a child's corrected date of birth moves
+ * it at once), by the one expression the queue filters on and a record's page shows. Days are
+ * "YYYY-MM-DD" text on both engines, compared as text; a 29 February plus years that land on no
+ * leap year stays "YYYY-02-29", which sorts after the 28th, so the record is due on 1 March.
+ */
+
+export const retentionRules = [
+  'child_protection_25th_birthday',
+  'child_protection_birth_date_unknown',
+  'allegation_retirement_age',
+  'allegation_ten_years',
+  'allegation_subject_birth_date_unknown',
+  'school_retention_years',
+] as const;
+export type RetentionRule = (typeof retentionRules)[number];
+
+export interface RetentionSettings {
+  /** The school's period for records that are neither child protection nor allegations. */
+  retentionYears: number;
+  /** The organisation's normal retirement age, for allegations (`organisationSettings`). */
+  retirementAge: number;
+}
+
+/** The UTC day of a stored time. */
+function dayOf(engine: Engine, time: RawBuilder<string>): RawBuilder<string> {
+  return engine === 'postgres'
+    ? sql<string>`to_char(${time} at time zone 'UTC', 'YYYY-MM-DD')`
+    : sql<string>`substr(${time}, 1, 10)`;
+}
+
+/** A "YYYY-MM-DD" day so many years on (null stays null). */
+function plusYears(day: RawBuilder<string>, years: number): RawBuilder<string> {
+  return sql<string>`cast(cast(substr(${day}, 1, 4) as integer) + cast(${years} as integer) as text) || substr(${day}, 5, 6)`;
+}
+
+export interface RetentionColumns {
+  /** The day the rule alone keeps the record to. */
+  ruleDay: RawBuilder<string>;
+  rule: RawBuilder<RetentionRule>;
+  /** The day it is kept to: the later of the rule's and a DSL's extension. */
+  retainUntil: RawBuilder<string>;
+}
+
+/** The retention of `incidents as i`, as columns of any query over it. */
+export function retentionColumns(engine: Engine, settings: RetentionSettings): RetentionColumns {
+  const occurred = dayOf(engine, sql<string>`i.occurred_at`);
+  const youngest = sql<string>`(select max(s.date_of_birth) from incident_students f inner join students s on s.id = f.student_id where f.incident_id = i.id)`;
+  const childUnknown = sql`(i.unlisted_child is not null or not exists (select 1 from incident_students f where f.incident_id = i.id) or exists (select 1 from incident_students f inner join students s on s.id = f.student_id where f.incident_id = i.id and s.date_of_birth is null))`;
+  const tenYears = plusYears(occurred, 10);
+  const retirement = plusYears(sql<string>`i.subject_born_on`, settings.retirementAge);
+  const retires = sql`(i.subject_born_on is not null and ${retirement} > ${tenYears})`;
+  const ruleDay = sql<string>`(case
+    when i.sensitivity = 'child_protection' then
+      case when ${childUnknown} then ${plusYears(occurred, 25)} else ${plusYears(youngest, 25)} end
+    when i.sensitivity = 'allegation' then
+      case when ${retires} then ${retirement} else ${tenYears} end
+    else ${plusYears(occurred, settings.retentionYears)} end)`;
+  const rule = sql<RetentionRule>`(case
+    when i.sensitivity = 'child_protection' then
+      case when ${childUnknown} then 'child_protection_birth_date_unknown' else 'child_protection_25th_birthday' end
+    when i.sensitivity = 'allegation' then
+      case when i.subject_born_on is null then 'allegation_subject_birth_date_unknown'
+        when ${retires} then 'allegation_retirement_age' else 'allegation_ten_years' end
+    else 'school_retention_years' end)`;
+  const retainUntil = sql<string>`(case when i.retain_extended_to is not null and i.retain_extended_to > ${ruleDay} then i.retain_extended_to else ${ruleDay} end)`;
+  return { ruleDay, rule, retainUntil };
+}
