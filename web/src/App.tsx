@@ -23,6 +23,7 @@ import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { SetupPage } from './pages/SetupPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
 import { TwoFactorPage } from './pages/TwoFactorPage.tsx';
+import { RetentionPage } from './retention/RetentionPage.tsx';
 import { useSession } from './session.tsx';
 import { IncidentPage } from './work/IncidentPage.tsx';
 import { IncidentsPage } from './work/IncidentsPage.tsx';
@@ -116,6 +117,7 @@ export function App() {
             <Route path="incidents" element={<IncidentsPage />} />
             <Route path="incidents/:id" element={<IncidentPage />} />
             <Route path="reports/mine" element={<MyReportsPage />} />
+            <Route path="retention" element={<RetentionPage />} />
             <Route
               path="reports/access-audit"
               element={

@@ -18,6 +18,7 @@ const sections: { label: string; items: NavItem[] }[] = [
       { to: '/students', label: 'Students', permission: 'students.view' },
       { to: '/incidents', label: 'Concerns', permission: 'incidents.view' },
       { to: '/reports/mine', label: 'My reports', permission: 'incidents.create' },
+      { to: '/retention', label: 'Retention', permission: 'records.retention' },
     ],
   },
   {
