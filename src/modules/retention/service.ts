@@ -292,7 +292,8 @@ export class RetentionService {
           reason = input.reason;
           break;
         case 'subject_born':
-          if (row.sensitivity !== 'allegation')
+          // An allegation now, or one lowered that still holds its allegation version.
+          if (row.sensitivity !== 'allegation' && !row.rule.startsWith('allegation'))
             throw conflict('Only an allegation has a subject', 'not_an_allegation');
           if (input.dateOfBirth >= today) throw invalidField('dateOfBirth', 'must be in the past');
           set.subject_born_on = day = input.dateOfBirth;

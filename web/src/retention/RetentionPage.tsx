@@ -66,6 +66,10 @@ type Decision =
   | { action: 'subject_born'; dateOfBirth: string }
   | { action: 'destroy' };
 
+/** An allegation now, or a record lowered from one that still holds its allegation version. */
+const isAllegation = (view: { sensitivity: string; rule: string }) =>
+  view.sensitivity === 'allegation' || view.rule.startsWith('allegation');
+
 const ruleLabels: Record<RetentionRule, string> = {
   child_protection_25th_birthday: "The youngest child's 25th birthday",
   child_protection_birth_date_unknown: '25 years (a child’s date of birth is unknown)',
@@ -325,7 +329,7 @@ function RecordFacts({ view }: { view: RetentionView }) {
           {ruleLabels[view.rule]}: {formatDate(view.ruleDay)}
           {view.extendedTo ? `; kept longer to ${formatDate(view.extendedTo)}` : null}
         </dd>
-        {view.sensitivity === 'allegation' ? (
+        {isAllegation(view) ? (
           <>
             <dt>Subject's date of birth</dt>
             <dd>{view.subjectBornOn ? formatDate(view.subjectBornOn) : 'Not recorded'}</dd>
@@ -380,7 +384,7 @@ function DecisionButtons({
         </Button>
       </div>
     );
-  const birthUnknown = view.sensitivity === 'allegation' && view.subjectBornOn === null;
+  const birthUnknown = view.rule === 'allegation_subject_birth_date_unknown';
   return (
     <>
       {view.legalHoldSince ? (
@@ -399,7 +403,7 @@ function DecisionButtons({
         ) : (
           <Button onClick={() => choose('hold')}>Legal hold</Button>
         )}
-        {view.sensitivity === 'allegation' ? (
+        {isAllegation(view) ? (
           <Button onClick={() => choose('subject_born')}>Record subject's date of birth</Button>
         ) : null}
         {view.due && !birthUnknown ? (
