@@ -316,6 +316,7 @@ describeInBrowser('from concern to the safeguarding team', () => {
       requireMfaForSensitive: true,
       requireMfaEnrolment: true,
       digestTime: '07:30',
+      retentionYears: 6,
     });
   });
 
