@@ -25,9 +25,10 @@ export function alertReadable(
     eb('al.organisation_id', '=', t.organisationId),
     namesUser(db, eb, t, alertRecipient, userOf(who)),
     eb.or([
-      // A security alert or an access review's reminder is about the organisation, not a record.
+      // A security alert, an access review's reminder or an overdue transfer's alert is about
+      // the organisation (or a transfer), not a record.
       eb.and([
-        eb('al.kind', 'in', ['security', 'access_review']),
+        eb('al.kind', 'in', ['security', 'access_review', 'transfer_overdue']),
         eb('al.incident_id', 'is', null),
       ]),
       eb.and([

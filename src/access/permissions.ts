@@ -37,6 +37,11 @@ export const permissions = {
   'policies.manage': { minimumRole: 'admin', about: 'Manage policies' },
   'settings.manage': { minimumRole: 'admin', about: 'Manage school settings' },
   'transfers.manage': { minimumRole: 'admin', about: 'Manage transfers' },
+  'transfers.receive': {
+    minimumRole: 'dsl',
+    about:
+      "Accept a child's safeguarding file offered to one's school, and read the copy a sent file leaves (src/modules/transfers)",
+  },
   'reports.access_audit': { minimumRole: 'admin', about: 'Run the access audit report' },
   'audit_log.view': { minimumRole: 'admin', about: 'Read the audit and access logs' },
   'blocks.manage': { minimumRole: 'deputy_dsl', about: 'Block a child from a member of staff' },

@@ -158,7 +158,7 @@ export interface Viewer {
 }
 
 /** Whether a grant row `g` covers the school (spec section 1): the organisation, its school group, or itself. */
-function grantCovers(
+export function grantCovers(
   // biome-ignore lint/suspicious/noExplicitAny: used inside subqueries over role_grants as g
   eb: ExpressionBuilder<any, any>,
   t: AccessTime,

@@ -21,6 +21,7 @@ import {
   importUsers,
   resolveOrganisation,
 } from './bulk.ts';
+import { transferDecrypt } from './transfer.ts';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -44,6 +45,9 @@ Commands:
       --owner-password-file <path>
                                file holding the Owner's password
                                (or set HAVEN_OWNER_PASSWORD)
+  transfer decrypt <archive> <directory>
+                             open an external transfer's archive with the
+                             passphrase in HAVEN_TRANSFER_PASSPHRASE
   users import --file <csv> [--org <id>] [--invite]
                              add users (columns: email, name); they hold only Member;
                              --invite emails each a link to set their password
@@ -322,6 +326,8 @@ async function bulk(config: Config, command: string, args: string[], io: CliIo):
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   const [command, sub, ...rest] = argv;
   try {
+    // Needs no database or configuration: a receiving school runs it too.
+    if (command === 'transfer' && sub === 'decrypt') return await transferDecrypt(rest, io);
     const config = loadConfig(io.env);
     switch (command) {
       case 'serve':

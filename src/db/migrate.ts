@@ -28,6 +28,7 @@ import * as accessReviews from './migrations/0018_access_reviews.ts';
 import * as oversight from './migrations/0019_oversight.ts';
 import * as permissionSets from './migrations/0020_permission_sets.ts';
 import * as retention from './migrations/0021_retention.ts';
+import * as transfers from './migrations/0022_transfers.ts';
 import type { DB } from './tables.ts';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
@@ -53,6 +54,7 @@ const migrations: Record<string, Migration> = {
   '0019_oversight': oversight,
   '0020_permission_sets': permissionSets,
   '0021_retention': retention,
+  '0022_transfers': transfers,
 };
 
 /** The migrations' names in order (a migration's test starts from the one before it). */

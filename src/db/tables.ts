@@ -404,6 +404,51 @@ export interface RetentionDecisionsTable {
   decided_at: string;
 }
 
+/** A school's holiday: the days (both included) a transfer's school-day clock skips. */
+export interface SchoolHolidaysTable {
+  id: string;
+  organisation_id: string;
+  school_id: string;
+  starts_on: string;
+  ends_on: string;
+  name: string;
+  created_by: string;
+  created_at: string;
+}
+
+/** A child's safeguarding file sent to another school (`src/modules/transfers`). */
+export interface TransfersTable {
+  id: string;
+  /** The sending organisation. */
+  organisation_id: string;
+  student_id: string;
+  from_school_id: string;
+  kind: 'organisation' | 'installation' | 'external';
+  to_school_id: string | null;
+  to_organisation_id: string | null;
+  external_school_name: string | null;
+  external_contact: string | null;
+  reason: string;
+  status: 'sent' | 'received' | 'cancelled';
+  /** Five school days after it was sent, "YYYY-MM-DD". */
+  due_on: string;
+  sent_by: string;
+  sent_at: string;
+  received_by: string | null;
+  received_at: string | null;
+  receipt_confirmed_by: string | null;
+  receipt_confirmed_on: string | null;
+  receipt_note: string | null;
+  cancelled_by: string | null;
+  cancelled_at: string | null;
+  /** The safeguarding file (JSON) as the sender saw it when it was sent. */
+  snapshot: string;
+  received_student_id: string | null;
+  overdue_alerted_at: string | null;
+  /** External: the encrypted archive; its passphrase is not kept. */
+  archive: Buffer | null;
+}
+
 export interface IncidentRevisionsTable {
   incident_id: string;
   revision: number;
@@ -464,7 +509,9 @@ export type AlertKind =
   | 'incident_logged'
   | 'security'
   /** An access review awaits the recipient's decisions (issue 14); about no record. */
-  | 'access_review';
+  | 'access_review'
+  /** A transfer sent from the recipient's school is past its due day without receipt. */
+  | 'transfer_overdue';
 
 export interface AlertsTable {
   id: string;
@@ -796,4 +843,6 @@ export interface DB {
   access_review_decisions: AccessReviewDecisionsTable;
   access_review_reminders: AccessReviewRemindersTable;
   retention_decisions: RetentionDecisionsTable;
+  school_holidays: SchoolHolidaysTable;
+  transfers: TransfersTable;
 }

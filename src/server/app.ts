@@ -69,6 +69,9 @@ import { studentGroupRoutes } from '../modules/student-groups/routes.ts';
 import { StudentGroupService } from '../modules/student-groups/service.ts';
 import { studentRoutes } from '../modules/students/routes.ts';
 import { StudentService } from '../modules/students/service.ts';
+import { HolidayService, holidayRoutes } from '../modules/transfers/holidays.ts';
+import { transferRoutes } from '../modules/transfers/routes.ts';
+import { TransferService } from '../modules/transfers/service.ts';
 import { userGroupRoutes } from '../modules/user-groups/routes.ts';
 import { createSchoolDefaults } from '../modules/user-groups/school-defaults.ts';
 import { UserGroupService } from '../modules/user-groups/service.ts';
@@ -116,6 +119,8 @@ export interface Services {
   safeguardingFiles: SafeguardingFileService;
   /** Retention review and destruction (issue 16, item 4). */
   retention: RetentionService;
+  transfers: TransferService;
+  holidays: HolidayService;
   /** Sends what changes queue; started by `haven serve` (or `haven worker`), driven by tests. */
   worker: NotificationWorker;
 }
@@ -166,6 +171,8 @@ export function createServices(database: Database, config: Config): Services {
     accessAuditRuns: new AccessAuditRunService(database, config.reports),
     safeguardingFiles: new SafeguardingFileService(database, incidents),
     retention: new RetentionService(database, incidents, documentStorage),
+    transfers: new TransferService(database, incidents, documentStorage),
+    holidays: new HolidayService(database),
     actions: new ActionService(database, incidents),
     organisations,
     users: new UserService(database, config.login, new Invitations(accountTokenKey, config.mail)),
@@ -346,6 +353,8 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   complianceRoutes(app, svc.accessAuditRuns);
   safeguardingFileRoutes(app, svc.safeguardingFiles);
   retentionRoutes(app, svc.retention);
+  transferRoutes(app, svc.transfers);
+  holidayRoutes(app, svc.holidays);
   scimTokenRoutes(app, svc.scim);
   await scimRoutes(app, svc.scim, { database, refusals });
   accountRoutes(app, svc.accounts, svc.auth, config);

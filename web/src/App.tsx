@@ -25,6 +25,7 @@ import { SignInPage } from './pages/SignInPage.tsx';
 import { TwoFactorPage } from './pages/TwoFactorPage.tsx';
 import { RetentionPage } from './retention/RetentionPage.tsx';
 import { useSession } from './session.tsx';
+import { TransfersPage } from './transfers/TransfersPage.tsx';
 import { IncidentPage } from './work/IncidentPage.tsx';
 import { IncidentsPage } from './work/IncidentsPage.tsx';
 import { LogConcernPage } from './work/LogConcernPage.tsx';
@@ -118,6 +119,7 @@ export function App() {
             <Route path="incidents/:id" element={<IncidentPage />} />
             <Route path="reports/mine" element={<MyReportsPage />} />
             <Route path="retention" element={<RetentionPage />} />
+            <Route path="transfers" element={<TransfersPage />} />
             <Route
               path="reports/access-audit"
               element={

@@ -21,6 +21,7 @@ const alertSchema = z.object({
     'incident_logged',
     'security',
     'access_review',
+    'transfer_overdue',
   ]),
   /** Null for a security alert, which is about the organisation. */
   incidentId: z.string().nullable(),

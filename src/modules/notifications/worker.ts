@@ -7,6 +7,7 @@ import { newId } from '../../lib/ids.ts';
 import { londonDate, londonInstant } from '../../lib/london-time.ts';
 import { raiseReviewReminders } from '../access-reviews/reminders.ts';
 import { schoolSettings } from '../organisations/settings.ts';
+import { raiseOverdueTransfers } from '../transfers/overdue.ts';
 import type { Mailer } from './mailer.ts';
 import { type OutboxPayload, renderEmail, wipedPayload } from './messages.ts';
 
@@ -37,6 +38,8 @@ export interface WorkerPass {
   dueActions: number;
   /** Access reviews' alerts raised (their start, due within three days, overdue). */
   reviewReminders: number;
+  /** Overdue transfers' alerts to the sending school's DSLs. */
+  overdueTransfers: number;
   notices: number;
   digests: number;
   accountRequests: number;
@@ -110,6 +113,7 @@ export class NotificationWorker {
     const pass: WorkerPass = {
       dueActions: await this.raiseDueActions(now),
       reviewReminders: await this.raiseReviewReminders(now),
+      overdueTransfers: await this.raiseOverdueTransfers(now),
       notices: 0,
       digests: 0,
       accountRequests: 0,
@@ -236,6 +240,11 @@ export class NotificationWorker {
     return this.#transaction((trx) =>
       raiseReviewReminders(trx, now, { emails: this.options.mailer !== null }),
     );
+  }
+
+  /** Transfers past their due day without receipt: one alert to each sending DSL, once. */
+  async raiseOverdueTransfers(now: Date): Promise<number> {
+    return this.#transaction((trx) => raiseOverdueTransfers(trx, now));
   }
 
   /** Claims pending notices and queues one email per person they reach now. */

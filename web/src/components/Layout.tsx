@@ -19,6 +19,7 @@ const sections: { label: string; items: NavItem[] }[] = [
       { to: '/incidents', label: 'Concerns', permission: 'incidents.view' },
       { to: '/reports/mine', label: 'My reports', permission: 'incidents.create' },
       { to: '/retention', label: 'Retention', permission: 'records.retention' },
+      { to: '/transfers', label: 'Transfers', permission: 'transfers.manage' },
     ],
   },
   {

@@ -72,6 +72,14 @@ export function StudentPage() {
             </a>
           </>
         ) : null}
+        {can('transfers.manage') ? (
+          <Link
+            className="button secondary"
+            to={`/transfers?studentId=${encodeURIComponent(s.id)}`}
+          >
+            Transfer the file
+          </Link>
+        ) : null}
         {can('incidents.create') ? (
           <Link className="button" to={`/concerns/new?studentId=${encodeURIComponent(s.id)}`}>
             Log a concern about this child
