@@ -29,6 +29,8 @@ import * as oversight from './migrations/0019_oversight.ts';
 import * as permissionSets from './migrations/0020_permission_sets.ts';
 import * as retention from './migrations/0021_retention.ts';
 import * as transfers from './migrations/0022_transfers.ts';
+import * as auditShredding from './migrations/0023_audit_shredding.ts';
+import * as imports from './migrations/0024_imports.ts';
 import type { DB } from './tables.ts';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
@@ -55,6 +57,8 @@ const migrations: Record<string, Migration> = {
   '0020_permission_sets': permissionSets,
   '0021_retention': retention,
   '0022_transfers': transfers,
+  '0023_audit_shredding': auditShredding,
+  '0024_imports': imports,
 };
 
 /** The migrations' names in order (a migration's test starts from the one before it). */
