@@ -4,6 +4,7 @@ import { type Config, loadConfig } from '../../src/config.ts';
 import { buildApp, createServices, type Services } from '../../src/server/app.ts';
 import type { HavenApp } from '../../src/server/http.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { answerContract } from './openapi-answers.ts';
 
 export const STRONG_PASSWORD = 'copper-Kettle-41-harbour';
 
@@ -28,6 +29,14 @@ export class TestHaven {
     readonly config: Config,
     readonly services: Services,
   ) {}
+
+  #checker: ReturnType<typeof answerContract> | undefined;
+
+  /** Every answer is checked against the document this app serves. */
+  #contract() {
+    this.#checker ??= answerContract(this.app.swagger() as unknown as Record<string, unknown>);
+    return this.#checker;
+  }
 
   get database() {
     return this.db.database;
@@ -55,6 +64,14 @@ export class TestHaven {
     let body: unknown = text;
     if (text && /json/.test(String(response.headers['content-type'] ?? '')))
       body = JSON.parse(text);
+    const broken = this.#contract().problem(
+      method,
+      url,
+      response.statusCode,
+      response.headers['content-type'] as string | undefined,
+      body,
+    );
+    if (broken) throw new Error(`Answer outside the OpenAPI document: ${broken}`);
     return { status: response.statusCode, body: body as T, headers: response.headers };
   }
 

@@ -8,6 +8,7 @@ import {
   useMemo,
   useState,
 } from 'react';
+import type { Answer } from './api/answers.ts';
 import { ApiError, api, onEnrolmentRequired, onUnauthorised, setCsrfToken } from './api/client.ts';
 import type { Me } from './api/types.ts';
 import { clearConcernDrafts } from './drafts.ts';
@@ -24,10 +25,8 @@ export type SessionState =
   | { status: 'member_only'; email: string }
   | { status: 'signed_in'; me: Me };
 
-export interface LoginResult {
-  csrfToken: string;
-  user: Me;
-}
+/** A session begun (`POST /auth/login`, and an accepted invitation, which answers the same). */
+export type LoginResult = Answer<'/api/v1/auth/login', 'post'>;
 
 interface SessionApi {
   state: SessionState;
@@ -79,7 +78,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
         try {
-          const { needed } = await api.get<{ needed: boolean }>('/setup');
+          const { needed } = await api.get<Answer<'/api/v1/setup', 'get'>>('/setup');
           setState(needed ? { status: 'setup' } : { status: 'signed_out' });
         } catch (setupError) {
           setState({ status: 'unreachable', message: (setupError as Error).message });

@@ -85,8 +85,9 @@ export function documentRoutes(app: HavenApp, documents: DocumentService, maxUpl
       summary: 'Download a document (checked against its SHA-256; the read is logged)',
       params: idParams,
       response: {
+        // The uploaded file's own media type (a PDF, an image, a Word document...).
         200: rawContent(
-          'application/octet-stream',
+          '*/*',
           'The document, as an attachment of its type',
           z.custom<Buffer>((body) => Buffer.isBuffer(body)),
         ),

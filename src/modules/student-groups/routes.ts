@@ -17,7 +17,8 @@ const studentGroupSchema = z.object({
   description: z.string(),
   schoolId: id.nullable(),
   kind,
-  rule: z.unknown().nullable(),
+  // A rule is always an object (a condition or a combination); its grammar is in `ruleDoc`.
+  rule: z.record(z.string(), z.unknown()).nullable().describe(ruleDoc),
   memberCount: z.number(),
   system: z.boolean(),
   createdAt: z.string(),

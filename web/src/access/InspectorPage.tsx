@@ -4,67 +4,26 @@ import {
   assignmentInWords,
   permissionsInWords,
 } from '../../../src/access/group-permission-words.ts';
+import type { Answer } from '../api/answers.ts';
 import { api } from '../api/client.ts';
-import { type HeldGrant, roleLabels } from '../api/types.ts';
+import { roleLabels } from '../api/types.ts';
 import { Empty, PageHeader, QueryState } from '../components/ui.tsx';
 import { formatDate, plural } from '../format.ts';
 import {
-  type AccessPath,
   AsOfField,
   asOfQuery,
   ChildPicker,
-  type Denial,
   denialInWords,
+  type Explanation,
   PersonPicker,
   pathInWords,
 } from './common.tsx';
 
-interface EffectivePermissions {
-  asOf: string | null;
-  user: { id: string; name: string; email: string; status: string };
-  roles: HeldGrant[];
-  clearances: {
-    clearance: 'child_protection' | 'allegations';
-    source: { type: 'user_group'; userGroupId: string | null; userGroupName: string | null };
-    since: string;
-  }[];
-  /** Null id and name: a group the caller may not see. */
-  memberships: { userGroupId: string | null; name: string | null; since: string }[];
-  paths: {
-    kind: AccessPath['kind'];
-    linkId: string;
-    userGroup: { id: string; name: string } | null;
-    studentGroup: { id: string; name: string; kind: string } | null;
-    student: { id: string; name: string } | null;
-    redacted: boolean;
-    students: number;
-    since: string;
-  }[];
-  blocks: { id: string; student: { id: string; name: string }; reason: string; since: string }[];
-  hiddenBlocks: number;
-  visibleStudents: number;
-  /** Sets held on user groups; sets on groups the caller may not see are left out. */
-  groupPermissions: GroupPermissionHeld[];
-}
+/** What one person holds (`GET /users/:id/effective-permissions`), now or as of a past day. */
+type EffectivePermissions = Answer<'/api/v1/users/{id}/effective-permissions', 'get'>;
 
-interface GroupPermissionHeld {
-  userGroup: { id: string; name: string };
-  set: { id: string; kind: 'owners' | 'members' | 'everyone' | 'custom'; name: string };
-  permissions: ('view' | 'view_members' | 'edit_details' | 'manage_members' | 'delete')[];
-  via:
-    | { type: 'owner' | 'member' | 'everyone' | 'direct' }
-    /** Null id and name: an assignee group the caller may not see. */
-    | { type: 'user_group'; userGroupId: string | null; userGroupName: string | null };
-}
-
-interface Explanation {
-  allowed: boolean;
-  asOf: string | null;
-  user: { id: string; name: string };
-  student: { id: string; name: string };
-  paths: AccessPath[];
-  denials: Denial[];
-}
+/** A permission set held on a user group; sets on groups the caller may not see are left out. */
+type GroupPermissionHeld = EffectivePermissions['groupPermissions'][number];
 
 const clearanceNames = {
   child_protection: 'Child protection records',

@@ -1,15 +1,14 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
+import type { Item } from '../api/answers.ts';
 import { Button, Empty, ErrorMessage, Loading } from '../components/ui.tsx';
 import { formatDate, plural } from '../format.ts';
 import { useCursorList } from '../hooks.ts';
 import { useCan } from '../session.tsx';
-import { type AccessPath, AsOfField, asOfQuery, pathInWords } from './common.tsx';
+import { AsOfField, asOfQuery, pathInWords } from './common.tsx';
 
-interface Viewer {
-  user: { id: string; name: string; email: string };
-  paths: AccessPath[];
-}
+/** A person who can see the child, and every way they reach them. */
+type Viewer = Item<'/api/v1/students/{id}/access'>;
 
 /**
  * "Who can see this child", with an "as of" date: shown on each student page. Listing people

@@ -1,43 +1,19 @@
 import { type ReactNode, useCallback, useRef, useState } from 'react';
+import type { Answer, Body } from '../api/answers.ts';
 import { ApiError, api } from '../api/client.ts';
-import type { IncidentPatch, Role, ScopeType } from '../api/types.ts';
 import { Button, Dialog, ErrorMessage } from '../components/ui.tsx';
 import { plural } from '../format.ts';
 import './access.css';
 
 /**
- * A change that may let more people read a child-protection or allegation record: the same
- * kinds `POST /access/widening-preview` takes, tried there by the server and rolled back.
+ * A change that may let more people read a child-protection or allegation record: the kinds
+ * `POST /access/widening-preview` takes (an incident edit, a link, members, a whole user-group
+ * batch, a role grant, a block lifted, a direct link), tried there by the server and rolled back.
  */
-export type WideningChange =
-  | {
-      kind: 'incident_assignee';
-      incidentId: string;
-      assignee: { type: 'user' | 'user_group'; id: string };
-    }
-  /** An edit of a concern: its category, children, school, or closing a sensitive one. */
-  | { kind: 'incident_update'; incidentId: string; patch: IncidentPatch }
-  | { kind: 'student_link'; userGroupId: string; studentGroupId?: string; studentId?: string }
-  | { kind: 'group_members'; userGroupId: string; userIds: string[] }
-  /** A whole user-group batch, tried together (a link and a clearance added at once). */
-  | { kind: 'user_group_batch'; userGroupId: string; operations: unknown[] }
-  | {
-      kind: 'role_grant';
-      subject: { type: 'user' | 'user_group'; id: string };
-      role: Exclude<Role, 'member'>;
-      scope: { type: ScopeType; id: string };
-      reason?: string;
-    }
-  | { kind: 'block_removal'; blockId: string }
-  | { kind: 'direct_link'; userId: string; studentId: string };
+export type WideningChange = Body<'/api/v1/access/widening-preview', 'post'>;
 
-interface WideningPreview {
-  sensitiveRecords: number;
-  newViewers: number;
-  examples: { id: string; name: string }[];
-  /** Only part of a very large group was tried: the counts are a floor. */
-  partial: boolean;
-}
+/** How many more people would read sensitive records; `partial`: the counts are a floor. */
+type WideningPreview = Answer<'/api/v1/access/widening-preview', 'post'>;
 
 type Asking =
   | { state: 'idle' }

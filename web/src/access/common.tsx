@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import type { Answer } from '../api/answers.ts';
 import { api, type Page } from '../api/client.ts';
 import type { StudentSummary } from '../api/types.ts';
 import { Empty, ErrorMessage, InputField, Loading } from '../components/ui.tsx';
@@ -7,21 +8,14 @@ import { endOfDayIso, formatDate } from '../format.ts';
 import { useDebounced } from '../hooks.ts';
 import './access.css';
 
-/** The shapes of the access answers (src/modules/access/routes.ts). */
-export interface AccessPath {
-  kind: 'group_to_student_group' | 'group_to_student' | 'user_to_student';
-  summary: string;
-  linkId: string;
-  userGroup: { id: string; name: string } | null;
-  studentGroup: { id: string; name: string; kind: string; rule: unknown } | null;
-  since: { membership: string | null; link: string; inStudentGroup: string | null };
-}
+/** `GET /access/explain` about a child (asked about a record, it answers another shape). */
+export type Explanation = Extract<Answer<'/api/v1/access/explain', 'get'>, { student: unknown }>;
 
-export interface Denial {
-  kind: 'block' | 'no_role' | 'user_inactive' | 'student_inactive';
-  summary: string;
-  block?: { id: string; reason: string; by: { id: string; name: string } | null; since: string };
-}
+/** One way a person reaches a child, each step with the day it began. */
+export type AccessPath = Explanation['paths'][number];
+
+/** Why a person cannot see a child. */
+export type Denial = Explanation['denials'][number];
 
 const since = (iso: string | null | undefined) => (iso ? ` since ${formatDate(iso)}` : '');
 
@@ -186,7 +180,7 @@ export function PersonPicker({
       queryKey="access-people"
       search={async (q, signal) =>
         (
-          await api.get<Page<{ id: string; name: string; email: string }>>(
+          await api.get<Answer<'/api/v1/users', 'get'>>(
             '/users',
             { q, limit: 10, status: 'all' },
             signal,

@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
+import type { Answer } from '../api/answers.ts';
 import { ApiError, api } from '../api/client.ts';
 import { Button, ErrorMessage, PageHeader } from '../components/ui.tsx';
-import { type LoginResult, useSession } from '../session.tsx';
+import { useSession } from '../session.tsx';
 import {
   BackToSignIn,
   LinkNotWorking,
@@ -25,7 +26,10 @@ export function AcceptInvitationPage() {
   const [noRole, setNoRole] = useState(false);
   const form = useNewPasswordForm(async (password) => {
     try {
-      const result = await api.post<LoginResult>('/auth/accept-invitation', { token, password });
+      const result = await api.post<Answer<'/api/v1/auth/accept-invitation', 'post'>>(
+        '/auth/accept-invitation',
+        { token, password },
+      );
       session.signedIn(result);
       navigate('/', { replace: true });
     } catch (caught) {

@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from 'react';
+import type { Answer } from '../api/answers.ts';
 import { ApiError, api } from '../api/client.ts';
 import { Button, ErrorMessage, InputField, Notice, PageHeader } from '../components/ui.tsx';
 import { BackToSignIn, PublicPage } from './common.tsx';
@@ -19,9 +20,12 @@ export function ForgotPasswordPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const answer = await api.post<{ emailOn: boolean }>('/auth/password-reset', {
-        email: email.trim(),
-      });
+      const answer = await api.post<Answer<'/api/v1/auth/password-reset', 'post'>>(
+        '/auth/password-reset',
+        {
+          email: email.trim(),
+        },
+      );
       setEmailOff(!answer.emailOn);
       setSentTo(email.trim());
     } catch (caught) {

@@ -1,24 +1,18 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import type { Answer } from '../api/answers.ts';
 import { api } from '../api/client.ts';
 
-export type SsoKind = 'microsoft' | 'google' | 'oidc';
+/**
+ * The sign-in buttons `GET /auth/sso-providers` offers (no session needed), and whether password
+ * sign-in stays (false when every organisation asked about has turned it off). A button's `label`
+ * is its provider's name ("Microsoft", "Google" or the Owner's label); `startUrl` is Haven's start
+ * of the sign-in, which redirects to the provider.
+ */
+export type SsoChoices = Answer<'/api/v1/auth/sso-providers', 'get'>;
 
-/** A sign-in button the sign-in page offers (`GET /auth/sso-providers`, no session needed). */
-export interface SsoChoice {
-  id: string;
-  kind: SsoKind;
-  /** The provider's name on the button: "Microsoft", "Google", or the Owner's label. */
-  label: string;
-  organisationName: string;
-  /** Where the button goes: Haven's start of the sign-in, which redirects to the provider. */
-  startUrl: string;
-}
+export type SsoChoice = SsoChoices['items'][number];
 
-export interface SsoChoices {
-  items: SsoChoice[];
-  /** False when every organisation asked about has turned password sign-in off. */
-  passwordSignIn: boolean;
-}
+export type SsoKind = SsoChoice['kind'];
 
 /** "Sign in with Microsoft", and the organisation's name where the buttons are of several. */
 export function ssoButtonLabel(choice: SsoChoice, severalOrganisations: boolean): string {

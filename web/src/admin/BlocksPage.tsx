@@ -15,10 +15,8 @@ import {
 } from '../components/ui.tsx';
 import { formatDate } from '../format.ts';
 import { Pager, StudentSearch, UserSearch, useCursorPages } from './common.tsx';
-import type { Block, Student, User } from './types.ts';
+import type { Block, ListedBlock, Student, User } from './types.ts';
 import { studentName } from './types.ts';
-
-type NamedBlock = Block & { userName: string; studentName: string };
 
 export function BlocksPage() {
   const [userFilter, setUserFilter] = useState<User | null>(null);
@@ -27,13 +25,13 @@ export function BlocksPage() {
   const query = useQuery({
     queryKey: ['blocks', userFilter?.id, studentFilter?.id, pages.cursor],
     queryFn: ({ signal }) =>
-      api.get<Page<NamedBlock>>(
+      api.get<Page<ListedBlock>>(
         '/blocks',
         { userId: userFilter?.id, studentId: studentFilter?.id, cursor: pages.cursor, limit: 50 },
         signal,
       ),
   });
-  const [lifting, setLifting] = useState<NamedBlock | null>(null);
+  const [lifting, setLifting] = useState<ListedBlock | null>(null);
   return (
     <>
       <PageHeader
@@ -195,7 +193,7 @@ function AddBlock() {
  * Lifting a block may let the member of staff read child-protection or allegation records about
  * the child again: the server tries the lift first, and if it would, the user confirms.
  */
-function LiftBlock({ block, onClose }: { block: NamedBlock | null; onClose: () => void }) {
+function LiftBlock({ block, onClose }: { block: ListedBlock | null; onClose: () => void }) {
   const queryClient = useQueryClient();
   const { confirm, dialog } = useWideningConfirm();
   const [reason, setReason] = useState('');

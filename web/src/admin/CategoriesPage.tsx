@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
+import type { Answer } from '../api/answers.ts';
 import { ApiError, api } from '../api/client.ts';
 import { type CategoryListItem, type Sensitivity, sensitivityLabels } from '../api/types.ts';
 import {
@@ -22,7 +23,7 @@ function useAdminCategories(schoolId: string) {
   return useQuery({
     queryKey: ['categories', 'admin', schoolId || null],
     queryFn: ({ signal }) =>
-      api.get<{ items: CategoryListItem[] }>(
+      api.get<Answer<'/api/v1/categories', 'get'>>(
         '/categories',
         { schoolId, includeRetired: true },
         signal,

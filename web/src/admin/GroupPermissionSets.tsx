@@ -14,6 +14,7 @@ import { plural } from '../format.ts';
 import { useDebounced } from '../hooks.ts';
 import { Tabs } from './Tabs.tsx';
 import {
+  type GroupOperation,
   type GroupPermission,
   groupPermissionLabels,
   groupPermissions,
@@ -56,22 +57,13 @@ export interface SetEdits {
 
 export const noSetEdits: SetEdits = { created: [], changed: {}, deleted: [] };
 
-type AssigneeRef = { type: 'user' | 'user_group'; id: string };
+/** The batch operations that make, change and delete permission sets. */
+export type SetOperation = Extract<
+  GroupOperation,
+  { op: 'createPermissionSet' | 'updatePermissionSet' | 'deletePermissionSet' }
+>;
 
-export type SetOperation =
-  | {
-      op: 'createPermissionSet';
-      name: string;
-      permissions: GroupPermission[];
-      assignees: AssigneeRef[];
-    }
-  | {
-      op: 'updatePermissionSet';
-      setId: string;
-      permissions?: GroupPermission[];
-      assignees?: AssigneeRef[];
-    }
-  | { op: 'deletePermissionSet'; setId: string };
+type AssigneeRef = Extract<SetOperation, { op: 'createPermissionSet' }>['assignees'][number];
 
 const refOf = (a: VisibleAssignee): AssigneeRef => ({ type: a.type, id: a.id });
 const keyOf = (a: SetAssignee) => `${a.type}:${a.id ?? 'withheld'}`;

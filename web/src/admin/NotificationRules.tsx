@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import type { Answer } from '../api/answers.ts';
 import { api } from '../api/client.ts';
 import type { NotificationChannel, NotificationRule } from '../api/types.ts';
 import { Button, Empty, ErrorMessage, Notice, QueryState, SelectField } from '../components/ui.tsx';
@@ -61,7 +62,7 @@ export function NotificationRules({ categoryId }: { categoryId: string }) {
   const query = useQuery({
     queryKey,
     queryFn: ({ signal }) =>
-      api.get<{ rules: NotificationRule[] }>(
+      api.get<Answer<'/api/v1/categories/{id}/notifications', 'get'>>(
         `/categories/${categoryId}/notifications`,
         undefined,
         signal,
@@ -74,9 +75,12 @@ export function NotificationRules({ categoryId }: { categoryId: string }) {
   const [channel, setChannel] = useState<NotificationChannel>('alert');
   const save = useMutation({
     mutationFn: (told: Told[]) =>
-      api.put<{ rules: NotificationRule[] }>(`/categories/${categoryId}/notifications`, {
-        rules: toRules(told),
-      }),
+      api.put<Answer<'/api/v1/categories/{id}/notifications', 'put'>>(
+        `/categories/${categoryId}/notifications`,
+        {
+          rules: toRules(told),
+        },
+      ),
     onSuccess: (answer) => {
       queryClient.setQueryData(queryKey, answer);
       setEdited(null);

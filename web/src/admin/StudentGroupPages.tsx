@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import type { Answer } from '../api/answers.ts';
 import { ApiError, api, type Page } from '../api/client.ts';
 import {
   Button,
@@ -141,13 +142,16 @@ function StudentGroupForm({ group }: { group: StudentGroup | null }) {
   const save = useMutation({
     mutationFn: () => {
       if (group) {
-        return api.patch<StudentGroup>(`/student-groups/${group.id}`, {
-          name,
-          description,
-          ...(group.kind === 'rule' && !ruleUnreadable ? { rule: apiRule } : {}),
-        });
+        return api.patch<Answer<'/api/v1/student-groups/{id}', 'patch'>>(
+          `/student-groups/${group.id}`,
+          {
+            name,
+            description,
+            ...(group.kind === 'rule' && !ruleUnreadable ? { rule: apiRule } : {}),
+          },
+        );
       }
-      return api.post<StudentGroup>('/student-groups', {
+      return api.post<Answer<'/api/v1/student-groups', 'post'>>('/student-groups', {
         name,
         description,
         schoolId: schoolId || null,
@@ -296,7 +300,10 @@ function RulePreview({ schoolId, rule }: { schoolId: string | null; rule: unknow
   const query = useQuery({
     queryKey: ['student-groups', 'preview', body],
     queryFn: () =>
-      api.post<{ count: number; sample: Student[] }>('/student-groups/preview', JSON.parse(body)),
+      api.post<Answer<'/api/v1/student-groups/preview', 'post'>>(
+        '/student-groups/preview',
+        JSON.parse(body),
+      ),
     enabled: rule !== null && body === JSON.stringify({ schoolId, rule }),
     placeholderData: (previous) => previous,
   });
@@ -349,22 +356,12 @@ function ManualMembers({ group }: { group: StudentGroup }) {
   );
 }
 
-interface LinkedUserGroup {
-  id: string;
-  name: string;
-  homeScope: { type: string; id: string; name: string };
-  memberCount: number;
-  linkId: string;
-  since: string;
-  rationale: string | null;
-}
-
 /** Who sees this group's children: the user groups linked to it (issue 14, item 6). */
 function LinkedUserGroups({ group }: { group: StudentGroup }) {
   const query = useQuery({
     queryKey: ['student-groups', 'linked-user-groups', group.id],
     queryFn: ({ signal }) =>
-      api.get<{ items: LinkedUserGroup[]; otherGroups: number | null }>(
+      api.get<Answer<'/api/v1/student-groups/{id}/linked-user-groups', 'get'>>(
         `/student-groups/${group.id}/linked-user-groups`,
         undefined,
         signal,

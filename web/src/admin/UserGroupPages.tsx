@@ -35,13 +35,14 @@ import {
   noSetEdits,
   PermissionSetsTab,
   type SetEdits,
-  type SetOperation,
 } from './GroupPermissionSets.tsx';
 import { Tabs } from './Tabs.tsx';
 import {
   type Clearance,
   clearanceLabels,
+  type GroupHomes,
   type GroupMember,
+  type GroupOperation,
   type StudentGroup,
   studentName,
   type User,
@@ -117,12 +118,6 @@ export function UserGroupsPage() {
   );
 }
 
-/** The scopes where the caller may home a group (Admin or higher there), and the server's default. */
-interface Homes {
-  items: (Scope & { name: string })[];
-  default: Scope | null;
-}
-
 const scopeKey = (scope: Scope) => `${scope.type}:${scope.id}`;
 
 function homeLabel(home: Scope & { name: string }): string {
@@ -140,7 +135,7 @@ function CreateUserGroup() {
   const [home, setHome] = useState('');
   const homes = useQuery({
     queryKey: ['user-groups', 'homes'],
-    queryFn: ({ signal }) => api.get<Homes>('/user-groups/homes', undefined, signal),
+    queryFn: ({ signal }) => api.get<GroupHomes>('/user-groups/homes', undefined, signal),
     enabled: open,
   });
   const fallback = homes.data?.default ? scopeKey(homes.data.default) : '';
@@ -259,20 +254,6 @@ const nothingPending: Pending = {
   sets: noSetEdits,
 };
 
-type Operation =
-  | { op: 'addMembers' | 'removeMembers' | 'addOwners' | 'removeOwners'; userIds: string[] }
-  | {
-      op: 'addStudentLink';
-      studentGroupId?: string;
-      studentId?: string;
-      confirm?: true;
-      rationale?: string;
-    }
-  | { op: 'removeStudentLink'; linkId: string }
-  | { op: 'setClearances'; clearances: Clearance[] }
-  | { op: 'update'; name?: string; description?: string; rationale?: string }
-  | SetOperation;
-
 /** The server takes at most this many users in one operation; more go in further operations of the same batch. */
 const USERS_PER_OPERATION = 10_000;
 
@@ -293,8 +274,8 @@ function describe(
   group: UserGroup,
   details: { name: string; description: string; rationale: string },
   pending: Pending,
-): { text: string; operations: Operation[] }[] {
-  const changes: { text: string; operations: Operation[] }[] = [];
+): { text: string; operations: GroupOperation[] }[] {
+  const changes: { text: string; operations: GroupOperation[] }[] = [];
   const update: { name?: string; description?: string; rationale?: string } = {};
   if (details.name.trim() !== group.name) update.name = details.name.trim();
   if (details.description !== group.description) update.description = details.description;
@@ -312,7 +293,7 @@ function describe(
     verb: string,
   ) => {
     if (list.length === 0) return;
-    const operations: Operation[] = [];
+    const operations: GroupOperation[] = [];
     for (let i = 0; i < list.length; i += USERS_PER_OPERATION) {
       operations.push({ op, userIds: list.slice(i, i + USERS_PER_OPERATION).map((p) => p.id) });
     }

@@ -19,7 +19,10 @@ import { useDebounced } from '../hooks.ts';
 import { useCan, useMe } from '../session.tsx';
 import { Pager, RoleGrantForm, ScopeOptions, useCursorPages } from './common.tsx';
 import {
+  type ChangedUser,
   type Invitation,
+  type ListedUser,
+  type SentInvitation,
   type User,
   type UserDetail,
   type UserTwoFactor,
@@ -59,7 +62,7 @@ export function UsersPage() {
   const query = useQuery({
     queryKey: ['users', 'list', q, status, orphaned, role, where, pages.cursor],
     queryFn: ({ signal }) =>
-      api.get<Page<User & { roles: HeldGrant[] }>>(
+      api.get<Page<ListedUser>>(
         '/users',
         {
           q,
@@ -237,7 +240,7 @@ function useResendInvitation() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (user: Pick<User, 'id' | 'name' | 'email'>) =>
-      api.post<Invitation>(`/users/${user.id}/invitation`),
+      api.post<SentInvitation>(`/users/${user.id}/invitation`),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
   });
 }
@@ -391,7 +394,7 @@ function UserDetails({ user }: { user: UserDetail }) {
   const [confirming, setConfirming] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['users'] });
   const setDisabled = useMutation({
-    mutationFn: (disabled: boolean) => api.patch<User>(`/users/${user.id}`, { disabled }),
+    mutationFn: (disabled: boolean) => api.patch<ChangedUser>(`/users/${user.id}`, { disabled }),
     onSuccess: () => {
       setConfirming(false);
       void refresh();

@@ -2,17 +2,15 @@
  * The one way the web app talks to Haven: same-origin JSON with the session cookie, and the
  * session's CSRF token on every change. Errors arrive as problem+json and become `ApiError`.
  */
+import type { components } from './schema';
 
-export interface Problem {
-  type?: string;
-  title?: string;
-  status: number;
-  code: string;
-  detail?: string;
-  /** Validation errors: one entry per bad field. */
-  errors?: { field?: string; path?: string; message: string }[];
-  [key: string]: unknown;
-}
+/**
+ * problem+json as the OpenAPI document describes it (`errors`: with 400 `validation_failed`, one
+ * entry per bad field). Only `status` and `code` are sure: the client makes up problems of its
+ * own (no connection, a body that is not JSON).
+ */
+export type Problem = Partial<components['schemas']['Problem']> &
+  Pick<components['schemas']['Problem'], 'status' | 'code'>;
 
 /** `Retry-After` as seconds from now (it may be a number of seconds or an HTTP date). */
 function retryAfterSeconds(header: string | null): number | null {
@@ -40,7 +38,7 @@ export class ApiError extends Error {
   }
   /** The message for one field, if the server named it. */
   fieldMessage(field: string): string | undefined {
-    const hit = this.problem.errors?.find((e) => (e.field ?? e.path) === field);
+    const hit = this.problem.errors?.find((e) => e.field === field);
     return hit?.message;
   }
 }

@@ -1,274 +1,103 @@
-/** The API's shapes as the pages use them (the OpenAPI document at /api/v1/openapi.json is complete). */
+/**
+ * The API's shapes as the pages use them, derived from the generated OpenAPI types
+ * (`schema.d.ts`, `npm run api-types`): none is written out by hand, so the document served at
+ * /api/v1/openapi.json is the one truth. Only the labels below, and `Role`'s `member`, are the
+ * web app's own.
+ */
+import type { Answer, Body, Item } from './answers.ts';
 
-export type Role = 'owner' | 'dsl' | 'deputy_dsl' | 'admin' | 'viewer' | 'member';
-export type ScopeType = 'organisation' | 'school_group' | 'school';
-export type Sensitivity = 'standard' | 'child_protection' | 'allegation';
+export type { Answer, Body, Item } from './answers.ts';
 
-export interface Scope {
-  type: ScopeType;
-  id: string;
-  name?: string;
-}
+export type Me = Answer<'/api/v1/me', 'get'>;
 
-export interface HeldGrant {
-  /** Null with a group the caller may not see (the id would show who else is in it). */
-  grantId: string | null;
-  role: Exclude<Role, 'member'>;
-  scope: Scope & { name: string };
-  /** Null id and name: a group the caller may not see (homed where they administer nothing). */
-  source:
-    | { type: 'direct' }
-    | { type: 'user_group'; userGroupId: string | null; userGroupName: string | null };
-  since: string;
-}
+/**
+ * A role the caller holds and where. `grantId` is null with a group the caller may not see (the
+ * id would show who else is in it); so are the source's group id and name.
+ */
+export type HeldGrant = Me['roles'][number];
 
-export interface Me {
-  id: string;
-  email: string;
-  name: string;
-  status: 'invited' | 'active' | 'disabled';
-  organisation: { id: string; name: string };
-  roles: HeldGrant[];
-  abilities: string[];
-  totpStatus: 'off' | 'pending' | 'active';
-  mfaAt: string | null;
-  /**
-   * A school asks this user to enrol two-factor sign-in: until they do, the session reaches only
-   * the enrolment routes (and signing out).
-   */
-  mfaEnrolmentRequired: boolean;
-  csrfToken?: string;
-}
+/** A role a grant gives. */
+export type GrantedRole = HeldGrant['role'];
 
-export interface SchoolSettings {
-  requireMfaForSensitive: boolean;
-  /** Whoever holds a clearance, or Deputy DSL and above, must enrol two-factor sign-in. */
-  requireMfaEnrolment: boolean;
-  /** When the daily digest email goes out, "HH:MM" in UK time. */
-  digestTime: string;
-}
+/** A grant's role, or `member` (the pages' word for someone in the organisation without one). */
+export type Role = GrantedRole | 'member';
 
-export interface School {
-  id: string;
-  name: string;
-  settings: SchoolSettings;
-}
+export type ScopeType = HeldGrant['scope']['type'];
 
-export interface StudentSummary {
-  id: string;
-  schoolId: string;
-  givenName: string;
-  familyName: string;
-  yearGroup: number | null;
-  house?: string | null;
-  upn?: string | null;
-}
+/** A scope: what a grant, a review or a report covers. The name is left out where it is asked for. */
+export type Scope = Omit<HeldGrant['scope'], 'name'> & { name?: string };
 
-export interface Category {
-  id: string;
-  schoolId: string | null;
-  name: string;
-  sensitivity: Sensitivity;
-}
+export type SchoolSettings = Answer<'/api/v1/schools/{id}/settings', 'get'>;
+
+export type School = Item<'/api/v1/schools'>;
+
+export type StudentSummary = Item<'/api/v1/students'>;
+
+/** An incident's category as a record names it. */
+export type Category = Incident['category'];
+
+export type Sensitivity = Category['sensitivity'];
 
 /** A category as `GET /categories` lists it: a retired one is kept by its records, offered to none. */
-export interface CategoryListItem extends Category {
-  retired: boolean;
-}
-
-export type NotificationChannel = 'alert' | 'immediate_email' | 'digest_email';
+export type CategoryListItem = Item<'/api/v1/categories'>;
 
 /** Who is told of a category's new concerns, and how. */
-export interface NotificationRule {
-  recipient: { type: 'user' | 'user_group'; id: string; name: string };
-  channel: NotificationChannel;
-}
+export type NotificationRule = Answer<
+  '/api/v1/categories/{id}/notifications',
+  'get'
+>['rules'][number];
+
+export type NotificationChannel = NotificationRule['channel'];
+
+export type Incident = Answer<'/api/v1/incidents/{id}', 'get'>;
 
 /** What the caller may do with an incident; the server still decides each request. */
-export interface IncidentAbilities {
-  update: boolean;
-  /**
-   * A safeguarding decision (Deputy DSL and above at the record's school): lower the sensitivity,
-   * remove a child, move the record to another school, close a sensitive record, or change whom
-   * an allegation is about.
-   */
-  reclassify: boolean;
-  delete: boolean;
-  manageExclusions: boolean;
-  assign: boolean;
-  addActions: boolean;
-  manageDocuments: boolean;
-  /** The other schools the record may be moved to. */
-  moveTo: string[];
-}
+export type IncidentAbilities = Incident['abilities'];
 
-export type IncidentStatus = 'open' | 'in_progress' | 'closed';
+export type IncidentStatus = Incident['status'];
 
 /** A child on a record: named only if the caller can see them (spec section 4). */
-export type InvolvedStudent = { redacted: false; id: string; name: string } | { redacted: true };
+export type InvolvedStudent = Incident['students'][number];
 
-export interface Incident {
-  id: string;
-  schoolId: string;
-  category: Category;
-  occurredAt: string;
-  location: string | null;
-  description: string;
-  status: IncidentStatus;
-  reporter: { id: string; name: string };
-  subjectUserId: string | null;
-  students: InvolvedStudent[];
-  /** A child not on roll whom the reporter named, for the DSL to match later. */
-  unlistedChild: UnlistedChild | null;
-  assignees: { type: 'user' | 'user_group'; id: string; name: string }[];
-  revision: number;
-  createdAt: string;
-  updatedAt: string;
-  abilities: IncidentAbilities;
-}
-
-export interface UnlistedChild {
-  name: string;
-  note: string | null;
-}
-
-/** How a new concern was passed on: at once, in the school's daily digest, or to no one yet. */
-export type Delivery = 'immediate' | 'digest' | 'none';
+/** A child not on roll whom the reporter named, for the DSL to match later. */
+export type UnlistedChild = NonNullable<Incident['unlistedChild']>;
 
 /** `POST /incidents` answers the record as its reporter sees it, with a receipt. */
-export interface CreatedIncident extends Incident {
-  receipt: { savedAt: string; delivery: Delivery };
-}
+export type CreatedIncident = Answer<'/api/v1/incidents', 'post'>;
+
+/** How a new concern was passed on: at once, in the school's daily digest, or to no one yet. */
+export type Delivery = CreatedIncident['receipt']['delivery'];
 
 /** A page of incidents: `stepUpNeeded` more match that only a two-factor check would open. */
-export interface IncidentListPage {
-  items: Incident[];
-  nextCursor: string | null;
-  stepUpNeeded: number;
-}
+export type IncidentListPage = Answer<'/api/v1/incidents', 'get'>;
 
 /** A child as `GET /reportable-students` names them: names, year and school only. */
-export interface ReportableStudent {
-  id: string;
-  givenName: string;
-  familyName: string;
-  yearGroup: number | null;
-  schoolId: string;
-}
+export type ReportableStudent = Item<'/api/v1/reportable-students'>;
 
 /** One of the caller's own reports (`GET /me/reports`): no account of what happened. */
-export interface MyReport {
-  id: string;
-  categoryName: string;
-  sensitivity: Sensitivity;
-  createdAt: string;
-  status: IncidentStatus;
-  /** The children named, including a child not on roll. */
-  studentNames: string[];
-}
+export type MyReport = Item<'/api/v1/me/reports'>;
 
 /** `PATCH /incidents/:id`: `studentIds` are the children the caller can see who belong on it. */
-export interface IncidentPatch {
-  revision: number;
-  studentIds?: string[];
-  schoolId?: string;
-  categoryId?: string;
-  occurredAt?: string;
-  location?: string | null;
-  description?: string;
-  status?: IncidentStatus;
-  subjectUserId?: string | null;
-}
+export type IncidentPatch = Body<'/api/v1/incidents/{id}', 'patch'>;
 
 /**
  * An earlier version of an incident as the caller may read it, or withheld entirely when the
  * caller could not read a record with that version's category, school and children.
  */
-export type IncidentRevision =
-  | {
-      revision: number;
-      replacedAt: string;
-      replacedBy: { id: string; name: string } | null;
-      withheld: false;
-      incident: {
-        schoolId: string;
-        categoryId: string;
-        category: Category;
-        occurredAt: string;
-        location: string | null;
-        description: string;
-        status: IncidentStatus;
-        subjectUserId: string | null;
-        students: InvolvedStudent[];
-        updatedAt: string;
-      };
-    }
-  | { revision: number; replacedAt: string; withheld: true };
+export type IncidentRevision = Item<'/api/v1/incidents/{id}/revisions'>;
 
-export interface Action {
-  id: string;
-  incidentId: string;
-  title: string;
-  dueAt: string | null;
-  overdue: boolean;
-  assignee: { type: 'user' | 'user_group'; id: string; name?: string };
-  completedAt: string | null;
-  completedBy: string | null;
-  createdAt: string;
-  /** `complete` only for the action's assignee (or a member of the group it is assigned to). */
-  abilities: { complete: boolean; update: boolean; delete: boolean };
-}
+/** `complete` only for the action's assignee (or a member of the group it is assigned to). */
+export type Action = Item<'/api/v1/incidents/{id}/actions'>;
 
 /** A document on an incident or on a child's file. */
-export interface DocumentInfo {
-  id: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  uploadedBy: string | null;
-  createdAt: string;
-  abilities: { delete: boolean };
-}
+export type DocumentInfo = Item<'/api/v1/incidents/{id}/documents'>;
 
-export interface Alert {
-  id: string;
-  kind:
-    | 'incident_assigned'
-    | 'action_assigned'
-    | 'action_due'
-    | 'incident_logged'
-    | 'security'
-    | 'access_review';
-  /** Null for a security alert, which is about the organisation. */
-  incidentId: string | null;
-  actionId: string | null;
-  /** An action's title; null until a step-up where the record needs one. */
-  title: string | null;
-  /** A security alert's text. */
-  message: string | null;
-  /** The record needs a two-factor check before it can be opened. */
-  stepUpNeeded: boolean;
-  createdAt: string;
-  read: boolean;
-}
-
-export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'withdrawn';
+export type Alert = Item<'/api/v1/alerts'>;
 
 /** An email Haven sent, is sending, or could not send (`GET /outbox`, Admins). */
-export interface OutboxEmail {
-  id: string;
-  kind: string;
-  schoolId: string | null;
-  to: { address: string; name: string | null };
-  status: OutboxStatus;
-  attempts: number;
-  lastError: string | null;
-  subject: string | null;
-  createdAt: string;
-  sentAt: string | null;
-  nextAttemptAt: string | null;
-}
+export type OutboxEmail = Item<'/api/v1/outbox'>;
+
+export type OutboxStatus = OutboxEmail['status'];
 
 export const roleLabels: Record<Role, string> = {
   owner: 'Owner',

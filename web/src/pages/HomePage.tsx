@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
+import type { Answer } from '../api/answers.ts';
 import { api } from '../api/client.ts';
 import type { Action, Alert } from '../api/types.ts';
 import { StepUpBanner } from '../components/StepUp.tsx';
@@ -7,18 +8,36 @@ import { Button, Empty, ErrorMessage, PageHeader, QueryState } from '../componen
 import { formatDate, formatDateTime } from '../format.ts';
 import { useCan, useMe } from '../session.tsx';
 
-const alertText: Record<Exclude<Alert['kind'], 'security' | 'access_review'>, string> = {
+/** Alerts that carry their own text, and the page each leads to. */
+const messageAlerts = {
+  security: { fallback: 'A change to who can see records', to: null },
+  access_review: { fallback: 'An access review awaits you', to: '/access-reviews' },
+  transfer_overdue: { fallback: 'A transfer has no receipt yet', to: '/transfers' },
+} as const satisfies Partial<Record<Alert['kind'], { fallback: string; to: string | null }>>;
+
+type MessageAlert = keyof typeof messageAlerts;
+
+function carriesMessage(kind: Alert['kind']): kind is MessageAlert {
+  return kind in messageAlerts;
+}
+
+const alertText: Record<Exclude<Alert['kind'], MessageAlert>, string> = {
   incident_assigned: 'A concern was assigned to you',
   action_assigned: 'An action was assigned to you',
   action_due: 'An action is due',
   incident_logged: 'A concern was logged',
 };
 
-/** What an alert says: a security alert carries its own text; the others say what happened. */
+/** What an alert says: some carry their own text; the others say what happened. */
 function alertWords(alert: Alert): string {
-  if (alert.kind === 'security') return alert.message ?? 'A change to who can see records';
-  if (alert.kind === 'access_review') return alert.message ?? 'An access review awaits you';
+  if (carriesMessage(alert.kind)) return alert.message ?? messageAlerts[alert.kind].fallback;
   return `${alertText[alert.kind]}${alert.title ? `: ${alert.title}` : ''}`;
+}
+
+/** Where an alert leads: its record, or the page a review or transfer alert is about. */
+function alertLink(alert: Alert): string | null {
+  if (alert.incidentId) return `/incidents/${alert.incidentId}`;
+  return carriesMessage(alert.kind) ? messageAlerts[alert.kind].to : null;
 }
 
 export function HomePage() {
@@ -47,7 +66,7 @@ function HeldBack() {
   const count = useQuery({
     queryKey: ['incidents', 'count', {}],
     queryFn: ({ signal }) =>
-      api.get<{ count: number; stepUpNeeded: number }>('/incidents/count', undefined, signal),
+      api.get<Answer<'/api/v1/incidents/count', 'get'>>('/incidents/count', undefined, signal),
   });
   return <StepUpBanner count={count.data?.stepUpNeeded ?? 0} />;
 }
@@ -56,7 +75,8 @@ function MyActions() {
   const queryClient = useQueryClient();
   const query = useQuery({
     queryKey: ['me', 'actions'],
-    queryFn: ({ signal }) => api.get<{ items: Action[] }>('/me/actions', undefined, signal),
+    queryFn: ({ signal }) =>
+      api.get<Answer<'/api/v1/me/actions', 'get'>>('/me/actions', undefined, signal),
   });
   const complete = useMutation({
     mutationFn: (id: string) => api.post<Action>(`/actions/${id}/complete`),
@@ -111,7 +131,7 @@ function MyAlerts() {
   const queryClient = useQueryClient();
   const query = useQuery({
     queryKey: ['me', 'alerts'],
-    queryFn: ({ signal }) => api.get<{ items: Alert[] }>('/alerts', undefined, signal),
+    queryFn: ({ signal }) => api.get<Answer<'/api/v1/alerts', 'get'>>('/alerts', undefined, signal),
   });
   const mark = useMutation({
     mutationFn: ({ id, to }: { id: string; to: 'read' | 'dismiss' }) =>
@@ -128,57 +148,53 @@ function MyAlerts() {
             <Empty>No alerts.</Empty>
           ) : (
             <ul className="list">
-              {items.map((alert) => (
-                <li key={alert.id} className={alert.read ? 'read' : 'unread'}>
-                  <div>
-                    {alert.incidentId ? (
-                      <Link
-                        to={`/incidents/${alert.incidentId}`}
-                        onClick={() => !alert.read && mark.mutate({ id: alert.id, to: 'read' })}
-                      >
-                        {alertWords(alert)}
-                      </Link>
-                    ) : alert.kind === 'access_review' ? (
-                      <Link
-                        to="/access-reviews"
-                        onClick={() => !alert.read && mark.mutate({ id: alert.id, to: 'read' })}
-                      >
-                        {alertWords(alert)}
-                      </Link>
-                    ) : (
-                      <p>{alertWords(alert)}</p>
-                    )}
-                    <p className="muted">
-                      {alert.read ? '' : <strong className="tag">New</strong>}{' '}
-                      {alert.stepUpNeeded ? (
-                        <span className="tag tag-warning">Needs a two-factor check</span>
-                      ) : null}{' '}
-                      {formatDateTime(alert.createdAt)}
-                    </p>
-                  </div>
-                  <div className="alert-actions">
-                    {/* An alert about no record (a security alert) is read where it stands. */}
-                    {!alert.incidentId && !alert.read ? (
+              {items.map((alert) => {
+                const link = alertLink(alert);
+                return (
+                  <li key={alert.id} className={alert.read ? 'read' : 'unread'}>
+                    <div>
+                      {link ? (
+                        <Link
+                          to={link}
+                          onClick={() => !alert.read && mark.mutate({ id: alert.id, to: 'read' })}
+                        >
+                          {alertWords(alert)}
+                        </Link>
+                      ) : (
+                        <p>{alertWords(alert)}</p>
+                      )}
+                      <p className="muted">
+                        {alert.read ? '' : <strong className="tag">New</strong>}{' '}
+                        {alert.stepUpNeeded ? (
+                          <span className="tag tag-warning">Needs a two-factor check</span>
+                        ) : null}{' '}
+                        {formatDateTime(alert.createdAt)}
+                      </p>
+                    </div>
+                    <div className="alert-actions">
+                      {/* An alert about no record (a security alert) is read where it stands. */}
+                      {!alert.incidentId && !alert.read ? (
+                        <button
+                          type="button"
+                          className="link-button"
+                          onClick={() => mark.mutate({ id: alert.id, to: 'read' })}
+                          aria-label={`Mark read: ${alertWords(alert)}`}
+                        >
+                          Mark read
+                        </button>
+                      ) : null}
                       <button
                         type="button"
                         className="link-button"
-                        onClick={() => mark.mutate({ id: alert.id, to: 'read' })}
-                        aria-label={`Mark read: ${alertWords(alert)}`}
+                        onClick={() => mark.mutate({ id: alert.id, to: 'dismiss' })}
+                        aria-label={`Dismiss alert: ${alertWords(alert)}`}
                       >
-                        Mark read
+                        Dismiss
                       </button>
-                    ) : null}
-                    <button
-                      type="button"
-                      className="link-button"
-                      onClick={() => mark.mutate({ id: alert.id, to: 'dismiss' })}
-                      aria-label={`Dismiss alert: ${alertWords(alert)}`}
-                    >
-                      Dismiss
-                    </button>
-                  </div>
-                </li>
-              ))}
+                    </div>
+                  </li>
+                );
+              })}
             </ul>
           )
         }

@@ -1,14 +1,12 @@
 import { type FormEvent, useState } from 'react';
+import type { Answer } from '../api/answers.ts';
 import { ApiError, api, request } from '../api/client.ts';
 import { Button, ErrorMessage, InputField, Notice, PageHeader } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
 import { useMe, useSession } from '../session.tsx';
 
-interface Enrolment {
-  secret: string;
-  otpauthUri: string;
-  qrCode: string;
-}
+/** A secret to enrol with: base32, as an `otpauth://` URI, and as a QR code. */
+type Enrolment = Answer<'/api/v1/me/totp', 'post'>;
 
 /**
  * Set up (or turn off) two-factor sign-in with an authenticator app. `required`: a school asks
@@ -45,7 +43,7 @@ export function TwoFactorPage({ required = false }: { required?: boolean }) {
   const confirm = (event: FormEvent) => {
     event.preventDefault();
     return run(async () => {
-      const result = await api.post<{ recoveryCodes: string[] }>('/me/totp/confirm', {
+      const result = await api.post<Answer<'/api/v1/me/totp/confirm', 'post'>>('/me/totp/confirm', {
         code: code.trim(),
       });
       setRecoveryCodes(result.recoveryCodes);

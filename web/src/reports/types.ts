@@ -1,6 +1,13 @@
+import type { GroupPermission } from '../admin/types.ts';
+import type { Item } from '../api/answers.ts';
 import type { Role, Scope, ScopeType } from '../api/types.ts';
 
-/** The Access Audit Report as the API answers it (`src/modules/compliance`, `src/access/access-audit.ts`). */
+/**
+ * The Access Audit Report as the API answers it (`src/modules/compliance`,
+ * `src/access/access-audit.ts`). A run as listed and made is derived from the OpenAPI document;
+ * the saved document's header and rows are written out here, because the document gives
+ * `GET /reports/access-audit/:id` no schema (it is a download in three formats).
+ */
 
 // One list of flags and their words for the server's CSV and PDF and for these pages.
 export {
@@ -18,30 +25,13 @@ import type { AccessAuditFlag } from '../../../src/access/access-audit-flags.ts'
 
 export type FlagCounts = Record<AccessAuditFlag, number>;
 
-export interface AccessAuditRun {
-  id: string;
-  createdAt: string;
-  scope: { type: ScopeType; id: string; name: string };
-  /** Null: as at the moment the run was taken. */
-  asOf: string | null;
-  sha256: string;
-  rowCount: number;
-  byteLength: number;
-  createdBy: { id: string; name: string };
-  flagCounts: FlagCounts;
-}
+/** A saved run (`GET /reports/access-audit`); `asOf` null: as at the moment it was taken. */
+export type AccessAuditRun = Item<'/api/v1/reports/access-audit'>;
 
 interface Named {
   id: string;
   name: string;
 }
-
-export type GroupPermission =
-  | 'view'
-  | 'view_members'
-  | 'edit_details'
-  | 'manage_members'
-  | 'delete';
 
 /** A group a person may administer, through which set and assignment. */
 export interface GroupAdministration {

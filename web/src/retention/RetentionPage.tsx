@@ -1,8 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Pager, useCursorPages, useSchoolGroups } from '../admin/common.tsx';
+import type { Answer, Body, Item } from '../api/answers.ts';
 import { ApiError, api, type Page } from '../api/client.ts';
-import { type Role, type Sensitivity, sensitivityLabels } from '../api/types.ts';
+import { type Role, sensitivityLabels } from '../api/types.ts';
 import { needsStepUp, StepUpPrompt } from '../components/StepUp.tsx';
 import {
   Button,
@@ -21,50 +22,17 @@ import { formatDate, formatDateTime } from '../format.ts';
 import { useSchools } from '../hooks.ts';
 import { useMe } from '../session.tsx';
 
-type RetentionRule =
-  | 'child_protection_25th_birthday'
-  | 'child_protection_birth_date_unknown'
-  | 'allegation_retirement_age'
-  | 'allegation_ten_years'
-  | 'allegation_subject_birth_date_unknown'
-  | 'school_retention_years';
+/** A record as the retention queue lists it. */
+type QueueItem = Item<'/api/v1/retention/queue'>;
 
-interface QueueItem {
-  id: string;
-  schoolId: string;
-  category: { id: string; name: string };
-  sensitivity: Sensitivity;
-  occurredAt: string;
-  retainUntil: string;
-  rule: RetentionRule;
-  extendedTo: string | null;
-  legalHoldSince: string | null;
-  deletedAt: string | null;
-}
+/** The rule that set the record's day (before any extension). */
+type RetentionRule = QueueItem['rule'];
 
-interface RetentionView extends QueueItem {
-  ruleDay: string;
-  subjectBornOn: string | null;
-  due: boolean;
-  destroyedAt: string | null;
-  decisions: {
-    id: string;
-    action: string;
-    day: string | null;
-    reason: string | null;
-    rule: string;
-    retainUntil: string;
-    decidedBy: { id: string; name: string };
-    decidedAt: string;
-  }[];
-}
+/** A record's retention: its day, why, and every decision taken about it. */
+type RetentionView = Answer<'/api/v1/retention/records/{id}', 'get'>;
 
-type Decision =
-  | { action: 'extend'; until: string; reason: string }
-  | { action: 'hold'; reason: string }
-  | { action: 'release'; reason: string }
-  | { action: 'subject_born'; dateOfBirth: string }
-  | { action: 'destroy' };
+/** A retention decision: keep longer, hold, release, record a birth date, or destroy. */
+type Decision = Body<'/api/v1/retention/records/{id}/decisions', 'post'>;
 
 /** An allegation now, or a record lowered from one that still holds its allegation version. */
 const isAllegation = (view: { sensitivity: string; rule: string }) =>

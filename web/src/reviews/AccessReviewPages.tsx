@@ -3,6 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { Pager, useCursorPages } from '../admin/common.tsx';
 import { clearanceLabels } from '../admin/types.ts';
+import type { Answer } from '../api/answers.ts';
 import { api, type Page } from '../api/client.ts';
 import { roleLabels, type ScopeType } from '../api/types.ts';
 import {
@@ -149,11 +150,7 @@ function StartReview() {
   const homes = useQuery({
     queryKey: ['user-group-homes'],
     queryFn: ({ signal }) =>
-      api.get<{ items: NamedScope[]; default: { type: ScopeType; id: string } | null }>(
-        '/user-groups/homes',
-        undefined,
-        signal,
-      ),
+      api.get<Answer<'/api/v1/user-groups/homes', 'get'>>('/user-groups/homes', undefined, signal),
   });
   const [open, setOpen] = useState(false);
   const [scopeKey, setScopeKey] = useState('');
@@ -163,7 +160,7 @@ function StartReview() {
   const chosen = scopes.find((s) => `${s.type}:${s.id}` === scopeKey) ?? scopes[0];
   const start = useMutation({
     mutationFn: () =>
-      api.post<AccessReview>('/access-reviews', {
+      api.post<Answer<'/api/v1/access-reviews', 'post'>>('/access-reviews', {
         scope: { type: chosen!.type, id: chosen!.id },
         dueAt: endOfDayIso(dueDate),
         ...(title.trim() ? { title: title.trim() } : {}),
@@ -340,10 +337,13 @@ function CloseReview({ review }: { review: AccessReview }) {
   const [force, setForce] = useState(false);
   const close = useMutation({
     mutationFn: () =>
-      api.post<AccessReview>(`/access-reviews/${review.id}/close`, {
-        summary,
-        ...(force ? { force: true } : {}),
-      }),
+      api.post<Answer<'/api/v1/access-reviews/{id}/close', 'post'>>(
+        `/access-reviews/${review.id}/close`,
+        {
+          summary,
+          ...(force ? { force: true } : {}),
+        },
+      ),
     onSuccess: (closed) => {
       queryClient.setQueryData(reviewKeys.one(review.id), closed);
       void queryClient.invalidateQueries({ queryKey: reviewKeys.all });
@@ -662,10 +662,13 @@ function Decide({ item }: { item: AccessReviewItem }) {
   const [note, setNote] = useState('');
   const decide = useMutation({
     mutationFn: () =>
-      api.post<AccessReview>(`/access-reviews/${item.reviewId}/items/${item.id}/decision`, {
-        outcome,
-        note,
-      }),
+      api.post<Answer<'/api/v1/access-reviews/{id}/items/{itemId}/decision', 'post'>>(
+        `/access-reviews/${item.reviewId}/items/${item.id}/decision`,
+        {
+          outcome,
+          note,
+        },
+      ),
     onSuccess: async (review) => {
       queryClient.setQueryData(reviewKeys.one(review.id), review);
       setNote('');

@@ -1,117 +1,25 @@
-import type { Role, ScopeType } from '../api/types.ts';
+import type { Answer, Item } from '../api/answers.ts';
 
-/** The answers of `/api/v1/access-reviews` (src/modules/access-reviews/routes.ts). */
+/** The answers of `/api/v1/access-reviews` (src/modules/access-reviews/routes.ts), as generated. */
 
-export interface NamedScope {
-  type: ScopeType;
-  id: string;
-  name: string;
-}
+export type AccessReviewSummary = Item<'/api/v1/access-reviews'>;
 
-export interface Person {
-  id: string;
-  name: string;
-}
+export type AccessReview = Answer<'/api/v1/access-reviews/{id}', 'get'>;
 
-export type ReviewOutcome = 'confirmed' | 'changed';
-export type ItemStatus = 'undecided' | ReviewOutcome | 'not_decided';
+export type AccessReviewItem = Answer<'/api/v1/access-reviews/{id}/items/{itemId}', 'get'>;
 
-export interface AccessReviewSummary {
-  id: string;
-  title: string;
-  scope: NamedScope;
-  dueAt: string;
-  status: 'open' | 'closed';
-  createdAt: string;
-  closedAt: string | null;
-  createdBy: Person | null;
-  progress: { decided: number; total: number };
-  toDecide: number;
-  abilities: { close: boolean };
-}
+export type NamedScope = AccessReviewSummary['scope'];
 
-export interface Decision {
-  outcome: ReviewOutcome;
-  note: string;
-  decidedAt: string;
-  decidedBy: Person;
-}
+export type Person = NonNullable<AccessReviewSummary['createdBy']>;
 
-export interface AccessReview extends AccessReviewSummary {
-  closedBy: Person | null;
-  summary: string | null;
-  auditRuns: { start: string | null; close: string | null };
-  items: {
-    id: string;
-    userGroup: { id: string; name: string; deleted: boolean; homeScope: NamedScope };
-    reviewers: Person[];
-    since: string;
-    status: ItemStatus;
-    decision: Decision | null;
-    abilities: { decide: boolean };
-  }[];
-  decisions: (Decision & { id: string; itemId: string })[];
-}
+/** A decision on one item of a review, as the review lists it. */
+export type Decision = NonNullable<AccessReview['items'][number]['decision']>;
 
-export interface ReviewLink {
-  id: string;
-  studentGroup: { id: string; name: string } | null;
-  student: Person | null;
-  redacted: boolean;
-}
+export type ReviewOutcome = Decision['outcome'];
 
-export interface ReviewChange {
-  kind: 'member' | 'owner' | 'link' | 'grant' | 'clearance';
-  change: 'added' | 'removed';
-  at: string;
-  by: Person | null;
-  accessReviewId: string | null;
-  user?: Person;
-  link?: ReviewLink;
-  grant?: { id: string; role: string; scope: NamedScope; reason: string | null };
-  clearance?: string;
-}
+export type ItemStatus = AccessReviewItem['status'];
 
-export interface AccessReviewItem {
-  id: string;
-  reviewId: string;
-  reviewTitle: string;
-  reviewStatus: 'open' | 'closed';
-  since: string;
-  status: ItemStatus;
-  decision: {
-    outcome: ReviewOutcome;
-    note: string;
-    decidedAt: string;
-    decidedBy: string | null;
-  } | null;
-  userGroup: {
-    id: string;
-    name: string;
-    description: string;
-    rationale: string;
-    deleted: boolean;
-    memberCount: number;
-    homeScope: NamedScope;
-  };
-  members: (Person & { email: string; since: string; new: boolean })[];
-  owners: (Person & { email: string; since: string; new: boolean })[];
-  roleGrants: {
-    id: string;
-    role: Exclude<Role, 'member'>;
-    scope: NamedScope;
-    reason: string | null;
-    since: string;
-    new: boolean;
-  }[];
-  studentLinks: (ReviewLink & { since: string; new: boolean })[];
-  clearances: { clearance: 'child_protection' | 'allegations' }[];
-  changes: ReviewChange[];
-  abilities: {
-    decide: boolean;
-    manageMembers: boolean;
-    manageOwners: boolean;
-    manageLinks: boolean;
-    manageClearances: boolean;
-  };
-}
+/** A change made to the group since the review began (or during it). */
+export type ReviewChange = AccessReviewItem['changes'][number];
+
+export type ReviewLink = NonNullable<ReviewChange['link']>;

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useWideningConfirm } from '../access/Widening.tsx';
+import type { Answer } from '../api/answers.ts';
 import { ApiError, api } from '../api/client.ts';
 import type {
   Action,
@@ -9,7 +10,6 @@ import type {
   DocumentInfo,
   Incident,
   IncidentPatch,
-  IncidentRevision,
   IncidentStatus,
   School,
 } from '../api/types.ts';
@@ -211,7 +211,7 @@ export function IncidentPage() {
 }
 
 /** What an edit answers: the record as the editor now reads it, or that it left their reach. */
-type Edited = Incident | { id: string; revision: number; withheld: true };
+type Edited = Answer<'/api/v1/incidents/{id}', 'patch'>;
 type PatchMutation = ReturnType<typeof useMutation<Edited | null, Error, Change>>;
 
 function Account({ incident: i, patch }: { incident: Incident; patch: PatchMutation }) {
@@ -376,7 +376,8 @@ function EditIncident({
   const moving = mayReclassify && moveTargets.length > 0;
   const categories = useQuery({
     queryKey: ['categories', schoolId],
-    queryFn: ({ signal }) => api.get<{ items: Category[] }>('/categories', { schoolId }, signal),
+    queryFn: ({ signal }) =>
+      api.get<Answer<'/api/v1/categories', 'get'>>('/categories', { schoolId }, signal),
     staleTime: 60_000,
   });
   const offered = (categories.data?.items ?? (schoolId === i.schoolId ? [i.category] : [])).filter(
@@ -620,7 +621,11 @@ function Actions({ incident: i }: { incident: Incident }) {
   const actions = useQuery({
     queryKey: ['incidents', 'actions', i.id],
     queryFn: ({ signal }) =>
-      api.get<{ items: Action[] }>(`/incidents/${i.id}/actions`, undefined, signal),
+      api.get<Answer<'/api/v1/incidents/{id}/actions', 'get'>>(
+        `/incidents/${i.id}/actions`,
+        undefined,
+        signal,
+      ),
   });
   const complete = useMutation({
     mutationFn: (actionId: string) => api.post<Action>(`/actions/${actionId}/complete`),
@@ -867,7 +872,11 @@ function Documents({ incident: i }: { incident: Incident }) {
   const documents = useQuery({
     queryKey,
     queryFn: ({ signal }) =>
-      api.get<{ items: DocumentInfo[] }>(`/incidents/${i.id}/documents`, undefined, signal),
+      api.get<Answer<'/api/v1/incidents/{id}/documents', 'get'>>(
+        `/incidents/${i.id}/documents`,
+        undefined,
+        signal,
+      ),
   });
   const upload = useMutation({
     mutationFn: (f: File) =>
@@ -921,7 +930,7 @@ function Exclusions({ incidentId }: { incidentId: string }) {
   const excluded = useQuery({
     queryKey: key,
     queryFn: ({ signal }) =>
-      api.get<{ items: { id: string; name: string }[] }>(
+      api.get<Answer<'/api/v1/incidents/{id}/exclusions', 'get'>>(
         `/incidents/${incidentId}/exclusions`,
         undefined,
         signal,
@@ -993,7 +1002,11 @@ function Revisions({ incident: i }: { incident: Incident }) {
   const revisions = useQuery({
     queryKey: ['incidents', 'revisions', i.id],
     queryFn: ({ signal }) =>
-      api.get<{ items: IncidentRevision[] }>(`/incidents/${i.id}/revisions`, undefined, signal),
+      api.get<Answer<'/api/v1/incidents/{id}/revisions', 'get'>>(
+        `/incidents/${i.id}/revisions`,
+        undefined,
+        signal,
+      ),
   });
   return (
     <section className="panel" aria-labelledby="revisions-title">

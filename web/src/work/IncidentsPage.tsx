@@ -1,8 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import type { Answer } from '../api/answers.ts';
 import { api } from '../api/client.ts';
-import type { Category, Incident } from '../api/types.ts';
+import type { Incident } from '../api/types.ts';
 import { StepUpBanner } from '../components/StepUp.tsx';
 import {
   Empty,
@@ -33,7 +34,8 @@ export function IncidentsPage() {
 
   const categories = useQuery({
     queryKey: ['categories', 'all'],
-    queryFn: ({ signal }) => api.get<{ items: Category[] }>('/categories', undefined, signal),
+    queryFn: ({ signal }) =>
+      api.get<Answer<'/api/v1/categories', 'get'>>('/categories', undefined, signal),
     staleTime: 60_000,
   });
   const list = useCursorList<Incident>(
@@ -45,7 +47,7 @@ export function IncidentsPage() {
   const count = useQuery({
     queryKey: ['incidents', 'count', filters],
     queryFn: ({ signal }) =>
-      api.get<{ count: number; stepUpNeeded: number }>('/incidents/count', filters, signal),
+      api.get<Answer<'/api/v1/incidents/count', 'get'>>('/incidents/count', filters, signal),
   });
   const incidents = list.items;
   const filtered = Boolean(q || status || categoryId || studentId);

@@ -1,8 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
+import type { Answer, Body } from '../api/answers.ts';
 import { ApiError, api } from '../api/client.ts';
-import type { Category, CreatedIncident } from '../api/types.ts';
+import type { CreatedIncident } from '../api/types.ts';
 import { sensitivityLabels } from '../api/types.ts';
 import {
   Button,
@@ -143,7 +144,8 @@ export function LogConcernPage() {
         : '');
   const categories = useQuery({
     queryKey: ['categories', schoolId],
-    queryFn: ({ signal }) => api.get<{ items: Category[] }>('/categories', { schoolId }, signal),
+    queryFn: ({ signal }) =>
+      api.get<Answer<'/api/v1/categories', 'get'>>('/categories', { schoolId }, signal),
     enabled: Boolean(schoolId),
     staleTime: 60_000,
   });
@@ -151,7 +153,8 @@ export function LogConcernPage() {
   const allegation = category?.sensitivity === 'allegation';
 
   const save = useMutation({
-    mutationFn: (body: object) => api.post<CreatedIncident>('/incidents', body),
+    mutationFn: (body: Body<'/api/v1/incidents', 'post'>) =>
+      api.post<CreatedIncident>('/incidents', body),
     onSuccess: (incident) => {
       localStorage.removeItem(key);
       setDraft(emptyDraft());

@@ -1,8 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { WhoCanSee } from '../access/WhoCanSee.tsx';
+import type { Answer, Item } from '../api/answers.ts';
 import { api } from '../api/client.ts';
-import type { DocumentInfo, IncidentListPage, IncidentStatus } from '../api/types.ts';
+import type { IncidentListPage, IncidentStatus } from '../api/types.ts';
 import { StepUpBanner } from '../components/StepUp.tsx';
 import { Button, Empty, PageHeader, QueryState } from '../components/ui.tsx';
 import { formatDate, formatDateTime } from '../format.ts';
@@ -18,14 +19,7 @@ import {
   yearLabel,
 } from './common.tsx';
 
-interface ChronologyEntry {
-  type: 'incident' | 'action';
-  at: string;
-  id: string;
-  incidentId: string;
-  title: string;
-  detail: string;
-}
+type ChronologyEntry = Item<'/api/v1/students/{id}/chronology'>;
 
 /** The child's safeguarding file as the signed-in person may see it. */
 function safeguardingFileUrl(studentId: string, format: 'pdf' | 'json'): string {
@@ -228,7 +222,11 @@ function StudentDocuments({ studentId }: { studentId: string }) {
   const query = useQuery({
     queryKey,
     queryFn: ({ signal }) =>
-      api.get<{ items: DocumentInfo[] }>(`/students/${studentId}/documents`, undefined, signal),
+      api.get<Answer<'/api/v1/students/{id}/documents', 'get'>>(
+        `/students/${studentId}/documents`,
+        undefined,
+        signal,
+      ),
   });
   return (
     <section className="panel" aria-labelledby="documents-title">

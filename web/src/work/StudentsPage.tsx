@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
+import type { Answer } from '../api/answers.ts';
 import { api } from '../api/client.ts';
 import type { StudentSummary } from '../api/types.ts';
 import {
@@ -35,7 +36,8 @@ export function StudentsPage() {
   );
   const count = useQuery({
     queryKey: ['students', 'count', filters],
-    queryFn: ({ signal }) => api.get<{ count: number }>('/students/count', filters, signal),
+    queryFn: ({ signal }) =>
+      api.get<Answer<'/api/v1/students/count', 'get'>>('/students/count', filters, signal),
   });
   const students = list.items;
   const schoolNames = new Map((schools.data?.items ?? []).map((s) => [s.id, s.name]));

@@ -1,5 +1,6 @@
 import { type QueryKey, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type KeyboardEvent, useId, useRef, useState } from 'react';
+import type { Answer } from '../api/answers.ts';
 import { ApiError, api, type Page } from '../api/client.ts';
 import type {
   DocumentInfo,
@@ -16,22 +17,7 @@ import { useMe } from '../session.tsx';
 import './work.css';
 
 /** A student as `GET /students/:id` answers. */
-export interface StudentDetail {
-  id: string;
-  schoolId: string;
-  upn: string | null;
-  givenName: string;
-  familyName: string;
-  preferredName: string | null;
-  dateOfBirth: string | null;
-  yearGroup: number | null;
-  keyStage: number | null;
-  house: string | null;
-  senStatus: 'none' | 'K' | 'E';
-  flags: string[];
-  tags: string[];
-  onRoll?: boolean;
-}
+export type StudentDetail = Answer<'/api/v1/students/{id}', 'get'>;
 
 export function studentName(s: { givenName: string; familyName: string }): string {
   return `${s.givenName} ${s.familyName}`;
@@ -76,17 +62,9 @@ export function fileSize(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
-export type AssigneeKind = 'user' | 'user_group';
-export interface Assignee {
-  type: AssigneeKind;
-  id: string;
-  name: string;
-}
-
-interface Named {
-  id: string;
-  name: string;
-}
+/** Whom a record is assigned to: a person or a user group. */
+export type Assignee = Incident['assignees'][number];
+export type AssigneeKind = Assignee['type'];
 
 /**
  * Candidates for an assignment: people from `/users?q=` and groups from `/user-groups?q=`.
@@ -96,13 +74,18 @@ function useCandidates(q: string, kinds: AssigneeKind[]) {
   const users = useQuery({
     queryKey: ['pick', 'users', q],
     queryFn: ({ signal }) =>
-      api.get<{ items: Named[] }>('/users', { q, limit: 20, status: 'enabled' }, signal),
+      api.get<Answer<'/api/v1/users', 'get'>>(
+        '/users',
+        { q, limit: 20, status: 'enabled' },
+        signal,
+      ),
     enabled: kinds.includes('user'),
     retry: false,
   });
   const groups = useQuery({
     queryKey: ['pick', 'user-groups', q],
-    queryFn: ({ signal }) => api.get<{ items: Named[] }>('/user-groups', { q, limit: 20 }, signal),
+    queryFn: ({ signal }) =>
+      api.get<Answer<'/api/v1/user-groups', 'get'>>('/user-groups', { q, limit: 20 }, signal),
     enabled: kinds.includes('user_group'),
     retry: false,
   });

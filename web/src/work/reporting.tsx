@@ -6,6 +6,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
+import type { Answer, Item } from '../api/answers.ts';
 import { api } from '../api/client.ts';
 import type { CreatedIncident, Delivery, School } from '../api/types.ts';
 import { Button, Field, InputField, Notice, TextAreaField } from '../components/ui.tsx';
@@ -26,11 +27,7 @@ export function useReportingSchools(): { schools: School[]; pending: boolean } {
   const groups = useQuery({
     queryKey: ['school-groups'],
     queryFn: ({ signal }) =>
-      api.get<{ items: { id: string; schoolIds: string[] }[] }>(
-        '/school-groups',
-        undefined,
-        signal,
-      ),
+      api.get<Answer<'/api/v1/school-groups', 'get'>>('/school-groups', undefined, signal),
     enabled: viaGroups && !everywhere,
   });
   const schools = all.data?.items ?? [];
@@ -48,10 +45,8 @@ export function useReportingSchools(): { schools: School[]; pending: boolean } {
   };
 }
 
-export interface Person {
-  id: string;
-  name: string;
-}
+/** A member of staff as `GET /reportable-staff` names them. */
+export type Person = Item<'/api/v1/reportable-staff'>;
 
 /**
  * The member of staff an allegation is about, from `GET /reportable-staff` (names only): a
@@ -73,7 +68,11 @@ export function AllegationSubjectPicker({
   const staff = useQuery({
     queryKey: ['reportable-staff', schoolId, q],
     queryFn: ({ signal }) =>
-      api.get<{ items: Person[] }>('/reportable-staff', { schoolId, q }, signal),
+      api.get<Answer<'/api/v1/reportable-staff', 'get'>>(
+        '/reportable-staff',
+        { schoolId, q },
+        signal,
+      ),
     enabled: Boolean(schoolId),
     placeholderData: (previous) => previous,
   });

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
+import type { Answer } from '../../api/answers.ts';
 import { ApiError, api } from '../../api/client.ts';
 import {
   Button,
@@ -12,7 +13,7 @@ import {
   QueryState,
 } from '../../components/ui.tsx';
 import { formatDateTime } from '../../format.ts';
-import type { ScimToken } from './types.ts';
+import type { NewScimToken, ScimToken } from './types.ts';
 
 /** The SCIM base address a directory is given: this Haven's own origin. */
 export function scimBaseUrl(): string {
@@ -34,11 +35,15 @@ export function ScimSection() {
   const query = useQuery({
     queryKey: ['organisation', 'scim-tokens'],
     queryFn: ({ signal }) =>
-      api.get<{ items: ScimToken[] }>('/organisation/scim-tokens', undefined, signal),
+      api.get<Answer<'/api/v1/organisation/scim-tokens', 'get'>>(
+        '/organisation/scim-tokens',
+        undefined,
+        signal,
+      ),
   });
   const create = useMutation({
     mutationFn: (tokenName: string) =>
-      api.post<{ id: string; token: string }>('/organisation/scim-tokens', { name: tokenName }),
+      api.post<NewScimToken>('/organisation/scim-tokens', { name: tokenName }),
     onSuccess: (answer, tokenName) => {
       setCreated({ name: tokenName, token: answer.token });
       setName('');

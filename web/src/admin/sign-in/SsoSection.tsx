@@ -12,7 +12,13 @@ import {
   Notice,
   QueryState,
 } from '../../components/ui.tsx';
-import type { SsoConfiguration, SsoProvider, SsoProviderInput, SsoSettings } from './types.ts';
+import type {
+  SsoConfiguration,
+  SsoConfigurationInput,
+  SsoProvider,
+  SsoProviderInput,
+  SsoSettings,
+} from './types.ts';
 
 const kindNames: Record<SsoKind, string> = {
   microsoft: 'Microsoft Entra ID (Microsoft 365)',
@@ -41,9 +47,7 @@ function asInput(provider: SsoProvider): SsoProviderInput {
   };
 }
 
-type Configuration = SsoSettings & { providers: SsoProviderInput[] };
-
-function asConfiguration(config: SsoConfiguration): Configuration {
+function asConfiguration(config: SsoConfiguration): SsoConfigurationInput {
   return {
     passwordSignIn: config.passwordSignIn,
     createAccounts: config.createAccounts,
@@ -60,7 +64,8 @@ function useSsoConfiguration() {
     queryFn: ({ signal }) => api.get<SsoConfiguration>('/organisation/sso', undefined, signal),
   });
   const save = useMutation({
-    mutationFn: (next: Configuration) => api.put<SsoConfiguration>('/organisation/sso', next),
+    mutationFn: (next: SsoConfigurationInput) =>
+      api.put<SsoConfiguration>('/organisation/sso', next),
     onSuccess: (saved) => {
       queryClient.setQueryData(['organisation', 'sso'], saved);
       void queryClient.invalidateQueries({ queryKey: ['sso-choices'] });
@@ -331,7 +336,7 @@ function ProviderForm({
     if (!(error instanceof ApiError)) return undefined;
     return (
       error.fieldMessage(field) ??
-      error.problem.errors?.find((e) => (e.field ?? e.path ?? '').endsWith(`.${field}`))?.message
+      error.problem.errors?.find((e) => e.field.endsWith(`.${field}`))?.message
     );
   };
   const fieldError = (field: keyof typeof missing, message: string, serverName: string = field) =>
@@ -464,7 +469,7 @@ function SignInSwitches({
   save,
 }: {
   config: SsoConfiguration;
-  current: Configuration;
+  current: SsoConfigurationInput;
   save: ReturnType<typeof useSsoConfiguration>['save'];
 }) {
   // The switch being sent shows its new state until the answer (and goes back if refused).

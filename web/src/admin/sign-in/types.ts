@@ -1,55 +1,29 @@
-/** The shapes of `GET/PUT /organisation/sso` and `/organisation/scim-tokens`. */
-import type { SsoKind } from '../../accounts/sso.tsx';
+/** The shapes of `GET/PUT /organisation/sso` and `/organisation/scim-tokens`, from the generated types. */
+import type { Answer, Body, Item } from '../../api/answers.ts';
 
-export interface SsoProvider {
-  id: string;
-  kind: SsoKind;
-  /** The button's name for any other OpenID Connect provider ("Sign in with <label>"). */
-  label: string | null;
-  /** Microsoft: the directory (tenant) id the issuer is built from. */
-  tenantId: string | null;
-  issuer: string;
-  clientId: string;
-  /** The secret itself is never returned. */
-  clientSecretSet: true;
-  allowedDomains: string[];
-  /** Where its sign-in button points. */
-  startUrl: string;
-  /** Where it sends people back: the address to register with it (each provider has its own). */
-  redirectUri: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** The organisation's single sign-on: its providers and the sign-in settings beside them. */
+export type SsoConfiguration = Answer<'/api/v1/organisation/sso', 'get'>;
 
-export interface SsoSettings {
-  passwordSignIn: boolean;
-  createAccounts: boolean;
-  acceptProviderMfa: boolean;
-}
+/**
+ * A provider as the server keeps it: the secret itself is never returned (`clientSecretSet`);
+ * `startUrl` is where its sign-in button points and `redirectUri` where it sends people back (the
+ * address to register with it).
+ */
+export type SsoProvider = SsoConfiguration['providers'][number];
 
-export interface SsoConfiguration extends SsoSettings {
-  providers: SsoProvider[];
-}
+export type SsoSettings = Omit<SsoConfiguration, 'providers'>;
 
-/** One provider as `PUT` takes it: a blank secret keeps the one stored. */
-export interface SsoProviderInput {
-  id?: string;
-  kind: SsoKind;
-  label?: string | null;
-  /** Microsoft: the directory id, from which Haven builds the issuer (else send `issuer`). */
-  tenantId?: string;
-  issuer?: string;
-  clientId: string;
-  clientSecret?: string;
-  allowedDomains: string[];
-}
+/**
+ * One provider as `PUT` takes it: a blank secret keeps the one stored; Microsoft's `tenantId` is
+ * the directory Haven builds the issuer from (else send `issuer`).
+ */
+export type SsoProviderInput = SsoConfigurationInput['providers'][number];
 
-export interface ScimToken {
-  id: string;
-  name: string;
-  createdAt: string;
-  createdBy: { id: string; name: string } | null;
-  lastUsedAt: string | null;
-  /** A revoked token is kept in the list, and refused. */
-  revokedAt: string | null;
-}
+/** `PUT /organisation/sso`: the settings and every provider, as the Owner leaves them. */
+export type SsoConfigurationInput = Body<'/api/v1/organisation/sso', 'put'>;
+
+/** A SCIM token: a revoked one is kept in the list, and refused. */
+export type ScimToken = Item<'/api/v1/organisation/scim-tokens'>;
+
+/** A new SCIM token: the secret is shown once. */
+export type NewScimToken = Answer<'/api/v1/organisation/scim-tokens', 'post'>;
