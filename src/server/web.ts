@@ -24,8 +24,13 @@ export async function registerWebApp(app: HavenApp, webDir: string) {
       prefix: '/',
       wildcard: false,
       index: false,
+      // The build writes `.br` and `.gz` twins of every text asset; a browser that accepts one
+      // gets it (with Vary: Accept-Encoding), without compressing on each request.
+      preCompressed: true,
       // Hashed file names never change content; the page itself is always revalidated.
       setHeaders: (res, filePath) => {
+        // A cache in between must keep the compressed and the plain answer apart.
+        res.setHeader('vary', 'accept-encoding');
         res.setHeader(
           'cache-control',
           filePath.includes(`${path.sep}assets${path.sep}`)

@@ -9,6 +9,7 @@ export default async function setup() {
   await build({
     configFile: path.resolve('web/vite.config.ts'),
     logLevel: 'warn',
-    build: { outDir: TEST_WEB_DIR, emptyOutDir: true, sourcemap: false },
+    // The production build as it ships: maps moved out of the served files, assets pre-compressed.
+    build: { outDir: TEST_WEB_DIR, emptyOutDir: true },
   });
 }
