@@ -33,7 +33,8 @@ async function auditRows(h: TestHaven, action: string) {
     .selectFrom('audit_events')
     .select(['category', 'actor_user_id', 'target_id', 'after_json'])
     .where('action', '=', action)
-    .orderBy('seq')
+    // By id (time-ordered), not seq: downloads are reads, spread over the organisation's read chains.
+    .orderBy('id')
     .execute();
   return rows.map((r) => ({ ...r, after: JSON.parse(r.after_json ?? 'null') }));
 }

@@ -2,9 +2,12 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import { chunks } from '../../db/sql.ts';
 import type { DB } from '../../db/tables.ts';
-import { type ChangeOrigin, runChange } from './change.ts';
+import { type ChangeOrigin, recordRead } from './change.ts';
 
-/** One read of a sensitive record, or a refused read, in the access log (the audit chain's `access` rows). */
+/**
+ * One read of a sensitive record, or a refused read, in the access log: an `access` row in one of
+ * the organisation's read chains (`recordRead`), so logged reads never queue on its change chain.
+ */
 export async function logRead(
   database: Database,
   origin: ChangeOrigin,
@@ -16,14 +19,11 @@ export async function logRead(
     path?: unknown;
   },
 ): Promise<void> {
-  await runChange(database, origin, async (change) => {
-    change.record({
-      category: 'access',
-      action: entry.action,
-      targetType: entry.targetType,
-      targetId: entry.targetId,
-      after: { outcome: entry.outcome, ...(entry.path === undefined ? {} : { path: entry.path }) },
-    });
+  await recordRead(database, origin, {
+    action: entry.action,
+    targetType: entry.targetType,
+    targetId: entry.targetId,
+    after: { outcome: entry.outcome, ...(entry.path === undefined ? {} : { path: entry.path }) },
   });
 }
 

@@ -10,7 +10,9 @@ const named = z.object({ id: z.string(), name: z.string().nullable() });
 /** One audit or access-log row as a reader may see it (hidden records' ids withheld). */
 export const auditEvent = z.object({
   id,
+  /** The row's place in its chain; chains are numbered apart, so order rows by id, not seq. */
   seq: z.number(),
+  /** Its hash chain: the organisation's id (changes), `<organisation>/reads/<k>` (reads), or `installation`. */
   chain: z.string(),
   at: z.string(),
   category: z.string(),
@@ -22,6 +24,11 @@ export const auditEvent = z.object({
   meta: z.unknown(),
   /** True when the row describes a version of a record the reader could not read: no before or after. */
   withheld: z.boolean(),
+  /**
+   * True when the record the row is about was destroyed (retention): its before, after and meta
+   * are gone (shredded), or for rows written before migration 0023, not shown.
+   */
+  destroyed: z.boolean(),
   /** Access rows: the record read, with a label (a child's name only if the reader sees the child). */
   record: z
     .object({ type: z.string(), id: z.string().nullable(), label: z.string().nullable() })

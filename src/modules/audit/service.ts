@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import {
   auditRowInSchools,
@@ -13,6 +14,7 @@ import type { Principal } from '../../access/principal.ts';
 import { type Caller, readerOf } from '../../access/readers.ts';
 import { unseenUserGroupIds, visibleUserGroupIds } from '../../access/user-groups.ts';
 import type { Database } from '../../db/database.ts';
+import type { DB } from '../../db/tables.ts';
 import { notFound } from '../../lib/errors.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { findSchool } from '../organisations/repository.ts';
@@ -41,6 +43,62 @@ const auditCursor = z.tuple([z.string()]);
 
 function parseJson(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);
+}
+
+interface LogRow {
+  id: string;
+  target_type: string | null;
+  target_id: string | null;
+  before_json: string | null;
+  after_json: string | null;
+  meta_json: string | null;
+  hash_version: number;
+  shredded_at: string | null;
+}
+
+/**
+ * The rows with `destroyed` set on those about a destroyed record: shredded ones (their payloads
+ * are gone) and those written before migration 0023, which cannot be shredded without breaking
+ * the chain and so keep their payloads in the database: theirs are blanked here, before anything
+ * reads them. Rows about a destroyed record's documents are not readable at all (the documents'
+ * rows are gone); rows written by the destruction itself, and after, hold no content.
+ */
+async function blankDestroyed<R extends LogRow>(
+  db: Kysely<DB>,
+  organisationId: string,
+  rows: R[],
+): Promise<(R & { destroyed: boolean })[]> {
+  const whole = rows.filter((r) => r.hash_version === 1 && r.target_id !== null);
+  const ids = (type: string) => [
+    ...new Set(whole.filter((r) => r.target_type === type).map((r) => r.target_id!)),
+  ];
+  const [incidentIds, actionIds] = [ids('incident'), ids('action')];
+  const destroyed = new Set<string>();
+  if (incidentIds.length > 0)
+    for (const i of await db
+      .selectFrom('incidents')
+      .select('id')
+      .where('organisation_id', '=', organisationId)
+      .where('id', 'in', incidentIds)
+      .where('destroyed_at', 'is not', null)
+      .execute())
+      destroyed.add(`incident:${i.id}`);
+  if (actionIds.length > 0)
+    for (const a of await db
+      .selectFrom('actions as a')
+      .innerJoin('incidents as i', 'i.id', 'a.incident_id')
+      .select('a.id')
+      .where('a.organisation_id', '=', organisationId)
+      .where('a.id', 'in', actionIds)
+      .where('i.destroyed_at', 'is not', null)
+      .execute())
+      destroyed.add(`action:${a.id}`);
+  return rows.map((row) => {
+    if (row.shredded_at !== null) return { ...row, destroyed: true };
+    if (row.hash_version === 1 && destroyed.has(`${row.target_type}:${row.target_id}`))
+      return { ...row, before_json: null, after_json: null, meta_json: null, destroyed: true };
+    return { ...row, destroyed: false };
+  });
 }
 
 type LogPermission = Extract<Permission, 'audit_log.view' | 'reports.access_audit'>;
@@ -103,6 +161,8 @@ export class AuditService {
         'e.before_json',
         'e.after_json',
         'e.meta_json',
+        'e.hash_version',
+        'e.shredded_at',
       ])
       .where('e.organisation_id', '=', principal.organisationId)
       .where((eb) => auditRowReadable(db, eb, t, reader, schoolsWith(principal, 'blocks.manage')));
@@ -112,10 +172,14 @@ export class AuditService {
     if (query.actorId) select = select.where('e.actor_user_id', '=', query.actorId);
     if (query.targetId) select = select.where('e.target_id', '=', query.targetId);
     if (after) select = select.where('e.id', '<', after[0]);
-    const rows = await select
-      .orderBy('e.id', 'desc')
-      .limit(query.limit + 1)
-      .execute();
+    const rows = await blankDestroyed(
+      db,
+      principal.organisationId,
+      await select
+        .orderBy('e.id', 'desc')
+        .limit(query.limit + 1)
+        .execute(),
+    );
     const page = rows.slice(0, query.limit);
     const mentioned = new Set<string>();
     for (const row of page) {
@@ -152,8 +216,9 @@ export class AuditService {
         : null;
       const way: AllowedBy | null = allowedBy(stored.path, names, visibleGroups);
       return {
-        after:
-          'path' in stored
+        after: row.destroyed
+          ? null
+          : 'path' in stored
             ? { ...stored, path: withholdPathGroups(stored.path, visibleGroups) }
             : stored,
         record,
@@ -179,6 +244,7 @@ export class AuditService {
             after: unreadable.has(row.id) ? null : parseJson(row.after_json),
             meta: parseJson(row.meta_json),
             withheld: unreadable.has(row.id),
+            destroyed: row.destroyed,
             ...accessOf(row),
           },
           hidden,

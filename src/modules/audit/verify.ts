@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/tables.ts';
-import { eventHash, GENESIS_HASH } from './chain.ts';
+import type { AuditEventsTable, DB } from '../../db/tables.ts';
+import {
+  eventHash,
+  GENESIS_HASH,
+  isReadChain,
+  organisationOfChain,
+  payloadDigest,
+} from './chain.ts';
 
 export type ChainProblemKind = 'edited' | 'deleted' | 'reordered';
 
@@ -47,7 +53,11 @@ const PAGE = 5000;
  * stands elsewhere in the chain was reordered; a head ahead of the last row means rows were
  * cut from the end. Cutting the end and rewriting the head row to match cannot be seen from
  * inside the database: `expected` heads, kept elsewhere from an earlier run, catch it (each
- * chain must still hold that row, with that hash).
+ * chain must still hold that row, with that hash). A version-2 row's payloads are checked against
+ * its digest; a shredded row's must be gone, and the shredded rows of each instant, counted over
+ * all of an organisation's chains (its change chain and its read chains), must number what the
+ * destruction of that instant records in the change chain (`shreddedAuditRows`), so blanking a
+ * payload outside a destruction is reported as an edit.
  */
 export async function verifyAuditChains(
   db: Kysely<DB>,
@@ -56,8 +66,30 @@ export async function verifyAuditChains(
   const heads = await db.selectFrom('audit_chains').selectAll().orderBy('chain_id').execute();
   const report: VerifyReport = { chains: heads.length, rows: 0, problems: [], heads: [] };
 
+  // A destruction in an organisation's change chain shreds rows in its read chains too, so the
+  // shredded rows are counted across all of an organisation's chains (the installation's apart).
+  const shreds = new Map<string, Shreds>();
   for (const head of heads) {
-    const problem = await verifyChain(db, head.chain_id, head.last_seq, head.last_hash, report);
+    const owner = organisationOfChain(head.chain_id) ?? head.chain_id;
+    const found = shreds.get(owner) ?? { shredded: new Map(), vouched: new Map(), broken: false };
+    shreds.set(owner, found);
+    const problem = await verifyChain(
+      db,
+      head.chain_id,
+      head.last_seq,
+      head.last_hash,
+      report,
+      found,
+    );
+    if (problem) {
+      report.problems.push(problem);
+      found.broken = true;
+    }
+  }
+  for (const found of shreds.values()) {
+    // A broken chain stops its walk early: its counts are partial, and the break is reported.
+    if (found.broken) continue;
+    const problem = shredsUnvouched(found);
     if (problem) report.problems.push(problem);
   }
   for (const mark of expected) {
@@ -105,16 +137,45 @@ async function checkExpectedHead(
   };
 }
 
+/** An organisation's shredded rows by when they were shredded, and the rows each destruction says it shredded. */
+interface Shreds {
+  /** Instant -> the first shredded row seen (chain and sequence number), and how many. */
+  shredded: Map<string, { chainId: string; seq: number; count: number }>;
+  /** Instant -> the `shreddedAuditRows` the change chain's rows of that instant declare. */
+  vouched: Map<string, number>;
+  /** One of the organisation's chains is broken: its counts are partial. */
+  broken: boolean;
+}
+
+/** The first instant whose shredded rows, over all of an organisation's chains, differ from what the destruction declared. */
+function shredsUnvouched(found: Shreds): ChainProblem | null {
+  for (const [when, first] of found.shredded) {
+    const declared = found.vouched.get(when) ?? 0;
+    if (declared === first.count) continue;
+    return {
+      chainId: first.chainId,
+      kind: 'edited',
+      seq: first.seq,
+      eventId: null,
+      message: `${first.count} row(s) were shredded at ${when} (the first in chain ${first.chainId}, row ${first.seq}), but the organisation's chain records ${declared} shredded then: payloads were blanked outside a destruction`,
+    };
+  }
+  return null;
+}
+
 async function verifyChain(
   db: Kysely<DB>,
   chainId: string,
   headSeq: number,
   headHash: string,
   report: VerifyReport,
+  shreds: Shreds,
 ): Promise<ChainProblem | null> {
   let prevHash = GENESIS_HASH;
   let expectedSeq = 1;
   let afterSeq = 0;
+  // Only the change chain's rows vouch for shredding: a read chain holds access rows alone.
+  const vouches = !isReadChain(chainId);
   for (;;) {
     const rows = await db
       .selectFrom('audit_events')
@@ -127,12 +188,21 @@ async function verifyChain(
     for (const row of rows) {
       report.rows += 1;
       const at = { chainId, seq: row.seq, eventId: row.id };
-      if (eventHash(row.prev_hash, row) !== row.hash) {
+      const edited = rowEdited(row);
+      if (edited) {
         return {
           ...at,
           kind: 'edited',
-          message: `row ${row.seq} (${row.id}, ${row.action}) was edited: its contents no longer match its hash`,
+          message: `row ${row.seq} (${row.id}, ${row.action}) was edited: ${edited}`,
         };
+      }
+      if (row.shredded_at !== null) {
+        const first = shreds.shredded.get(row.shredded_at);
+        if (first) first.count += 1;
+        else shreds.shredded.set(row.shredded_at, { chainId, seq: row.seq, count: 1 });
+      } else if (vouches) {
+        const declared = shreddedBy(row.meta_json);
+        if (declared > 0) shreds.vouched.set(row.at, (shreds.vouched.get(row.at) ?? 0) + declared);
       }
       if (row.prev_hash !== prevHash) {
         const predecessor = await db
@@ -180,4 +250,38 @@ async function verifyChain(
   }
   report.heads.push({ chainId, seq: expectedSeq - 1, hash: prevHash });
   return null;
+}
+
+/**
+ * Why a row no longer matches its hash, or null. A version-2 row's payloads must match its
+ * digest, unless it was shredded, when they must be gone; its hash covers the digest. A
+ * version-1 row's hash covers its payloads: it has no digest and cannot be shredded.
+ */
+function rowEdited(row: AuditEventsTable): string | null {
+  const blank = row.before_json === null && row.after_json === null && row.meta_json === null;
+  if (row.hash_version === 1) {
+    if (row.payload_digest !== null || row.shredded_at !== null)
+      return 'a row written before migration 0023 has no digest and cannot be shredded';
+  } else if (row.hash_version === 2) {
+    if (row.shredded_at !== null) {
+      if (!blank) return 'it is marked shredded but still holds a payload';
+    } else if (row.payload_digest !== payloadDigest(row)) {
+      return 'its payload no longer matches its digest';
+    }
+  } else {
+    return `it names an unknown hash version, ${row.hash_version}`;
+  }
+  if (eventHash(row.prev_hash, row) !== row.hash) return 'its contents no longer match its hash';
+  return null;
+}
+
+/** The rows a destruction says it shredded (`shreddedAuditRows` in its meta). */
+function shreddedBy(metaJson: string | null): number {
+  if (metaJson === null || !metaJson.includes('"shreddedAuditRows"')) return 0;
+  try {
+    const meta = JSON.parse(metaJson) as { shreddedAuditRows?: unknown };
+    return typeof meta.shreddedAuditRows === 'number' ? meta.shreddedAuditRows : 0;
+  } catch {
+    return 0;
+  }
 }

@@ -15,7 +15,7 @@ import { HavenError, invalidField, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, type Page, toPage } from '../../lib/pagination.ts';
 import { nowIso } from '../../lib/time.ts';
-import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import { type ChangeOrigin, runChange, runRead } from '../audit/change.ts';
 import { scopeName } from '../organisations/repository.ts';
 import {
   DOCUMENT_FORMAT,
@@ -250,7 +250,7 @@ export class AccessAuditRunService {
    */
   async open(caller: Caller, runId: string, format: DownloadFormat, origin: ChangeOrigin) {
     const { principal } = caller;
-    const opened = await runChange(this.database, origin, async (change) => {
+    const opened = await runRead(this.database, origin, async (change) => {
       const row = await this.#runs(change.db, principal.organisationId)
         .where('access_audit_runs.id', '=', runId)
         .executeTakeFirst();

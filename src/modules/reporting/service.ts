@@ -10,7 +10,7 @@ import type { Database } from '../../db/database.ts';
 import type { DB, Sensitivity } from '../../db/tables.ts';
 import { HavenError } from '../../lib/errors.ts';
 import { decodeCursor, type Page, toPage } from '../../lib/pagination.ts';
-import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import { type ChangeOrigin, runRead } from '../audit/change.ts';
 import { parseUnlistedChild } from '../incidents/presenter.ts';
 import { findSchool } from '../organisations/repository.ts';
 import { searchTokens } from '../students/names.ts';
@@ -127,7 +127,7 @@ export class ReportingService {
       .orderBy('s.id')
       .limit(query.limit + 1)
       .execute();
-    await runChange(this.database, origin, async (change) => {
+    await runRead(this.database, origin, async (change) => {
       change.record({
         category: 'access',
         action: 'student.report_search',

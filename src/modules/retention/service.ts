@@ -11,6 +11,7 @@ import { conflict, invalidField, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, type Page, toPage } from '../../lib/pagination.ts';
 import { nowIso } from '../../lib/time.ts';
+import { chainIdFor, shredAuditRows } from '../audit/chain.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
 import type { EncryptedDocumentStore } from '../documents/storage.ts';
 import type { IncidentService } from '../incidents/service.ts';
@@ -344,7 +345,8 @@ export class RetentionService {
 
   /**
    * Destroys the record's content: its description, place and unlisted child; its earlier
-   * revisions; its documents, rows and bytes; its actions' titles. The incident row stays as the
+   * revisions; its documents, rows and bytes; its actions' titles; the payloads of the audit rows
+   * about it, its actions and documents (`shredAuditRows`). The incident row stays as the
    * tombstone (deleted, `destroyed_at` set, with its category, school and children, so reviewers
    * see it went), and `incident.destroy` in the chain says what went, when, on whose approval and
    * under which rule. The bytes go last, inside the transaction: if it then fails to commit, the
@@ -365,6 +367,11 @@ export class RetentionService {
       .where('incident_id', '=', row.id)
       .executeTakeFirst();
     await db.deleteFrom('documents').where('incident_id', '=', row.id).execute();
+    const actionIds = await db
+      .selectFrom('actions')
+      .select('id')
+      .where('incident_id', '=', row.id)
+      .execute();
     const actions = await db
       .updateTable('actions')
       .set({
@@ -386,6 +393,14 @@ export class RetentionService {
       })
       .where('id', '=', row.id)
       .execute();
+    // The audit rows about it, its actions and documents lose their payloads, in the change chain
+    // and in the organisation's read chains (this change's own rows are written after, whole);
+    // rows from before migration 0023 cannot, and are redacted where the audit log is read.
+    const audit = await shredAuditRows(db, chainIdFor(change.origin.organisationId), change.now, [
+      { type: 'incident', ids: [row.id] },
+      { type: 'action', ids: actionIds.map((a) => a.id) },
+      { type: 'document', ids: documents.map((d) => d.id) },
+    ]);
     change.record({
       action: 'incident.destroy',
       targetType: 'incident',
@@ -405,6 +420,7 @@ export class RetentionService {
         rule: row.rule,
         retainUntil: row.retain_until,
       },
+      meta: { shreddedAuditRows: audit.shredded, auditRowsKeptWhole: audit.keptWhole },
     });
     for (const document of documents) await this.documents.delete(document.id);
   }

@@ -36,6 +36,9 @@ export class SafeguardingFileService {
     origin: ChangeOrigin,
   ): Promise<SafeguardingFile> {
     const { principal } = caller;
+    // A change, not `runRead`: the change chain's lock is what makes the file one snapshot (no
+    // audited write of the organisation commits between two of its reads), so its access row
+    // stays in the organisation's change chain.
     return runChange(this.database, origin, async (change) => {
       const db = change.db;
       const t: AccessTime = { organisationId: principal.organisationId };

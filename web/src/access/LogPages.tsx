@@ -1,6 +1,7 @@
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { permissionsInWords } from '../../../src/access/group-permission-words.ts';
+import type { Answer, Item } from '../api/answers.ts';
 import {
   Button,
   Empty,
@@ -14,34 +15,17 @@ import { formatDateTime } from '../format.ts';
 import { useCursorList, useSchools } from '../hooks.ts';
 import { PersonPicker } from './common.tsx';
 
-interface AuditEvent {
-  id: string;
-  seq: number;
-  at: string;
-  category: string;
-  action: string;
-  actor: { id: string; name: string } | null;
-  target: { type: string; id: string | null } | null;
-  before: unknown;
-  after: unknown;
-  meta: unknown;
-  /** The row describes a version of a record the reader could not read: no before or after. */
-  withheld?: boolean;
-  /** Access rows: the record read, with its label as the reader may see it. */
-  record?: { type: string; id: string | null; label: string | null } | null;
-  /** Access rows: the way in that allowed the read. */
-  allowedBy?: AllowedBy | null;
-}
+/**
+ * A row of the audit or access log. `withheld`: a version of a record the reader could not read
+ * (no before or after); `destroyed`: the record was destroyed, and its before, after and meta went
+ * with it. Access rows carry the record read (`record`) and the way in that allowed it.
+ */
+type AuditEvent = Item<'/api/v1/audit-log'>;
 
-interface AllowedBy {
-  kind: 'user_group' | 'direct_link' | 'reporter' | 'assignee' | 'assigned_group';
-  userGroup: { id: string | null; name: string | null } | null;
-  studentGroup: { id: string; name: string | null } | null;
-  student: { id: string; name: string | null } | null;
-}
+type AllowedBy = NonNullable<AuditEvent['allowedBy']>;
 
 /** Names of the people, groups, schools and children the rows mention, as the server gave them. */
-type Names = Record<string, string>;
+type Names = Answer<'/api/v1/audit-log', 'get'>['names'];
 
 /** What each audited action means, in the words of the school. */
 const actionWords: Record<string, string> = {
@@ -279,6 +263,7 @@ export function describeChange(event: AuditEvent, names: Names): string | null {
     return `${allowed}; held by ${held.length ? held.join(', ') : 'nobody'}`;
   };
   if (event.withheld) return 'A version you may not read: its contents are withheld.';
+  if (event.destroyed) return 'About a record since destroyed: its details went with it.';
   switch (event.action) {
     case 'role_grant.create':
       return `${subject(after.subject)} received ${roleWords[String(after.role)] ?? after.role} at ${scope(after.scope)}${reason(after.reason)}`;
