@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { holdsThroughSql } from '../../access/access-reviews.ts';
 import type { AccessReviewReminderPhase, DB } from '../../db/tables.ts';
 import { newId } from '../../lib/ids.ts';
+import { raiseAlerts } from '../notifications/alerts.ts';
 import { scopeName } from '../organisations/repository.ts';
 
 /** An access review's reminder by email: which review and why, and nothing about any group. */
@@ -97,20 +98,9 @@ export async function raiseReviewReminders(
           .executeTakeFirst();
         if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) continue;
         raised += 1;
-        await db
-          .insertInto('alerts')
-          .values({
-            id: newId(),
-            organisation_id: review.organisation_id,
-            recipient_type: 'user',
-            recipient_id: userId,
-            kind: 'access_review',
-            incident_id: null,
-            action_id: null,
-            created_at: at,
-            message: alertText(review, phase, undecided),
-          })
-          .execute();
+        await raiseAlerts({ db, now: at }, review.organisation_id, [
+          { kind: 'access_review', userId, message: alertText(review, phase, undecided) },
+        ]);
         if (!options.emails) continue;
         const payload: AccessReviewEmailPayload = {
           kind: 'access_review',

@@ -18,6 +18,7 @@ import { HavenError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
 import type { Caller, IncidentService } from '../incidents/service.ts';
+import { raiseAlerts } from '../notifications/alerts.ts';
 
 export interface ActionView {
   id: string;
@@ -32,6 +33,15 @@ export interface ActionView {
   createdAt: string;
   /** What the caller may do with it (`actionAbilities`); the server still decides each request. */
   abilities: { complete: boolean; update: boolean; delete: boolean };
+}
+
+/**
+ * The one writer of new actions, inside the caller's change: an action set here and one an
+ * accepted transfer brings to another organisation's school (`modules/transfers`). It writes the
+ * row and nothing else: alerts and the audit entry are the caller's.
+ */
+export async function insertAction(change: Change, row: ActionsTable): Promise<void> {
+  await change.db.insertInto('actions').values(row).execute();
 }
 
 /** An action as it leaves the server, with the caller's abilities from the action policy. */
@@ -197,20 +207,15 @@ export class ActionService {
         completed_by: null,
         deleted_at: null,
       };
-      await change.db.insertInto('actions').values(row).execute();
-      await change.db
-        .insertInto('alerts')
-        .values({
-          id: newId(),
-          organisation_id: row.organisation_id,
-          recipient_type: row.assignee_type,
-          recipient_id: row.assignee_id,
+      await insertAction(change, row);
+      await raiseAlerts(change, row.organisation_id, [
+        {
           kind: 'action_assigned',
-          incident_id: row.incident_id,
-          action_id: row.id,
-          created_at: change.now,
-        })
-        .execute();
+          to: { type: row.assignee_type, id: row.assignee_id },
+          incidentId: row.incident_id,
+          actionId: row.id,
+        },
+      ]);
       const view = present(row, change.now, caller.principal, {
         school_id: incident.school_id,
         mine: row.assignee_type === 'user' && row.assignee_id === caller.principal.userId,

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import { z } from 'zod';
 import {
   type AssignmentWarning,
@@ -21,13 +21,15 @@ import { nameableOnReport, reporterOf } from '../../access/reporting.ts';
 import { assignableExists } from '../../access/user-groups.ts';
 import { type AccessTime, visibleAmong } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
-import type { AssigneeType, DB, Sensitivity } from '../../db/tables.ts';
+import { chunks } from '../../db/sql.ts';
+import type { AssigneeType, DB, IncidentsTable, Sensitivity } from '../../db/tables.ts';
 import { toCsv } from '../../lib/csv.ts';
 import { conflict, HavenError, invalidField, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { logRead } from '../audit/access-log.ts';
-import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import { type Change, type ChangeOrigin, runChange, runRead } from '../audit/change.ts';
+import { raiseAlerts } from '../notifications/alerts.ts';
 import {
   type Delivery,
   queueIncidentNotice,
@@ -60,6 +62,132 @@ export function mfaRequired(): HavenError {
     'Two-factor check needed',
     'Reading child-protection and allegation records needs a recent two-factor check: POST /api/v1/auth/step-up with a code from your authenticator.',
   );
+}
+
+/**
+ * The one writer of new records (`incidents`) and the children they name (`incident_students`),
+ * inside the caller's change: a concern logged here and a concern an accepted transfer lands at
+ * another organisation's school (`modules/transfers`). It writes the rows and nothing else: the
+ * audit entry, assignments and notifications are the caller's.
+ */
+export async function insertIncidentRecord(
+  change: Change,
+  row: Insertable<IncidentsTable>,
+  studentIds: readonly string[],
+): Promise<void> {
+  await change.db.insertInto('incidents').values(row).execute();
+  await insertIncidentStudents(change, row.id, studentIds);
+}
+
+async function insertIncidentStudents(
+  change: Change,
+  incidentId: string,
+  studentIds: readonly string[],
+): Promise<void> {
+  for (const slice of chunks(studentIds))
+    await change.db
+      .insertInto('incident_students')
+      .values(slice.map((s) => ({ incident_id: incidentId, student_id: s })))
+      .execute();
+}
+
+/** The children a record names, replaced by an edit (its earlier set is in the revision). */
+async function replaceIncidentStudents(
+  change: Change,
+  incidentId: string,
+  studentIds: readonly string[],
+): Promise<void> {
+  await change.db.deleteFrom('incident_students').where('incident_id', '=', incidentId).execute();
+  await insertIncidentStudents(change, incidentId, studentIds);
+}
+
+/** The record as it stood before a change, kept as a numbered revision with its shape. */
+async function keepRevision(
+  change: Change,
+  row: Selectable<IncidentsTable>,
+  studentIds: readonly string[],
+): Promise<void> {
+  await change.db
+    .insertInto('incident_revisions')
+    .values({
+      incident_id: row.id,
+      revision: row.revision,
+      snapshot: JSON.stringify({
+        categoryId: row.category_id,
+        sensitivity: row.sensitivity,
+        occurredAt: row.occurred_at,
+        location: row.location,
+        description: row.description,
+        status: row.status,
+        subjectUserId: row.subject_user_id,
+        studentIds: [...studentIds].sort(),
+        unlistedChild: parseUnlistedChild(row.unlisted_child),
+        updatedAt: row.updated_at,
+      }),
+      changed_by: change.origin.userId,
+      changed_at: change.now,
+      school_id: row.school_id,
+      sensitivity: row.sensitivity,
+      subject_user_id: row.subject_user_id,
+    })
+    .execute();
+  if (studentIds.length > 0)
+    await change.db
+      .insertInto('incident_revision_students')
+      .values(
+        studentIds.map((student_id) => ({
+          incident_id: row.id,
+          revision: row.revision,
+          student_id,
+        })),
+      )
+      .execute();
+}
+
+/**
+ * Records that move school with a child transferred within the organisation (which ones is the
+ * transfer's rule, `modules/transfers`): only the school changes, as before the move was routed
+ * here (no revision, no audit entry of its own: the transfer's `transfer.accept` is the entry).
+ */
+export async function moveIncidentRecords(
+  change: Change,
+  organisationId: string,
+  incidentIds: readonly string[],
+  toSchoolId: string,
+  because: { transferId: string },
+): Promise<void> {
+  for (const slice of chunks(incidentIds)) {
+    const rows = await change.db
+      .selectFrom('incidents')
+      .selectAll()
+      .where('id', 'in', slice)
+      .where('organisation_id', '=', organisationId)
+      .execute();
+    const children = await change.db
+      .selectFrom('incident_students')
+      .select(['incident_id', 'student_id'])
+      .where('incident_id', 'in', slice)
+      .execute();
+    for (const row of rows) {
+      if (row.school_id === toSchoolId) continue;
+      // Where the record was held is part of its history, as with any other change of school.
+      const current = children.filter((c) => c.incident_id === row.id).map((c) => c.student_id);
+      await keepRevision(change, row, current);
+      await change.db
+        .updateTable('incidents')
+        .set({ school_id: toSchoolId, revision: row.revision + 1, updated_at: change.now })
+        .where('id', '=', row.id)
+        .execute();
+      change.record({
+        action: 'incident.update',
+        targetType: 'incident',
+        targetId: row.id,
+        before: { revision: row.revision, schoolId: row.school_id },
+        after: { revision: row.revision + 1, schoolId: toSchoolId },
+        meta: { transferId: because.transferId },
+      });
+    }
+  }
 }
 
 /** An allegation always names the member of staff it is about (on filing and on every edit). */
@@ -316,7 +444,7 @@ export class IncidentService {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     const stepUpNeeded = await this.stepUpNeeded(caller, reader, filter);
-    await runChange(this.database, origin, async (change) => {
+    await runRead(this.database, origin, async (change) => {
       change.record({
         category: 'access',
         action: 'incident.export',
@@ -415,9 +543,9 @@ export class IncidentService {
       if (input.assignees?.length)
         requirePermission(principal, 'incidents.assign', { type: 'school', id: input.schoolId });
       const id = newId();
-      await db
-        .insertInto('incidents')
-        .values({
+      await insertIncidentRecord(
+        change,
+        {
           id,
           organisation_id: principal.organisationId,
           school_id: input.schoolId,
@@ -439,13 +567,9 @@ export class IncidentService {
           created_at: change.now,
           updated_at: change.now,
           deleted_at: null,
-        })
-        .execute();
-      if (studentIds.length > 0)
-        await db
-          .insertInto('incident_students')
-          .values(studentIds.map((s) => ({ incident_id: id, student_id: s })))
-          .execute();
+        },
+        studentIds,
+      );
       const warnings: AssignmentWarning[] = [];
       for (const a of input.assignees ?? [])
         warnings.push(...(await this.#assign(change, principal, id, a)));
@@ -515,45 +639,6 @@ export class IncidentService {
         throw mfaRequired();
     }
     return row;
-  }
-
-  /** The record as it stood before an edit, kept as a numbered revision with its shape. */
-  async #snapshot(change: Change, row: IncidentRow, studentIds: readonly string[]) {
-    await change.db
-      .insertInto('incident_revisions')
-      .values({
-        incident_id: row.id,
-        revision: row.revision,
-        snapshot: JSON.stringify({
-          categoryId: row.category_id,
-          sensitivity: row.sensitivity,
-          occurredAt: row.occurred_at,
-          location: row.location,
-          description: row.description,
-          status: row.status,
-          subjectUserId: row.subject_user_id,
-          studentIds: [...studentIds].sort(),
-          unlistedChild: parseUnlistedChild(row.unlisted_child),
-          updatedAt: row.updated_at,
-        }),
-        changed_by: change.origin.userId,
-        changed_at: change.now,
-        school_id: row.school_id,
-        sensitivity: row.sensitivity,
-        subject_user_id: row.subject_user_id,
-      })
-      .execute();
-    if (studentIds.length > 0)
-      await change.db
-        .insertInto('incident_revision_students')
-        .values(
-          studentIds.map((student_id) => ({
-            incident_id: row.id,
-            revision: row.revision,
-            student_id,
-          })),
-        )
-        .execute();
   }
 
   /**
@@ -645,7 +730,7 @@ export class IncidentService {
         requirePermission(principal, 'incidents.reclassify', { type: 'school', id: schoolId });
     }
 
-    await this.#snapshot(change, row, current);
+    await keepRevision(change, row, current);
     await db
       .updateTable('incidents')
       .set({
@@ -666,14 +751,7 @@ export class IncidentService {
       .execute();
     const childrenChanged =
       studentIds.length !== current.length || studentIds.some((id) => !current.includes(id));
-    if (childrenChanged) {
-      await db.deleteFrom('incident_students').where('incident_id', '=', row.id).execute();
-      if (studentIds.length > 0)
-        await db
-          .insertInto('incident_students')
-          .values(studentIds.map((s) => ({ incident_id: row.id, student_id: s })))
-          .execute();
-    }
+    if (childrenChanged) await replaceIncidentStudents(change, row.id, studentIds);
     const { revision: _r, description: _d, location: _l, studentIds: _s, ...fields } = patch;
     change.record({
       action: 'incident.update',
@@ -827,19 +905,9 @@ export class IncidentService {
         assigned_at: change.now,
       })
       .execute();
-    await change.db
-      .insertInto('alerts')
-      .values({
-        id: newId(),
-        organisation_id: principal.organisationId,
-        recipient_type: a.type,
-        recipient_id: a.id,
-        kind: 'incident_assigned',
-        incident_id: incidentId,
-        action_id: null,
-        created_at: change.now,
-      })
-      .execute();
+    await raiseAlerts(change, principal.organisationId, [
+      { kind: 'incident_assigned', to: a, incidentId },
+    ]);
     change.record({
       action: 'incident.assign',
       targetType: 'incident',

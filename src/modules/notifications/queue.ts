@@ -10,6 +10,7 @@ import type {
 import { newId } from '../../lib/ids.ts';
 import type { AccountEmailPayload } from '../accounts/emails.ts';
 import type { Change } from '../audit/change.ts';
+import { raiseAlerts } from './alerts.ts';
 
 /**
  * What a change asks to be told, written in the change's own transaction (so a notification is
@@ -71,24 +72,17 @@ async function queueRules(
     channel: NotificationChannel;
   }[],
 ): Promise<void> {
-  const alerts = rules.filter((r) => r.channel === 'alert');
-  if (alerts.length > 0)
-    await change.db
-      .insertInto('alerts')
-      .values(
-        alerts.map((r) => ({
-          id: newId(),
-          organisation_id: incident.organisationId,
-          recipient_type: r.recipient_type,
-          recipient_id: r.recipient_id,
-          kind: 'incident_logged' as const,
-          incident_id: incident.id,
-          action_id: null,
-          created_at: change.now,
-          message: null,
-        })),
-      )
-      .execute();
+  await raiseAlerts(
+    change,
+    incident.organisationId,
+    rules
+      .filter((r) => r.channel === 'alert')
+      .map((r) => ({
+        kind: 'incident_logged' as const,
+        to: { type: r.recipient_type, id: r.recipient_id },
+        incidentId: incident.id,
+      })),
+  );
   const emails = rules.filter((r) => r.channel !== 'alert');
   if (emails.length > 0)
     await change.db
@@ -139,22 +133,11 @@ export async function queueSecurityAlert(
   ];
   if (recipients.length === 0) return;
   const rows = recipients.map(({ user_id }) => ({ user_id, id: newId() }));
-  await change.db
-    .insertInto('alerts')
-    .values(
-      rows.map(({ user_id }) => ({
-        id: newId(),
-        organisation_id: organisationId,
-        recipient_type: 'user' as const,
-        recipient_id: user_id,
-        kind: 'security' as const,
-        incident_id: null,
-        action_id: null,
-        created_at: change.now,
-        message,
-      })),
-    )
-    .execute();
+  await raiseAlerts(
+    change,
+    organisationId,
+    rows.map(({ user_id }) => ({ kind: 'security' as const, userId: user_id, message })),
+  );
   await change.db
     .insertInto('notices')
     .values(

@@ -8,6 +8,7 @@ import { londonDate, londonInstant } from '../../lib/london-time.ts';
 import { raiseReviewReminders } from '../access-reviews/reminders.ts';
 import { schoolSettings } from '../organisations/settings.ts';
 import { raiseOverdueTransfers } from '../transfers/overdue.ts';
+import { raiseAlerts } from './alerts.ts';
 import type { Mailer } from './mailer.ts';
 import { type OutboxPayload, renderEmail, wipedPayload } from './messages.ts';
 
@@ -192,22 +193,15 @@ export class NotificationWorker {
       ).execute();
       let raised = 0;
       for (const a of due) {
-        const inserted = await trx
-          .insertInto('alerts')
-          .values({
-            id: newId(),
-            organisation_id: a.organisation_id,
-            recipient_type: a.assignee_type,
-            recipient_id: a.assignee_id,
+        const inserted = await raiseAlerts({ db: trx, now: at }, a.organisation_id, [
+          {
             kind: 'action_due',
-            incident_id: a.incident_id,
-            action_id: a.id,
-            created_at: at,
-            message: null,
-          })
-          .onConflict((oc) => oc.doNothing())
-          .executeTakeFirst();
-        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) continue;
+            to: { type: a.assignee_type, id: a.assignee_id },
+            incidentId: a.incident_id,
+            actionId: a.id,
+          },
+        ]);
+        if (inserted === 0) continue;
         raised += 1;
         await trx
           .insertInto('notices')

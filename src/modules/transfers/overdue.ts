@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { heldAt } from '../../access/history.ts';
 import { grantCovers } from '../../access/visibility.ts';
 import type { DB } from '../../db/tables.ts';
-import { newId } from '../../lib/ids.ts';
+import { raiseAlerts } from '../notifications/alerts.ts';
 import { dayOf } from './school-days.ts';
 
 /**
@@ -80,23 +80,12 @@ export async function raiseOverdueTransfers(db: Kysely<DB>, now: Date): Promise<
       .orderBy('u.id')
       .execute();
     const to = x.to_school_name ?? x.external_school_name ?? 'another school';
-    for (const dsl of dsls) {
-      raised += 1;
-      await db
-        .insertInto('alerts')
-        .values({
-          id: newId(),
-          organisation_id: x.organisation_id,
-          recipient_type: 'user',
-          recipient_id: dsl.id,
-          kind: 'transfer_overdue',
-          incident_id: null,
-          action_id: null,
-          created_at: at,
-          message: `A safeguarding file sent to ${to} on ${x.sent_at.slice(0, 10)} was due to be received by ${x.due_on} and has no receipt yet: see Transfers.`,
-        })
-        .execute();
-    }
+    const message = `A safeguarding file sent to ${to} on ${x.sent_at.slice(0, 10)} was due to be received by ${x.due_on} and has no receipt yet: see Transfers.`;
+    raised += await raiseAlerts(
+      { db, now: at },
+      x.organisation_id,
+      dsls.map((dsl) => ({ kind: 'transfer_overdue' as const, userId: dsl.id, message })),
+    );
   }
   return raised;
 }

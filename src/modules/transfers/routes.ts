@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { transferPermissions } from '../../access/transfers.ts';
 import { id, idParams } from '../../lib/schemas.ts';
 import { type HavenApp, originOf } from '../../server/http.ts';
 import { callerOf } from '../incidents/routes.ts';
@@ -24,6 +25,10 @@ const transferOut = z.object({
   sentBy: named,
   receivedAt: z.string().nullable(),
   receivedBy: z.string().nullable(),
+  receipt: z
+    .object({ confirmedBy: z.string(), confirmedOn: z.string(), note: z.string().nullable() })
+    .nullable()
+    .describe('An external transfer: who at the new school confirmed receipt, on which day, how'),
   overdue: z.boolean(),
 });
 
@@ -45,7 +50,7 @@ const transferIn = z.object({
 
 export function transferRoutes(app: HavenApp, transfers: TransferService) {
   app.post('/api/v1/transfers', {
-    config: { access: { permission: 'transfers.manage' } },
+    config: { access: { permission: transferPermissions.send } },
     schema: {
       tags: ['transfers'],
       summary: "Send the child's safeguarding file to another school on this installation",
@@ -106,7 +111,7 @@ export function transferRoutes(app: HavenApp, transfers: TransferService) {
   });
 
   app.get('/api/v1/transfers/destinations', {
-    config: { access: { permission: 'transfers.manage' } },
+    config: { access: { permission: transferPermissions.send } },
     schema: {
       tags: ['transfers'],
       summary: "The organisation's schools a file may be sent to",
@@ -122,7 +127,7 @@ export function transferRoutes(app: HavenApp, transfers: TransferService) {
   });
 
   app.post('/api/v1/transfers/:id/accept', {
-    config: { access: { permission: 'transfers.receive' } },
+    config: { access: { permission: transferPermissions.receive } },
     schema: {
       tags: ['transfers'],
       summary: 'Accept a file offered to one’s school: the receipt is recorded',
@@ -137,7 +142,7 @@ export function transferRoutes(app: HavenApp, transfers: TransferService) {
   });
 
   app.get('/api/v1/transfers/:id/file', {
-    config: { access: { permission: 'transfers.receive' } },
+    config: { access: { permission: transferPermissions.receive } },
     schema: {
       tags: ['transfers'],
       summary: 'The file as it was sent: the sending school’s closed, read-only copy',
@@ -149,7 +154,7 @@ export function transferRoutes(app: HavenApp, transfers: TransferService) {
   });
 
   app.post('/api/v1/transfers/:id/receipt', {
-    config: { access: { permission: 'transfers.manage' } },
+    config: { access: { permission: transferPermissions.send } },
     schema: {
       tags: ['transfers'],
       summary: 'Record by hand that a school not on Haven confirmed receipt',
@@ -170,7 +175,7 @@ export function transferRoutes(app: HavenApp, transfers: TransferService) {
   });
 
   app.post('/api/v1/transfers/:id/cancel', {
-    config: { access: { permission: 'transfers.manage' } },
+    config: { access: { permission: transferPermissions.send } },
     schema: {
       tags: ['transfers'],
       summary: 'Withdraw a transfer not yet received',
@@ -182,7 +187,7 @@ export function transferRoutes(app: HavenApp, transfers: TransferService) {
 
   for (const what of ['archive', 'pdf'] as const)
     app.get(`/api/v1/transfers/:id/${what}`, {
-      config: { access: { permission: 'transfers.manage' } },
+      config: { access: { permission: transferPermissions.send } },
       schema: {
         tags: ['transfers'],
         summary:

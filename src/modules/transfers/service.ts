@@ -1,15 +1,24 @@
-import type { Kysely } from 'kysely';
-import { can, requirePermission } from '../../access/decide.ts';
-import { incidentReadable } from '../../access/incidents.ts';
-import { asCaller, type Caller } from '../../access/readers.ts';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Caller } from '../../access/readers.ts';
+import {
+  requireSendsWholeFile,
+  requireTransferAction,
+  sendsTransfersSomewhere,
+  transfersListed,
+} from '../../access/transfers.ts';
 import type { AccessTime } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
 import type { DB, Sensitivity, TransfersTable } from '../../db/tables.ts';
-import { conflict, forbidden, invalidField, notFound } from '../../lib/errors.ts';
+import { conflict, invalidField, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import { insertAction } from '../actions/service.ts';
+import { type Change, type ChangeOrigin, runChange, runRead } from '../audit/change.ts';
 import type { EncryptedDocumentStore } from '../documents/storage.ts';
-import type { IncidentService } from '../incidents/service.ts';
+import {
+  type IncidentService,
+  insertIncidentRecord,
+  moveIncidentRecords,
+} from '../incidents/service.ts';
 import {
   assembleSafeguardingFile,
   type FileDocument,
@@ -63,6 +72,8 @@ export interface TransferOut {
   sentBy: { id: string; name: string };
   receivedAt: string | null;
   receivedBy: string | null;
+  /** An external transfer's receipt as the sender recorded it by hand. */
+  receipt: { confirmedBy: string; confirmedOn: string; note: string | null } | null;
   overdue: boolean;
 }
 
@@ -87,23 +98,6 @@ export class TransferService {
     private readonly incidents: IncidentService,
     private readonly documents: EncryptedDocumentStore,
   ) {}
-
-  /** Schools of the caller's organisation where they hold `permission`. */
-  async #schoolsWhere(
-    db: Kysely<DB>,
-    caller: Caller,
-    permission: 'transfers.manage' | 'transfers.receive',
-  ): Promise<string[]> {
-    const { principal } = caller;
-    const schools = await db
-      .selectFrom('schools')
-      .select('id')
-      .where('organisation_id', '=', principal.organisationId)
-      .execute();
-    return schools
-      .map((s) => s.id)
-      .filter((id) => can(principal, permission, { type: 'school', id }));
-  }
 
   async send(
     caller: Caller,
@@ -134,23 +128,11 @@ export class TransferService {
         asSeenBy: me,
       });
       if (!file) throw notFound('Student');
-      requirePermission(principal, 'transfers.manage', { type: 'school', id: student.school_id });
       // The whole file travels or nothing does: a record the sender cannot read stops it.
-      const unread = await db
-        .selectFrom('incidents as i')
-        .innerJoin('incident_students as f', 'f.incident_id', 'i.id')
-        .select('i.id')
-        .where('f.student_id', '=', student.id)
-        .where('i.deleted_at', 'is', null)
-        .where('i.destroyed_at', 'is', null)
-        .where((eb) => eb.not(incidentReadable(db, eb, t, asCaller(reader))))
-        .limit(1)
-        .executeTakeFirst();
-      if (unread)
-        throw forbidden(
-          "Only someone who reads the child's whole file (the DSL) may send it; sign in again with two-factor if the school asks for it",
-          { code: 'file_not_whole' },
-        );
+      await requireSendsWholeFile(db, t, principal, reader, {
+        id: student.id,
+        schoolId: student.school_id,
+      });
       // The destination may be a school of any organisation on this installation.
       const to =
         'toSchoolId' in input
@@ -272,8 +254,16 @@ export class TransferService {
     });
   }
 
-  /** A sent transfer of one of the caller's schools, in a change; 404 for any other. */
-  async #own(db: Kysely<DB>, caller: Caller, transferId: string) {
+  /**
+   * A transfer sent from one of the caller's schools, for `action` (`src/access/transfers.ts`):
+   * 404 for any other, 403 for an action their role there does not allow.
+   */
+  async #own(
+    db: Kysely<DB>,
+    caller: Caller,
+    transferId: string,
+    action: 'manage' | 'read_copy' = 'manage',
+  ) {
     const { principal } = caller;
     const x = await db
       .selectFrom('transfers')
@@ -281,8 +271,7 @@ export class TransferService {
       .where('id', '=', transferId)
       .where('organisation_id', '=', principal.organisationId)
       .executeTakeFirst();
-    if (!x || !can(principal, 'transfers.manage', { type: 'school', id: x.from_school_id }))
-      throw notFound('Transfer');
+    requireTransferAction(principal, x, action);
     return x;
   }
 
@@ -359,17 +348,18 @@ export class TransferService {
     what: 'archive' | 'pdf',
     origin: ChangeOrigin,
   ): Promise<{ bytes: Buffer; madeAt: string }> {
-    return runChange(this.database, origin, async (change) => {
-      const x = await this.#own(change.db, caller, transferId);
+    return runRead(this.database, origin, async (change) => {
+      const x = await this.#own(
+        change.db,
+        caller,
+        transferId,
+        what === 'archive' ? 'manage' : 'read_copy',
+      );
       let bytes: Buffer;
       if (what === 'archive') {
         if (!x.archive) throw notFound('Archive');
         bytes = Buffer.from(x.archive);
       } else {
-        requirePermission(caller.principal, 'transfers.receive', {
-          type: 'school',
-          id: x.from_school_id,
-        });
         bytes = await renderFilePdf(JSON.parse(x.snapshot) as SafeguardingFile);
       }
       change.record({
@@ -391,8 +381,7 @@ export class TransferService {
   async destinations(
     caller: Caller,
   ): Promise<{ id: string; name: string; organisation: string; sameOrganisation: boolean }[]> {
-    if ((await this.#schoolsWhere(this.database.db, caller, 'transfers.manage')).length === 0)
-      return [];
+    if (!sendsTransfersSomewhere(caller.principal)) return [];
     const rows = await this.database.db
       .selectFrom('schools as sc')
       .innerJoin('organisations as o', 'o.id', 'sc.organisation_id')
@@ -411,10 +400,7 @@ export class TransferService {
   }
 
   async listOut(caller: Caller): Promise<TransferOut[]> {
-    const db = this.database.db;
-    const schools = await this.#schoolsWhere(db, caller, 'transfers.manage');
-    if (schools.length === 0) return [];
-    const rows = await db
+    const rows = await this.database.db
       .selectFrom('transfers as x')
       .innerJoin('students as s', 's.id', 'x.student_id')
       .innerJoin('schools as fs', 'fs.id', 'x.from_school_id')
@@ -442,9 +428,10 @@ export class TransferService {
         'x.received_at',
         'rb.name as received_by_name',
         'x.receipt_confirmed_by',
+        'x.receipt_confirmed_on',
+        'x.receipt_note',
       ])
-      .where('x.organisation_id', '=', caller.principal.organisationId)
-      .where('x.from_school_id', 'in', schools)
+      .where((eb) => transfersListed(eb, caller.principal, 'out'))
       .orderBy('x.sent_at', 'desc')
       .orderBy('x.id')
       .execute();
@@ -466,15 +453,20 @@ export class TransferService {
       sentBy: { id: r.sent_by, name: r.sent_by_name },
       receivedAt: r.received_at,
       receivedBy: r.receipt_confirmed_by ?? r.received_by_name,
+      receipt:
+        r.receipt_confirmed_by && r.receipt_confirmed_on
+          ? {
+              confirmedBy: r.receipt_confirmed_by,
+              confirmedOn: r.receipt_confirmed_on,
+              note: r.receipt_note,
+            }
+          : null,
       overdue: r.status === 'sent' && r.due_on < now,
     }));
   }
 
   async listIn(caller: Caller): Promise<TransferIn[]> {
-    const db = this.database.db;
-    const schools = await this.#schoolsWhere(db, caller, 'transfers.receive');
-    if (schools.length === 0) return [];
-    const rows = await db
+    const rows = await this.database.db
       .selectFrom('transfers as x')
       .innerJoin('students as s', 's.id', 'x.student_id')
       .innerJoin('schools as fs', 'fs.id', 'x.from_school_id')
@@ -496,9 +488,7 @@ export class TransferService {
         'x.due_on',
         'x.received_at',
       ])
-      .where('x.to_organisation_id', '=', caller.principal.organisationId)
-      .where('x.to_school_id', 'in', schools)
-      .where('x.status', '!=', 'cancelled')
+      .where((eb) => transfersListed(eb, caller.principal, 'in'))
       .orderBy('x.sent_at', 'desc')
       .orderBy('x.id')
       .execute();
@@ -535,18 +525,17 @@ export class TransferService {
         .where('to_organisation_id', '=', principal.organisationId)
         .executeTakeFirst();
       // An offer the caller is not shown (another school's, or withdrawn) is unseen: 404.
-      if (
-        !x?.to_school_id ||
-        x.status === 'cancelled' ||
-        !can(principal, 'transfers.receive', { type: 'school', id: x.to_school_id })
-      )
-        throw notFound('Transfer');
+      requireTransferAction(principal, x, 'accept');
       if (x.status !== 'sent')
         throw conflict('The transfer was already received', 'transfer_received');
       const file = JSON.parse(x.snapshot) as SafeguardingFile;
       let studentId: string;
-      if (x.kind === 'organisation') studentId = await this.#move(change, x);
-      else studentId = await this.#land(change, x, file);
+      let keptAtOldSchool: number | undefined;
+      if (x.kind === 'organisation') {
+        const moved = await this.#move(change, x);
+        studentId = moved.studentId;
+        keptAtOldSchool = moved.kept;
+      } else studentId = await this.#land(change, x, file);
       // Still sent as it is received: a cancellation in the sending organisation (under its own
       // audit lock) may have landed meanwhile; then nothing of the file stays (the change rolls back).
       const received = await db
@@ -572,35 +561,76 @@ export class TransferService {
           toSchoolId: x.to_school_id,
           studentId,
           concerns: file.entries.filter((e) => e.kind === 'concern').length,
+          // Concerns that also name a child still at the old school stay there.
+          ...(keptAtOldSchool !== undefined ? { keptAtOldSchool } : {}),
         },
       });
       return { id: x.id, status: 'received' as const, studentId };
     });
   }
 
-  /** Within one organisation the child and their records move to the new school. */
-  async #move(change: Change, x: TransfersTable): Promise<string> {
+  /**
+   * Within one organisation the child moves to the new school, and with them:
+   *  - each concern about them recorded at the old school, unless it also names another live child
+   *    who is still at the old school: that concern stays there, managed by the school of the
+   *    child it is also about (the new school still reads it through the moving child, as
+   *    clearances hold across the organisation);
+   *  - their group memberships: the old school's manual groups let them go (the membership is
+   *    closed, so its history stays), its automatic groups let them go and the new school's take
+   *    them in (`syncStudentsIntoGroups` follows the school change); the organisation's own groups
+   *    (no school) keep them, rule groups as their rule says.
+   */
+  async #move(change: Change, x: TransfersTable): Promise<{ studentId: string; kept: number }> {
     const { db, now } = change;
     const toSchool = x.to_school_id as string;
+    const atOldSchool = db
+      .selectFrom('incidents as i')
+      .innerJoin('incident_students as f', 'f.incident_id', 'i.id')
+      .select('i.id')
+      .where('f.student_id', '=', x.student_id)
+      .where('i.organisation_id', '=', x.organisation_id)
+      .where('i.school_id', '=', x.from_school_id);
+    // Another live child named on the concern is still at the old school.
+    const staying = (eb: ExpressionBuilder<DB & { i: DB['incidents'] }, 'i'>) =>
+      eb.exists(
+        eb
+          .selectFrom('incident_students as o')
+          .innerJoin('students as s', 's.id', 'o.student_id')
+          .select('o.student_id')
+          .whereRef('o.incident_id', '=', 'i.id')
+          .where('o.student_id', '!=', x.student_id)
+          .where('s.school_id', '=', x.from_school_id)
+          .where('s.deleted_at', 'is', null),
+      );
+    const moving = await atOldSchool.where((eb) => eb.not(staying(eb))).execute();
+    const kept = await atOldSchool.where(staying).execute();
+    await moveIncidentRecords(
+      change,
+      x.organisation_id,
+      moving.map((m) => m.id),
+      toSchool,
+      { transferId: x.id },
+    );
     await db
       .updateTable('students')
       .set((eb) => ({ school_id: toSchool, updated_at: now, revision: eb('revision', '+', 1) }))
       .where('id', '=', x.student_id)
       .execute();
-    const about = db
-      .selectFrom('incident_students')
-      .select('incident_id')
-      .where('student_id', '=', x.student_id);
-    await db
-      .updateTable('incidents')
-      .set({ school_id: toSchool, updated_at: now })
-      .where('id', 'in', about)
-      .where('organisation_id', '=', x.organisation_id)
-      .where('school_id', '=', x.from_school_id)
+    const manual = await db
+      .selectFrom('student_group_members as c')
+      .innerJoin('student_groups as g', 'g.id', 'c.student_group_id')
+      .select('g.id')
+      .where('c.student_id', '=', x.student_id)
+      .where('c.valid_to', 'is', null)
+      .where('g.kind', '=', 'manual')
+      .where('g.school_id', '=', x.from_school_id)
       .execute();
-    // The school's automatic groups (its "all students", year groups) take the child in.
+    for (const { id } of manual) {
+      await endStudentGroupMemberships(change, id, (eb) => eb('student_id', '=', x.student_id));
+      await recountStudentGroup(change, id);
+    }
     await syncStudentsIntoGroups(change, x.organisation_id, [x.student_id]);
-    return x.student_id;
+    return { studentId: x.student_id, kept: kept.length };
   }
 
   /**
@@ -665,9 +695,9 @@ export class TransferService {
         c.sensitivity,
       );
       const incidentId = newId();
-      await db
-        .insertInto('incidents')
-        .values({
+      await insertIncidentRecord(
+        change,
+        {
           id: incidentId,
           organisation_id: orgId,
           school_id: toSchool,
@@ -684,32 +714,26 @@ export class TransferService {
           created_at: change.now,
           updated_at: change.now,
           deleted_at: null,
-        })
-        .execute();
-      await db
-        .insertInto('incident_students')
-        .values({ incident_id: incidentId, student_id: studentId })
-        .execute();
+        },
+        [studentId],
+      );
       await this.#copyDocuments(change, orgId, { incidentId }, c.documents);
       for (const a of c.actions)
-        await db
-          .insertInto('actions')
-          .values({
-            id: newId(),
-            organisation_id: orgId,
-            incident_id: incidentId,
-            title: a.title,
-            due_at: a.dueAt,
-            assignee_type: 'user',
-            assignee_id: userId,
-            created_by: userId,
-            created_at: a.createdAt,
-            updated_at: change.now,
-            completed_at: a.completedAt,
-            completed_by: null,
-            deleted_at: null,
-          })
-          .execute();
+        await insertAction(change, {
+          id: newId(),
+          organisation_id: orgId,
+          incident_id: incidentId,
+          title: a.title,
+          due_at: a.dueAt,
+          assignee_type: 'user',
+          assignee_id: userId,
+          created_by: userId,
+          created_at: a.createdAt,
+          updated_at: change.now,
+          completed_at: a.completedAt,
+          completed_by: null,
+          deleted_at: null,
+        });
     }
     const own = file.entries.flatMap((e) => (e.kind === 'document' ? [e.document] : []));
     await this.#copyDocuments(change, orgId, { studentId }, own);
@@ -827,16 +851,7 @@ export class TransferService {
 
   /** The snapshot, for a DSL (or Owner) of the sending school: their closed, read-only copy. */
   async file(caller: Caller, transferId: string): Promise<SafeguardingFile> {
-    const { principal } = caller;
-    const x = await this.database.db
-      .selectFrom('transfers')
-      .select(['from_school_id', 'snapshot'])
-      .where('id', '=', transferId)
-      .where('organisation_id', '=', principal.organisationId)
-      .executeTakeFirst();
-    if (!x || !can(principal, 'transfers.manage', { type: 'school', id: x.from_school_id }))
-      throw notFound('Transfer');
-    requirePermission(principal, 'transfers.receive', { type: 'school', id: x.from_school_id });
+    const x = await this.#own(this.database.db, caller, transferId, 'read_copy');
     return JSON.parse(x.snapshot) as SafeguardingFile;
   }
 }

@@ -13,6 +13,7 @@ import {
 } from '../components/ui.tsx';
 import { useSchools } from '../hooks.ts';
 import { useCan } from '../session.tsx';
+import { SchoolHolidays } from './SchoolHolidays.tsx';
 
 export function SchoolsPage() {
   const can = useCan();
@@ -110,6 +111,7 @@ function SchoolSettingsItem({ school }: { school: School }) {
               : change.error
           }
         />
+        {can('settings.manage') ? <SchoolHolidays school={school} /> : null}
       </div>
     </li>
   );

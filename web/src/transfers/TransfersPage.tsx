@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { useSearchParams } from 'react-router';
-import { api } from '../api/client.ts';
+import { Link, useSearchParams } from 'react-router';
+import type { Answer, Item } from '../api/answers.ts';
+import { ApiError, api } from '../api/client.ts';
 import {
   Button,
   Dialog,
@@ -24,42 +25,19 @@ import { useCan } from '../session.tsx';
  * what cannot be done).
  */
 
-interface TransferOut {
-  id: string;
-  kind: 'organisation' | 'installation' | 'external';
-  status: 'sent' | 'received' | 'cancelled';
-  child: { id: string; name: string };
-  fromSchool: { id: string; name: string };
-  toSchool: { id: string; name: string } | null;
-  external: { schoolName: string; contact: string | null } | null;
-  reason: string;
-  dueOn: string;
-  sentAt: string;
-  receivedAt: string | null;
-  receivedBy: string | null;
-  overdue: boolean;
-}
+/** `GET /transfers` answers one of two lists, as `direction` asks. */
+type ListedTransfer = Item<'/api/v1/transfers'>;
 
-interface TransferIn {
-  id: string;
-  status: 'sent' | 'received' | 'cancelled';
-  child: { name: string; dateOfBirth: string | null; studentId: string | null };
-  fromSchool: { name: string; organisation: string };
-  toSchool: { id: string; name: string };
-  reason: string;
-  sentAt: string;
-  dueOn: string;
-  receivedAt: string | null;
-}
+/**
+ * A transfer the caller's schools sent (`direction=out`); `receipt` is an external transfer's
+ * receipt, recorded by hand at the sending school.
+ */
+type TransferOut = Extract<ListedTransfer, { kind: string }>;
 
-interface Destination {
-  id: string;
-  name: string;
-  organisation: string;
-  sameOrganisation: boolean;
-}
+/** A file offered to the caller's schools (`direction=in`). */
+type TransferIn = Exclude<ListedTransfer, { kind: string }>;
 
-const statusLabel = { sent: 'Waiting for receipt', received: 'Received', cancelled: 'Withdrawn' };
+const statusLabel = { sent: 'Waiting for receipt', received: 'Received', cancelled: 'Cancelled' };
 
 export function TransfersPage() {
   const can = useCan();
@@ -84,7 +62,7 @@ export function TransfersPage() {
       ) : null}
       {can('transfers.receive') ? <SchoolIds /> : null}
       {can('transfers.receive') ? <Incoming onAccepted={setNotice} /> : null}
-      {can('transfers.manage') ? <Outgoing /> : null}
+      {can('transfers.manage') ? <Outgoing onDone={setNotice} /> : null}
     </>
   );
 }
@@ -93,7 +71,8 @@ export function TransfersPage() {
 function SchoolIds() {
   const schools = useQuery({
     queryKey: ['transfers', 'destinations'],
-    queryFn: () => api.get<{ items: Destination[] }>('/transfers/destinations'),
+    queryFn: () =>
+      api.get<Answer<'/api/v1/transfers/destinations', 'get'>>('/transfers/destinations'),
   });
   const items = schools.data?.items ?? [];
   if (items.length === 0) return null;
@@ -110,53 +89,259 @@ function SchoolIds() {
   );
 }
 
-function Outgoing() {
+/**
+ * What the caller's schools sent. The server lists only transfers of schools where the caller
+ * manages transfers, so each one still waiting may be cancelled here, and an external one's
+ * receipt recorded; the server decides each request again.
+ */
+function Outgoing({ onDone }: { onDone: (message: string) => void }) {
+  const can = useCan();
   const out = useQuery({
     queryKey: ['transfers', 'out'],
     queryFn: () => api.get<{ items: TransferOut[] }>('/transfers', { direction: 'out' }),
   });
+  const [cancelling, setCancelling] = useState<TransferOut | null>(null);
+  const [recording, setRecording] = useState<TransferOut | null>(null);
   return (
     <section aria-labelledby="transfers-out">
       <h2 id="transfers-out">Sent</h2>
+      {can('settings.manage') ? (
+        <p className="muted">
+          The due day skips weekends and the sending school’s holidays, kept under{' '}
+          <Link to="/admin/schools">Schools and settings</Link>.
+        </p>
+      ) : null}
       <QueryState query={out}>
         {({ items }) =>
           items.length === 0 ? (
             <Empty>No file has been sent from your schools.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Child</th>
-                  <th scope="col">To</th>
-                  <th scope="col">Sent</th>
-                  <th scope="col">Due</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((t) => (
-                  <tr key={t.id}>
-                    <td>{t.child.name}</td>
-                    <td>{t.toSchool?.name ?? t.external?.schoolName}</td>
-                    <td>{formatDateTime(t.sentAt)}</td>
-                    <td>
-                      {formatDate(t.dueOn)}
-                      {t.overdue ? <strong> Overdue</strong> : null}
-                    </td>
-                    <td>
-                      {statusLabel[t.status]}
-                      {t.receivedAt
-                        ? ` ${formatDateTime(t.receivedAt)}${t.receivedBy ? ` by ${t.receivedBy}` : ''}`
-                        : ''}
-                    </td>
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Child</th>
+                    <th scope="col">To</th>
+                    <th scope="col">Sent</th>
+                    <th scope="col">Due</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {items.map((t) => (
+                    <tr key={t.id}>
+                      <td>{t.child.name}</td>
+                      <td>{t.toSchool?.name ?? t.external?.schoolName}</td>
+                      <td>{formatDateTime(t.sentAt)}</td>
+                      <td>
+                        {formatDate(t.dueOn)}
+                        {t.overdue ? <strong> Overdue</strong> : null}
+                      </td>
+                      <td>
+                        <TransferStatus transfer={t} />
+                      </td>
+                      <td>
+                        {t.status === 'sent' ? (
+                          <>
+                            {t.kind === 'external' ? (
+                              <>
+                                <Button
+                                  className="secondary"
+                                  onClick={() => setRecording(t)}
+                                  aria-label={`Record receipt of ${t.child.name}'s file`}
+                                >
+                                  Record receipt
+                                </Button>{' '}
+                              </>
+                            ) : null}
+                            <Button
+                              className="secondary"
+                              onClick={() => setCancelling(t)}
+                              aria-label={`Cancel the transfer of ${t.child.name}'s file`}
+                            >
+                              Cancel
+                            </Button>
+                          </>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )
         }
       </QueryState>
+      <CancelTransfer
+        transfer={cancelling}
+        onClose={(message) => {
+          setCancelling(null);
+          if (message) onDone(message);
+        }}
+      />
+      {recording ? (
+        <RecordReceipt
+          transfer={recording}
+          onClose={(message) => {
+            setRecording(null);
+            if (message) onDone(message);
+          }}
+        />
+      ) : null}
     </section>
+  );
+}
+
+function TransferStatus({ transfer: t }: { transfer: TransferOut }) {
+  if (t.receipt)
+    return (
+      <>
+        Received: confirmed by {t.receipt.confirmedBy} on {formatDate(t.receipt.confirmedOn)}
+        {t.receipt.note ? <span className="muted"> ({t.receipt.note})</span> : null}
+      </>
+    );
+  return (
+    <>
+      {statusLabel[t.status]}
+      {t.receivedAt
+        ? ` ${formatDateTime(t.receivedAt)}${t.receivedBy ? ` by ${t.receivedBy}` : ''}`
+        : ''}
+    </>
+  );
+}
+
+const destinationOf = (t: TransferOut) => t.toSchool?.name ?? t.external?.schoolName ?? '';
+
+/** Withdraws a file not yet received: the new school is no longer offered it. */
+function CancelTransfer({
+  transfer,
+  onClose,
+}: {
+  transfer: TransferOut | null;
+  onClose: (message?: string) => void;
+}) {
+  const queryClient = useQueryClient();
+  const cancel = useMutation({
+    mutationFn: (t: TransferOut) => api.post(`/transfers/${encodeURIComponent(t.id)}/cancel`),
+    onSuccess: (_, t) => {
+      void queryClient.invalidateQueries({ queryKey: ['transfers'] });
+      cancel.reset();
+      onClose(`The transfer of ${t.child.name}'s file was cancelled.`);
+    },
+  });
+  const close = () => {
+    cancel.reset();
+    onClose();
+  };
+  return (
+    <Dialog open={transfer !== null} title="Cancel this transfer?" onClose={close}>
+      {transfer ? (
+        <>
+          <p>
+            {transfer.child.name}'s file will no longer be waiting for {destinationOf(transfer)}.
+            The transfer stays listed as cancelled, and the file can be sent again.
+          </p>
+          <ErrorMessage error={cancel.error} />
+          <div className="dialog-actions">
+            <Button
+              className="danger"
+              busy={cancel.isPending}
+              onClick={() => cancel.mutate(transfer)}
+            >
+              Cancel the transfer
+            </Button>
+            <Button className="secondary" onClick={close}>
+              Keep it
+            </Button>
+          </div>
+        </>
+      ) : null}
+    </Dialog>
+  );
+}
+
+/** "YYYY-MM-DD" today in UK time, for a date input's default and its latest day. */
+function todayInUk(): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
+}
+
+/** A school not on Haven confirmed receipt (by phone, email or letter): recorded by hand. */
+function RecordReceipt({
+  transfer,
+  onClose,
+}: {
+  transfer: TransferOut;
+  onClose: (message?: string) => void;
+}) {
+  const queryClient = useQueryClient();
+  const [receivedBy, setReceivedBy] = useState('');
+  const [receivedOn, setReceivedOn] = useState(todayInUk);
+  const [note, setNote] = useState('');
+  const record = useMutation({
+    mutationFn: () =>
+      api.post(`/transfers/${encodeURIComponent(transfer.id)}/receipt`, {
+        receivedBy,
+        receivedOn,
+        ...(note.trim() ? { note } : {}),
+      }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['transfers'] });
+      onClose(`The receipt of ${transfer.child.name}'s file was recorded.`);
+    },
+  });
+  const error = record.error instanceof ApiError ? record.error : null;
+  const fieldError = (field: string) => error?.fieldMessage(field);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    record.mutate();
+  };
+  return (
+    <Dialog open title="Record receipt" onClose={() => onClose()}>
+      <p>
+        {destinationOf(transfer)} confirmed that {transfer.child.name}'s file arrived. Record who
+        confirmed it, on which day and how.
+      </p>
+      <form onSubmit={submit}>
+        <InputField
+          label="Confirmed by"
+          hint="Who at the new school confirmed receipt, such as their DSL."
+          value={receivedBy}
+          required
+          maxLength={200}
+          onChange={(e) => setReceivedBy(e.target.value)}
+          error={fieldError('receivedBy')}
+        />
+        <InputField
+          label="Confirmed on"
+          type="date"
+          value={receivedOn}
+          required
+          max={todayInUk()}
+          onChange={(e) => setReceivedOn(e.target.value)}
+          error={fieldError('receivedOn')}
+        />
+        <TextAreaField
+          label="How it was confirmed"
+          hint="For example: a phone call, or an email from their DSL. Optional."
+          value={note}
+          maxLength={2000}
+          onChange={(e) => setNote(e.target.value)}
+          error={fieldError('note')}
+        />
+        {error?.problem.errors ? null : <ErrorMessage error={record.error} />}
+        <div className="dialog-actions">
+          <Button type="submit" busy={record.isPending}>
+            Record receipt
+          </Button>
+          <Button className="secondary" onClick={() => onClose()}>
+            Close
+          </Button>
+        </div>
+      </form>
+    </Dialog>
   );
 }
 
@@ -235,7 +420,8 @@ function SendDialog({
   const queryClient = useQueryClient();
   const destinations = useQuery({
     queryKey: ['transfers', 'destinations'],
-    queryFn: () => api.get<{ items: Destination[] }>('/transfers/destinations'),
+    queryFn: () =>
+      api.get<Answer<'/api/v1/transfers/destinations', 'get'>>('/transfers/destinations'),
   });
   const [to, setTo] = useState('');
   const [reason, setReason] = useState('');
@@ -244,7 +430,7 @@ function SendDialog({
   const [otherId, setOtherId] = useState('');
   const send = useMutation({
     mutationFn: () =>
-      api.post<{ id: string; passphrase?: string }>(
+      api.post<Answer<'/api/v1/transfers', 'post'>>(
         '/transfers',
         to === 'external'
           ? { studentId, external: { schoolName, contact }, reason }
