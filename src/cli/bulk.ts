@@ -1,15 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { installationPrincipal, type Principal } from '../access/principal.ts';
 import { type Scope, scopeTypes } from '../access/scopes.ts';
 import { findVisibleUserGroup } from '../access/user-groups.ts';
 import type { Database } from '../db/database.ts';
 import { chunks } from '../db/sql.ts';
-import { conflict, invalidField, notFound } from '../lib/errors.ts';
-import { newId } from '../lib/ids.ts';
-import { email as emailSchema } from '../lib/schemas.ts';
+import { invalidField, notFound, validationFailed } from '../lib/errors.ts';
 import type { Invitations } from '../modules/accounts/invitations.ts';
 import { type Change, type ChangeOrigin, runChange } from '../modules/audit/change.ts';
+import { namedFiles, OneRosterCsvBundle, unzipBundle } from '../modules/imports/oneroster.ts';
+import { importRoster, type RosterImportReport } from '../modules/imports/sync.ts';
 import { scopeName } from '../modules/organisations/repository.ts';
 import { importStudents } from '../modules/students/import.ts';
 import { UserGroupEditor } from '../modules/user-groups/editor.ts';
@@ -19,6 +20,7 @@ import {
   type UserGroupRow,
 } from '../modules/user-groups/repository.ts';
 import { addUserGroup } from '../modules/user-groups/service.ts';
+import { importStaff, insertUsers } from '../modules/users/import.ts';
 import { normaliseEmail } from '../modules/users/repository.ts';
 
 /**
@@ -93,8 +95,10 @@ export async function createUserGroupFromConsole(
 }
 
 /**
- * `haven users import`: users from a CSV with `email` and `name` columns; they hold only Member.
- * With `invitations` (`--invite`), each is sent an invitation email in the same change.
+ * `haven users import`: staff from a CSV (an MIS or HR export, or `email` and `name` columns);
+ * new people hold only Member, and a person whose email is known has their name updated. All
+ * rows or none. With `invitations` (`--invite`), each new person is sent an invitation email in
+ * the same change.
  */
 export async function importUsers(
   database: Database,
@@ -102,77 +106,22 @@ export async function importUsers(
   file: string,
   invitations?: Invitations,
 ): Promise<string[]> {
-  // Refused before reading anything: an invitation without email would reach nobody.
-  invitations?.requireEmail();
-  const { header, rows } = readCsv(file);
-  const emailAt = header.indexOf('email');
-  const nameAt = header.indexOf('name');
-  if (emailAt < 0 || nameAt < 0) throw invalidField('file', 'needs email and name columns');
-  const seen = new Set<string>();
-  const users = rows.map((row, i) => {
-    const email = normaliseEmail(row[emailAt] ?? '');
-    const name = (row[nameAt] ?? '').trim();
-    if (!emailSchema.safeParse(email).success)
-      throw invalidField(`line ${i + 2}, email`, 'is not an email address');
-    if (!name || name.length > 200)
-      throw invalidField(`line ${i + 2}, name`, 'must be 1 to 200 characters');
-    if (seen.has(email)) throw invalidField(`line ${i + 2}, email`, 'appears twice in the file');
-    seen.add(email);
-    return { email, name };
-  });
-  return runChange(database, cliOrigin(organisationId), async (change) => {
-    const ids = await insertUsers(change, organisationId, users);
-    if (invitations)
-      await invitations.send(
-        change,
-        organisationId,
-        ids.map((id, i) => ({ id, email: users[i]!.email })),
-        { createdBy: null, audit: 'summary' },
-      );
-    return ids;
-  });
+  const report = await importStaff(
+    database,
+    invitations,
+    installationPrincipal(organisationId),
+    readFileSync(file, 'utf8'),
+    { dryRun: false, invite: invitations !== undefined },
+    cliOrigin(organisationId),
+  );
+  if (report.errors.length > 0)
+    throw validationFailed(
+      report.errors.map((e) => ({ field: `line ${e.line}, ${e.column}`, message: e.message })),
+    );
+  return report.createdIds;
 }
 
-/** Inserts many users (holding only Member) in one change; emails must be free in the organisation. */
-export async function insertUsers(
-  change: Change,
-  organisationId: string,
-  users: readonly { email: string; name: string }[],
-): Promise<string[]> {
-  for (const slice of chunks(users.map((u) => u.email))) {
-    const taken = await change.db
-      .selectFrom('users')
-      .select('email')
-      .where('organisation_id', '=', organisationId)
-      .where('email', 'in', slice)
-      .executeTakeFirst();
-    if (taken) throw conflict(`A user with the email ${taken.email} already exists`, 'email_taken');
-  }
-  const ids: string[] = [];
-  for (const slice of chunks(users, 1000)) {
-    const rowsToInsert = slice.map((u) => ({
-      id: newId(),
-      organisation_id: organisationId,
-      email: u.email,
-      name: u.name,
-      password_hash: null,
-      created_at: change.now,
-      updated_at: change.now,
-      disabled_at: null,
-      removed_at: null,
-    }));
-    await change.db.insertInto('users').values(rowsToInsert).execute();
-    ids.push(...rowsToInsert.map((r) => r.id));
-  }
-  for (const slice of chunks(ids, 10_000)) {
-    change.record({
-      action: 'user.import',
-      targetType: 'user_import',
-      after: { count: slice.length, userIds: slice },
-    });
-  }
-  return ids;
-}
+export { insertUsers };
 
 /** `haven students import`: the same rules as the API's import, all rows or none. */
 export async function importStudentsFromFile(
@@ -180,14 +129,57 @@ export async function importStudentsFromFile(
   organisationId: string,
   file: string,
   dryRun: boolean,
+  schoolId?: string,
 ) {
   return importStudents(
     database,
     installationPrincipal(organisationId),
     readFileSync(file, 'utf8'),
+    { dryRun, schoolId },
+    cliOrigin(organisationId),
+  );
+}
+
+/** `haven roster import`: a OneRoster CSV bundle, as a zip or a directory of its files. */
+export async function importRosterFromPath(
+  database: Database,
+  organisationId: string,
+  from: string,
+  dryRun: boolean,
+) {
+  let files: Map<string, string>;
+  if (statSync(from).isDirectory()) {
+    files = namedFiles(
+      Object.fromEntries(
+        readdirSync(from)
+          .filter((name) => name.toLowerCase().endsWith('.csv'))
+          .map((name) => [name, readFileSync(path.join(from, name), 'utf8')]),
+      ),
+    );
+  } else {
+    files = unzipBundle(readFileSync(from));
+  }
+  return importRoster(
+    database,
+    installationPrincipal(organisationId),
+    new OneRosterCsvBundle(files),
     { dryRun },
     cliOrigin(organisationId),
   );
+}
+
+/** One line: what a roster import did (or, on a dry run, would do). */
+export function rosterSummary(report: RosterImportReport): string {
+  const done = (c: RosterImportReport['students']) => ({
+    create: c.created,
+    update: c.updated,
+    unchanged: c.unchanged,
+  });
+  const pupils = report.dryRun ? report.plan.students : done(report.students);
+  const staff = report.dryRun ? report.plan.staff : done(report.staff);
+  const line = (c: typeof pupils) =>
+    `${c.create} new, ${c.update} updated, ${c.unchanged} unchanged`;
+  return `${report.dryRun ? 'Checked' : 'Imported'} ${report.source}: pupils ${line(pupils)}; staff ${line(staff)}; ${report.errors.length} problems`;
 }
 
 /** `haven user-groups add-members`: members from a CSV with an `id` or an `email` column. */

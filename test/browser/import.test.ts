@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { setupOrganisation } from '../support/factories.ts';
+import { createStudent, setupOrganisation } from '../support/factories.ts';
 import { seriousViolations } from './support/axe.ts';
 import { describeInBrowser, signIn, useBrowserHaven } from './support/browser.ts';
 
@@ -47,5 +47,71 @@ describeInBrowser('importing students', () => {
     await page.getByRole('button', { name: 'Import 3 students' }).click();
     await page.getByText('3 students added from pupils.csv.').waitFor();
     expect(await count()).toBe(3);
+  });
+
+  it("reads an MIS export: its problems row by row in a school's words, the columns left out, then an update by UPN", async () => {
+    const { url, haven } = world();
+    const org = await setupOrganisation(haven, { school: 'Oak Primary' });
+    const page = await world().newPage();
+    await signIn(page, url, org.ownerEmail);
+    await page.getByRole('link', { name: 'Import students' }).click();
+    await page.getByRole('heading', { name: 'Import students' }).waitFor();
+
+    const heading = 'UPN,Legal Surname,Legal Forename,Preferred Forename,Gender,DOB,Year,Reg Group';
+    const bad = [
+      heading,
+      'A999000000601,Ashworth,Tilly,,F,14/03/2016,Y5,5A',
+      'A999000000602,Brennan,Seun,,M,31/02/2016,Year 5,5A',
+      'A999000000603,Castellano,Maribel,,F,30/06/2019,Year 19,RC',
+    ].join('\n');
+    await page.getByLabel('CSV file').setInputFiles(csvFile(bad));
+    await page.getByRole('heading', { name: 'The file needs correcting' }).waitFor();
+    const table = page.locator('tbody');
+    expect(await table.textContent()).toContain(
+      'Row 3: the date of birth 31/02/2016 is not a real date',
+    );
+    expect(await table.textContent()).toContain('Row 4: the year group Year 19');
+    await page.getByText('Not used: Gender, Reg Group.').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Tilly is already on roll with another forename: the file updates her, by UPN.
+    await createStudent(haven, org.ownerToken, {
+      schoolId: org.schoolId,
+      upn: 'A999000000601',
+      givenName: 'Matilda',
+      familyName: 'Ashworth',
+    });
+    const good = [
+      heading,
+      'A999000000601,Ashworth,Tilly,,F,14/03/2016,Y5,5A',
+      'A999000000602,Brennan,Seun,,M,28/02/2016,Year 5,5A',
+      'A999000000603,Castellano,Maribel,,F,30/06/2019,R,RC',
+    ].join('\n');
+    await page.getByLabel('CSV file').setInputFiles(csvFile(good));
+    await page.getByRole('heading', { name: 'Ready to import' }).waitFor();
+    await page.getByText('2 new students, 1 to update, 0 unchanged').waitFor();
+
+    // How far a large import has gone is shown from its run, polled while it works: the real
+    // run's numbers are checked mid-way in test/integration/imports.test.ts.
+    await page.getByRole('button', { name: 'Import 3 students' }).click();
+    await page.getByText('2 students added from pupils.csv.').waitFor();
+    await page.getByText('1 student updated.').waitFor();
+    const tilly = await haven.database.db
+      .selectFrom('students')
+      .select(['given_name', 'revision'])
+      .where('upn', '=', 'A999000000601')
+      .executeTakeFirstOrThrow();
+    expect(tilly).toEqual({ given_name: 'Tilly', revision: 2 });
+    const runs = await haven.database.db
+      .selectFrom('import_runs')
+      .select(['status', 'dry_run', 'processed_rows', 'written_rows'])
+      .orderBy('started_at')
+      .execute();
+    expect(runs.at(-1)).toEqual({
+      status: 'imported',
+      dry_run: 0,
+      processed_rows: 3,
+      written_rows: 3,
+    });
   });
 });

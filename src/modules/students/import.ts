@@ -1,231 +1,277 @@
-import { parse } from 'csv-parse/sync';
-import { can } from '../../access/decide.ts';
+import { can, canSomewhere, permissionDenied } from '../../access/decide.ts';
 import type { Principal } from '../../access/principal.ts';
 import type { Database } from '../../db/database.ts';
-import { chunks } from '../../db/sql.ts';
-import { validationFailed } from '../../lib/errors.ts';
+import { HavenError, invalidField, validationFailed } from '../../lib/errors.ts';
 import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import * as cells from '../imports/cells.ts';
+import { mapHeadings, type StudentColumn, studentHeadings } from '../imports/headings.ts';
+import { byRow, type ImportProblem, readCsvText, rowProblem } from '../imports/problems.ts';
+import { ImportRun } from '../imports/runs.ts';
 import { listSchools } from '../organisations/repository.ts';
-import { createStudentBody, type StudentInput, upn } from './schema.ts';
-import { insertStudents } from './service.ts';
+import type { StudentInput } from './schema.ts';
+import { planStudents, type StudentCandidate, type StudentField, writeStudents } from './upsert.ts';
 
-/** Column headings Haven understands, compared without case, spaces or punctuation. */
-const headings: Record<string, keyof StudentInput | 'school'> = {
-  upn: 'upn',
-  givenname: 'givenName',
-  firstname: 'givenName',
-  forename: 'givenName',
-  familyname: 'familyName',
-  surname: 'familyName',
-  lastname: 'familyName',
-  preferredname: 'preferredName',
-  dateofbirth: 'dateOfBirth',
-  dob: 'dateOfBirth',
-  school: 'school',
-  schoolid: 'schoolId',
-  yeargroup: 'yearGroup',
-  year: 'yearGroup',
-  house: 'house',
-  senstatus: 'senStatus',
-  sen: 'senStatus',
-  flags: 'flags',
-  tags: 'tags',
-  onroll: 'onRoll',
-};
+export type { ImportProblem } from '../imports/problems.ts';
 
-export interface ImportProblem {
-  line: number;
-  column: string;
-  message: string;
+export interface StudentImportOptions {
+  dryRun: boolean;
+  /** `stop` (the default): any problem and nothing is written. `skip`: the good rows are written. */
+  onError?: 'stop' | 'skip' | undefined;
+  /** The school of every row that names none (an MIS export has no school column). */
+  schoolId?: string | undefined;
+  /** A run made beforehand (`POST /imports`), so the page can follow this import's progress. */
+  runId?: string | undefined;
 }
 
 export interface ImportReport {
+  runId: string;
   dryRun: boolean;
+  onError: 'stop' | 'skip';
   rows: number;
+  /** What was written: none on a dry run, nor when a problem stopped the import. */
   created: number;
+  updated: number;
+  unchanged: number;
+  /** Rows left out because of their problems (`onError=skip`). */
+  skipped: number;
+  /** What the check found the file would do, dry run or not. */
+  plan: { create: number; update: number; unchanged: number; skip: number };
   errors: ImportProblem[];
+  /** The file's columns Haven does not use, in the file's order. */
+  ignoredColumns: string[];
+  /** Each column used, and the field of the child it fills. */
+  columns: { column: string; field: string }[];
 }
 
-const MAX_ROWS = 200_000;
-
-function cellValue(field: string, raw: string): unknown {
-  const value = raw.trim();
-  switch (field) {
-    case 'yearGroup': {
-      if (value === '') return null;
-      if (/^r(eception)?$/i.test(value)) return 0;
-      if (/^n(ursery)?$/i.test(value)) return -1;
-      const n = Number(value.replace(/^year\s*/i, ''));
-      return Number.isFinite(n) ? n : value;
-    }
-    case 'flags':
-    case 'tags':
-      return value === ''
-        ? []
-        : value
-            .split(/[;|]/)
-            .map((v) => v.trim().toLowerCase())
-            .filter(Boolean);
-    case 'onRoll':
-      if (/^(yes|y|true|1|on)$/i.test(value)) return true;
-      if (/^(no|n|false|0|off)$/i.test(value)) return false;
-      return value === '' ? undefined : value;
-    case 'senStatus':
-      return value === '' ? undefined : value === 'N' ? 'none' : value;
-    default:
-      return value === ''
-        ? ['givenName', 'familyName', 'schoolId'].includes(field)
-          ? ''
-          : null
-        : value;
-  }
-}
+/** Fields a student row fills directly from a cell, and how each cell is read. */
+const readers: Partial<
+  Record<StudentColumn, (raw: string) => cells.Cell<StudentInput[StudentField] | null>>
+> = {
+  upn: cells.upnCell,
+  givenName: (raw) => cells.personName(raw, 'forename', true),
+  familyName: (raw) => cells.personName(raw, 'surname', true),
+  preferredName: (raw) => cells.personName(raw, 'preferred forename', false),
+  dateOfBirth: (raw) => cells.ukDate(raw, 'date of birth'),
+  yearGroup: cells.yearGroup,
+  house: (raw) => cells.personName(raw, 'house', false),
+  senStatus: cells.senStatus,
+  flags: (raw) => cells.labels(raw, 'flag'),
+  tags: (raw) => cells.labels(raw, 'tag'),
+  onRoll: (raw) => cells.yesNo(raw, 'on roll'),
+};
 
 /**
- * Reads a students CSV. Every bad row is reported by line and column; if any row is bad,
- * nothing is written. A dry run reports the same without writing.
+ * Reads a students CSV as a school's MIS exports it (docs/imports.md), finds every problem row
+ * by row, and writes it in one change: a child whose UPN the organisation holds is updated (as
+ * an edit, with a revision), the others are added. With problems, nothing is written unless
+ * `onError` is `skip`; a dry run reports the same and writes nothing.
  */
 export async function importStudents(
   database: Database,
   principal: Principal,
   csv: string,
-  options: { dryRun: boolean },
+  options: StudentImportOptions,
   origin: ChangeOrigin,
 ): Promise<ImportReport> {
-  const errors: ImportProblem[] = [];
-  let records: string[][];
-  try {
-    records = parse(csv, {
-      bom: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      trim: false,
-    });
-  } catch (error) {
-    throw validationFailed([
-      { field: 'body', message: `is not readable CSV: ${(error as Error).message}` },
-    ]);
-  }
-  const [head, ...body] = records;
-  if (!head)
-    throw validationFailed([
-      { field: 'body', message: 'is empty: the first line must name the columns' },
-    ]);
-  if (body.length > MAX_ROWS) {
-    throw validationFailed([
-      { field: 'body', message: `holds ${body.length} rows; at most ${MAX_ROWS} per import` },
-    ]);
-  }
-  const columns = head.map((h) => headings[h.toLowerCase().replace(/[^a-z]/g, '')]);
-  const unknown = head.filter((_, i) => columns[i] === undefined);
-  if (unknown.length > 0) {
-    throw validationFailed([{ field: 'body', message: `unknown columns: ${unknown.join(', ')}` }]);
-  }
-  for (const needed of ['givenName', 'familyName'] as const) {
-    if (!columns.includes(needed))
-      throw validationFailed([{ field: 'body', message: `needs a ${needed} column` }]);
-  }
-  if (!columns.includes('school') && !columns.includes('schoolId')) {
-    throw validationFailed([{ field: 'body', message: 'needs a school or schoolId column' }]);
-  }
-
+  if (!canSomewhere(principal, 'students.create') && !canSomewhere(principal, 'students.update'))
+    throw permissionDenied('students.create');
+  const onError = options.onError ?? 'stop';
   const schools = await listSchools(database.db, principal.organisationId);
-  const byName = new Map(schools.map((s) => [s.name.toLowerCase(), s.id]));
-  const byId = new Set(schools.map((s) => s.id));
-  const seenUpns = new Map<string, number>();
-  const inputs: { line: number; input: StudentInput }[] = [];
-
-  body.forEach((cells, index) => {
-    const line = index + 2;
-    const candidate: Record<string, unknown> = {};
-    let schoolColumn = 'schoolId';
-    columns.forEach((field, i) => {
-      const raw = cells[i] ?? '';
-      if (field === 'school') {
-        schoolColumn = head[i]!;
-        const id =
-          byName.get(raw.trim().toLowerCase()) ?? (byId.has(raw.trim()) ? raw.trim() : undefined);
-        candidate.schoolId = id ?? '';
-        if (!id)
-          errors.push({ line, column: head[i]!, message: `no school called "${raw.trim()}"` });
-      } else if (field) {
-        const value = cellValue(field, raw);
-        if (value !== undefined) candidate[field] = value;
-      }
+  if (options.schoolId !== undefined && !schools.some((s) => s.id === options.schoolId)) {
+    throw new HavenError(404, 'not_found', 'Not found', 'School not found', {
+      field: 'schoolId',
     });
-    const rawUpn = typeof candidate.upn === 'string' ? candidate.upn.toUpperCase() : null;
-    if (rawUpn && upn.safeParse(rawUpn).success) {
-      const first = seenUpns.get(rawUpn);
-      if (first)
-        errors.push({
-          line,
-          column: head[columns.indexOf('upn')] ?? 'upn',
-          message: `repeats the UPN on line ${first}`,
-        });
-      else seenUpns.set(rawUpn, line);
-    }
-    const parsed = createStudentBody.safeParse(candidate);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const field = String(issue.path[0] ?? '');
-        if (field === 'schoolId' && errors.some((e) => e.line === line)) continue;
-        const column = head[columns.indexOf(field as never)] ?? field;
-        errors.push({ line, column, message: issue.message });
-      }
-      return;
-    }
-    const input = parsed.data;
-    if (!byId.has(input.schoolId)) {
-      errors.push({ line, column: schoolColumn, message: 'no such school' });
-      return;
-    }
-    if (!can(principal, 'students.create', { type: 'school', id: input.schoolId })) {
-      errors.push({
-        line,
-        column: schoolColumn,
-        message: 'you may not add students at this school (requires Admin or higher)',
-      });
-      return;
-    }
-    inputs.push({ line, input });
-  });
-
-  // UPNs already in use in the organisation
-  for (const slice of chunks([...seenUpns.keys()])) {
-    const taken = await database.db
-      .selectFrom('students')
-      .select('upn')
-      .where('organisation_id', '=', principal.organisationId)
-      .where('upn', 'in', slice)
-      .where('deleted_at', 'is', null)
-      .execute();
-    for (const row of taken) {
-      errors.push({
-        line: seenUpns.get(row.upn!)!,
-        column: head[columns.indexOf('upn')] ?? 'upn',
-        message: 'a student with this UPN already exists',
-      });
-    }
   }
-  errors.sort((a, b) => a.line - b.line);
+  if (
+    options.schoolId !== undefined &&
+    !can(principal, 'students.create', { type: 'school', id: options.schoolId }) &&
+    !can(principal, 'students.update', { type: 'school', id: options.schoolId })
+  )
+    throw permissionDenied('students.create');
 
-  const report: ImportReport = { dryRun: options.dryRun, rows: body.length, created: 0, errors };
-  if (errors.length > 0 || options.dryRun) return report;
-
-  const created = await runChange(database, origin, async (change) => {
-    const rows = await insertStudents(
-      change,
-      principal.organisationId,
-      inputs.map((i) => i.input),
-    );
-    for (const slice of chunks(rows, 5000)) {
-      change.record({
-        action: 'student.import',
-        targetType: 'student_import',
-        after: { count: slice.length, studentIds: slice.map((r) => r.id) },
-      });
+  const run = await ImportRun.start(database, principal, 'students', { ...options, onError });
+  try {
+    const { head, body } = readCsvText(csv);
+    const map = mapHeadings(head, studentHeadings);
+    const at = map.at;
+    // A file with preferred names only: they are the names.
+    if (at.givenName === undefined && at.preferredName !== undefined) {
+      at.givenName = at.preferredName;
+      delete at.preferredName;
     }
-    return rows.length;
-  });
-  return { ...report, created };
+    if (at.familyName === undefined && at.preferredSurname !== undefined) {
+      at.familyName = at.preferredSurname;
+      delete at.preferredSurname;
+    }
+    // Haven keeps one family name: a preferred surname is not stored (docs/imports.md).
+    const unused = new Set(map.ignored);
+    if (at.preferredSurname !== undefined) unused.add(head[at.preferredSurname]!);
+    const missing: string[] = [];
+    if (at.givenName === undefined)
+      missing.push('a forename column (e.g. Legal Forename or Forename)');
+    if (at.familyName === undefined)
+      missing.push('a surname column (e.g. Legal Surname or Surname)');
+    if (missing.length > 0)
+      throw validationFailed(missing.map((m) => ({ field: 'body', message: `needs ${m}` })));
+    const fixedSchool =
+      options.schoolId ??
+      (at.school === undefined && at.schoolId === undefined && schools.length === 1
+        ? schools[0]!.id
+        : undefined);
+    if (fixedSchool === undefined && at.school === undefined && at.schoolId === undefined)
+      throw invalidField(
+        'schoolId',
+        'choose the school these children are at (or give the file a School column)',
+      );
+
+    const columns = (Object.entries(at) as [StudentColumn, number][])
+      .filter(([field]) => field !== 'preferredSurname')
+      .sort((a, b) => a[1] - b[1])
+      .map(([field, index]) => ({ column: head[index]!, field }));
+    const ignoredColumns = head.filter((h) => unused.has(h));
+    const columnOf = (field: StudentField | 'school') => {
+      const index = field === 'school' ? (at.school ?? at.schoolId) : at[field];
+      return index === undefined ? (field === 'school' ? 'School' : field) : head[index]!;
+    };
+
+    await run.begin(body.length, ignoredColumns);
+    const byName = new Map(schools.map((s) => [s.name.trim().toLowerCase(), s.id]));
+    const byId = new Set(schools.map((s) => s.id));
+    const problems: ImportProblem[] = [];
+    const candidates: StudentCandidate[] = [];
+    const firstRowWith = new Map<string, number>();
+    let processed = 0;
+    for (const { line, cells: row } of body) {
+      const fields: Partial<StudentInput> = {};
+      let bad = false;
+      for (const [field, read] of Object.entries(readers) as [
+        StudentField,
+        (raw: string) => cells.Cell<unknown>,
+      ][]) {
+        const index = at[field as StudentColumn];
+        if (index === undefined) continue;
+        const cell = read(row[index] ?? '');
+        if (!cell.ok) {
+          problems.push(rowProblem(line, head[index]!, cell.problem));
+          bad = true;
+        } else if (cell.value !== undefined) {
+          (fields as Record<string, unknown>)[field] = cell.value;
+        }
+      }
+      // A preferred forename the same as the legal one (as some systems export) is no other name.
+      if (fields.preferredName && fields.preferredName === fields.givenName)
+        fields.preferredName = null;
+      // A UPN twice in the file: the later rows are refused, naming the first.
+      const upn = fields.upn;
+      if (upn) {
+        const first = firstRowWith.get(upn);
+        if (first !== undefined) {
+          problems.push(
+            rowProblem(line, columnOf('upn'), `the UPN ${upn} is also on row ${first}`),
+          );
+          bad = true;
+        } else {
+          firstRowWith.set(upn, line);
+        }
+      }
+      let schoolId = fixedSchool;
+      const schoolAt = at.school ?? at.schoolId;
+      if (schoolAt !== undefined) {
+        const named = (row[schoolAt] ?? '').trim();
+        if (named !== '') {
+          schoolId = byName.get(named.toLowerCase()) ?? (byId.has(named) ? named : undefined);
+          if (!schoolId) {
+            problems.push(
+              rowProblem(
+                line,
+                head[schoolAt]!,
+                `there is no school called "${named}" in your organisation`,
+              ),
+            );
+            bad = true;
+          }
+        } else if (!schoolId) {
+          problems.push(rowProblem(line, head[schoolAt]!, 'the school is missing'));
+          bad = true;
+        }
+      }
+      if (!bad && schoolId) candidates.push({ line, schoolId, fields, columnOf });
+      processed += 1;
+      await run.checked(processed);
+    }
+    const plan = await planStudents(database, principal, candidates);
+    // Row by row, and within a row in the file's column order.
+    const errors = [...problems, ...plan.problems].sort(
+      (a, b) => byRow(a, b) || head.indexOf(a.column) - head.indexOf(b.column),
+    );
+    const badRows = new Set(errors.map((e) => e.line)).size;
+    const report: ImportReport = {
+      runId: run.id,
+      dryRun: options.dryRun,
+      onError,
+      rows: body.length,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+      plan: {
+        create: plan.creates.length,
+        update: plan.updates.length,
+        unchanged: plan.unchanged,
+        skip: badRows,
+      },
+      errors,
+      ignoredColumns,
+      columns,
+    };
+    const counts = () => ({
+      created: report.created,
+      updated: report.updated,
+      unchanged: report.unchanged,
+      skipped: report.skipped,
+    });
+    if (options.dryRun || (errors.length > 0 && onError === 'stop')) {
+      await run.finish(database.db, {
+        status: options.dryRun ? 'checked' : 'refused',
+        counts: { ...counts(), ...prefixed(report.plan) },
+        errors,
+        ignoredColumns,
+      });
+      return report;
+    }
+    const toWrite = plan.creates.length + plan.updates.length;
+    await run.writing(body.length, toWrite);
+    try {
+      await runChange(database, origin, async (change) => {
+        const written = await writeStudents(change, principal.organisationId, plan, {
+          runId: run.id,
+          progress: (n) => run.wrote(n),
+        });
+        report.created = written.created.length;
+        report.updated = written.updated.length;
+        report.unchanged = plan.unchanged;
+        report.skipped = badRows;
+        await run.finish(
+          change.db,
+          { status: 'imported', counts: counts(), errors, ignoredColumns },
+          toWrite,
+        );
+      });
+    } finally {
+      run.settled();
+    }
+    return report;
+  } catch (error) {
+    await run.fail(error);
+    throw error;
+  }
+}
+
+function prefixed(plan: ImportReport['plan']) {
+  return {
+    toCreate: plan.create,
+    toUpdate: plan.update,
+    toLeaveUnchanged: plan.unchanged,
+    toSkip: plan.skip,
+  };
 }

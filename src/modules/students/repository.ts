@@ -48,12 +48,17 @@ function tokenRange(word: string): [string, string] {
   return [word, `${word}\uffff`];
 }
 
-/** Each search word is the start of one of the student's words (name or UPN). */
+/**
+ * Each search word is the start of one of the student's words (name or UPN). The organisation
+ * leads `student_name_tokens_by_token`: without it PostgreSQL cannot seek that index and reads
+ * every organisation's words in a sequential scan.
+ */
 function matchesWord(eb: StudentsEb, from: string, to: string): Expression<SqlBool> {
   return eb.exists(
     eb
       .selectFrom('student_name_tokens as nt')
       .select('nt.student_id')
+      .whereRef('nt.organisation_id', '=', 's.organisation_id')
       .whereRef('nt.student_id', '=', 's.id')
       .where('nt.token', '>=', from)
       .where('nt.token', '<', to),
@@ -140,6 +145,7 @@ function tuple3(a: string, b: string, c: string) {
 export interface PagePlan {
   shape: PageShape;
   reach: number;
+  /** Token rows matching the rarest word, counted no further than the choice needs. */
   matches: number | null;
   /** Students in the walked schools, when the caller's students are in a few schools. */
   pool: number | null;
@@ -159,7 +165,8 @@ export function walkedSchools(viewer: Viewer, filter: StudentFilter): readonly s
 
 /**
  * One small query: about how many students the viewer's paths reach, how many match the
- * rarest word, and how many students the walked schools hold.
+ * rarest word (counted only as far as the choice below needs, see `matchCap`), and how many
+ * students the walked schools hold.
  */
 export async function planStudentPage(
   db: Kysely<DB>,
@@ -172,8 +179,9 @@ export async function planStudentPage(
   const [row] = await runPrepared(
     db,
     `students.plan|${rarest ? 'word' : 'none'}|walk:${walk?.length ?? 0}`,
-    (p) =>
-      db.selectNoFrom((eb) => [
+    (p) => {
+      type Eb = ExpressionBuilder<DB, never>;
+      const groupReach = (eb: Eb) =>
         eb
           .selectFrom('user_group_members as m')
           .innerJoin('student_links as l', 'l.user_group_id', 'm.user_group_id')
@@ -181,21 +189,40 @@ export async function planStudentPage(
           .select(sql<number>`coalesce(sum(coalesce(sg.member_count, 1)), 0)`.as('n'))
           .where('m.user_id', '=', p.value('user'))
           .where('m.valid_to', 'is', null)
-          .where('l.valid_to', 'is', null)
-          .as('group_reach'),
+          .where('l.valid_to', 'is', null);
+      const directReach = (eb: Eb) =>
         eb
           .selectFrom('student_links as dl')
           .select((eb2) => eb2.fn.countAll<number>().as('n'))
           .where('dl.user_id', '=', p.value('user'))
-          .where('dl.valid_to', 'is', null)
-          .as('direct_reach'),
+          .where('dl.valid_to', 'is', null);
+      /**
+       * The count of matches stops at `max(FEW, floor(reach / 4)) + 1`: the choice below only
+       * compares matches with FEW, with the reach (when the reach is at most FEW) and with a
+       * quarter of the reach, and a count at that cap loses every one of those comparisons, as
+       * the full count would. The reach is read again here (a few rows of links), so the cap is
+       * part of the one query.
+       */
+      const matchCap = (eb: Eb) => {
+        const quarter = sql<number>`(${groupReach(eb)} + ${directReach(eb)}) / 4`;
+        return sql<number>`(case when ${quarter} > ${sql.lit(FEW)} then ${quarter} else ${sql.lit(FEW)} end + 1)`;
+      };
+      return db.selectNoFrom((eb) => [
+        groupReach(eb).as('group_reach'),
+        directReach(eb).as('direct_reach'),
         rarest
           ? eb
-              .selectFrom('student_name_tokens as nt')
+              .selectFrom(
+                eb
+                  .selectFrom('student_name_tokens as nt')
+                  .select('nt.student_id')
+                  .where('nt.organisation_id', '=', p.value('org'))
+                  .where('nt.token', '>=', p.value('from'))
+                  .where('nt.token', '<', p.value('to'))
+                  .limit(matchCap(eb))
+                  .as('capped'),
+              )
               .select((eb2) => eb2.fn.countAll<number>().as('n'))
-              .where('nt.organisation_id', '=', p.value('org'))
-              .where('nt.token', '>=', p.value('from'))
-              .where('nt.token', '<', p.value('to'))
               .as('matches')
           : sql<null>`null`.as('matches'),
         walk
@@ -205,7 +232,8 @@ export async function planStudentPage(
               .where('ps.school_id', 'in', p.list('walk', walk.length))
               .as('pool')
           : sql<null>`null`.as('pool'),
-      ]),
+      ]);
+    },
     {
       user: viewer.userId,
       org: t.organisationId,

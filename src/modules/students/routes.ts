@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
-import { HavenError, validationFailed } from '../../lib/errors.ts';
+import { HavenError } from '../../lib/errors.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { id, idParams } from '../../lib/schemas.ts';
 import { noContent, rawContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import { logRead } from '../audit/access-log.ts';
+import { importStatus } from '../imports/problems.ts';
 import { importStudents } from './import.ts';
 import { createStudentBody, studentSchema, updateStudentBody } from './schema.ts';
 import type { StudentService } from './service.ts';
@@ -21,12 +22,35 @@ export const studentFilterQuery = z.object({
   studentGroupId: id.optional(),
 });
 
-const importProblem = z.object({ line: z.number(), column: z.string(), message: z.string() });
+const importProblem = z.object({
+  /** The row as a spreadsheet numbers it (the headings are row 1). */
+  line: z.number(),
+  column: z.string(),
+  message: z.string(),
+  /** The sentence a school reads: "Row 14: the date of birth 31/02/2016 is not a real date". */
+  text: z.string(),
+});
 const importReport = z.object({
+  /** The import's run: `GET /api/v1/imports/:id` (progress, counts, problems). */
+  runId: z.string(),
   dryRun: z.boolean(),
+  onError: z.enum(['stop', 'skip']),
   rows: z.number(),
+  /** What was written: 0 on a dry run and when a problem stopped the import. */
   created: z.number(),
+  updated: z.number(),
+  unchanged: z.number(),
+  skipped: z.number(),
+  /** What the check found the file would do. */
+  plan: z.object({
+    create: z.number(),
+    update: z.number(),
+    unchanged: z.number(),
+    skip: z.number(),
+  }),
   errors: z.array(importProblem),
+  ignoredColumns: z.array(z.string()),
+  columns: z.array(z.object({ column: z.string(), field: z.string() })),
 });
 
 export function studentRoutes(app: HavenApp, students: StudentService, database: Database) {
@@ -104,14 +128,17 @@ export function studentRoutes(app: HavenApp, students: StudentService, database:
     bodyLimit: 50 * 1024 * 1024,
     schema: {
       tags: ['students'],
-      summary: 'Import students from CSV (Admin)',
+      summary: "Import students from CSV as the school's MIS exports it (Admin)",
       description:
-        'Send `text/csv`. Columns: givenName, familyName, school (name) or schoolId, and optionally upn, preferredName, dateOfBirth, yearGroup, house, senStatus, flags and tags (separated by ";"), onRoll. With `dryRun=true` nothing is written and every bad row is reported by line and column; without it, any bad row means nothing is written (400).',
+        'Send `text/csv`. The headings of SIMS, Arbor and Bromcom exports are read ("Legal Forename", "Preferred Surname", "DOB", "Reg Group"...) as well as Haven\'s own (givenName, familyName, school or schoolId, upn, preferredName, dateOfBirth, yearGroup, house, senStatus, flags, tags, onRoll): docs/imports.md. Dates are UK dates (14/03/2016), year groups "9", "Y9", "Year 9" or "R". Columns not used are listed in `ignoredColumns`. A child whose UPN the organisation holds is updated (a revision, audited as an edit), not refused. `schoolId` is the school of every row without a School column (needed when the organisation has several schools). With `dryRun=true` nothing is written and every problem is listed row by row; without it, any problem means nothing is written (400, the problems in `problems`) unless `onError=skip`, which writes the good rows and lists the rest. `runId` (from `POST /api/v1/imports`) lets a page follow the progress of a large file.',
       querystring: z.object({
         dryRun: z
           .enum(['true', 'false'])
           .transform((v) => v === 'true')
           .optional(),
+        schoolId: id.optional(),
+        onError: z.enum(['stop', 'skip']).optional(),
+        runId: id.optional(),
       }),
       body: z.string(),
       response: { 200: importReport, 201: importReport },
@@ -121,18 +148,15 @@ export function studentRoutes(app: HavenApp, students: StudentService, database:
         database,
         authOf(request).principal,
         request.body,
-        { dryRun: request.query.dryRun ?? false },
+        {
+          dryRun: request.query.dryRun ?? false,
+          onError: request.query.onError,
+          schoolId: request.query.schoolId,
+          runId: request.query.runId,
+        },
         originOf(request),
       );
-      if (report.dryRun) return reply.code(200).send(report);
-      if (report.errors.length > 0) {
-        const error = validationFailed(
-          report.errors.map((e) => ({ field: `line ${e.line}, ${e.column}`, message: e.message })),
-        );
-        Object.assign(error.extra, { rows: report.rows, problems: report.errors });
-        throw error;
-      }
-      return reply.code(201).send(report);
+      return reply.code(importStatus(report)).send(report);
     },
   });
 

@@ -8,7 +8,7 @@ import { toCsv } from '../../lib/csv.ts';
 import { conflict, HavenError, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
-import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import { type Change, type ChangeOrigin, runChange, runRead } from '../audit/change.ts';
 import { findSchool, listSchools } from '../organisations/repository.ts';
 import {
   endStudentGroupMemberships,
@@ -91,7 +91,8 @@ function toRow(
   };
 }
 
-function fromRow(row: StudentRow): StudentInput {
+/** A student's record as the fields an edit or an import starts from. */
+export function fromRow(row: StudentRow): StudentInput {
   const view = presentStudent(row);
   return {
     schoolId: view.schoolId,
@@ -114,12 +115,14 @@ export async function insertStudents(
   change: Change,
   organisationId: string,
   inputs: readonly StudentInput[],
+  progress?: (written: number) => void,
 ): Promise<StudentRow[]> {
   const rows = inputs.map((input) => toRow(organisationId, newId(), input, change.now));
   for (let i = 0; i < rows.length; i += 200) {
     const slice = rows.slice(i, i + 200);
     await change.db.insertInto('students').values(slice).execute();
     await insertLabels(change.db, slice);
+    progress?.(i + slice.length);
   }
   // A large batch joins its groups one statement per group; a few students, per student.
   if (rows.length > 1000) await syncNewStudentsIntoGroups(change, organisationId);
@@ -130,6 +133,56 @@ export async function insertStudents(
       rows.map((r) => r.id),
     );
   return rows;
+}
+
+export interface StudentUpdate {
+  before: StudentRow;
+  /** The whole record after the edit. */
+  next: StudentInput;
+}
+
+/**
+ * Writes edits of students as an edit does: the next revision, labels and search words, the
+ * automatic groups refreshed, and one `student.update` audit entry per child naming only the
+ * fields that changed. The caller has checked permissions and that the UPNs are free.
+ */
+export async function updateStudents(
+  change: Change,
+  organisationId: string,
+  updates: readonly StudentUpdate[],
+  options: { meta?: Record<string, unknown>; progress?: (written: number) => void } = {},
+): Promise<StudentRow[]> {
+  const written: StudentRow[] = [];
+  for (const { before, next: input } of updates) {
+    const next = {
+      ...toRow(organisationId, before.id, input, change.now),
+      created_at: before.created_at,
+      revision: before.revision + 1,
+    };
+    await change.db.updateTable('students').set(next).where('id', '=', before.id).execute();
+    await replaceLabels(change.db, next);
+    const was = auditFields(before);
+    const now = auditFields(next);
+    const changed = (Object.keys(now) as (keyof typeof now)[]).filter(
+      (k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]),
+    );
+    change.record({
+      action: 'student.update',
+      targetType: 'student',
+      targetId: before.id,
+      before: Object.fromEntries(changed.map((k) => [k, was[k]])),
+      after: Object.fromEntries(changed.map((k) => [k, now[k]])),
+      ...(options.meta ? { meta: options.meta } : {}),
+    });
+    written.push(next);
+    options.progress?.(written.length);
+  }
+  await syncStudentsIntoGroups(
+    change,
+    organisationId,
+    written.map((r) => r.id),
+  );
+  return written;
 }
 
 const studentCursor = z.tuple([z.string(), z.string(), z.string()]);
@@ -281,7 +334,7 @@ export class StudentService {
       }
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    await runChange(this.database, origin, async (change) => {
+    await runRead(this.database, origin, async (change) => {
       change.record({
         category: 'access',
         action: 'student.export',
@@ -320,34 +373,12 @@ export class StudentService {
       for (const [key, value] of Object.entries(patch)) {
         if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
       }
-      const next = {
-        ...toRow(organisationId, before.id, merged, change.now),
-        created_at: before.created_at,
-        revision: before.revision + 1,
-      };
-      if (
-        next.upn &&
-        next.upn !== before.upn &&
-        (await findStudentByUpn(change.db, organisationId, next.upn))
-      ) {
+      const upn = merged.upn ? merged.upn.toUpperCase() : null;
+      if (upn && upn !== before.upn && (await findStudentByUpn(change.db, organisationId, upn))) {
         throw conflict('A student with this UPN already exists', 'upn_taken');
       }
-      await change.db.updateTable('students').set(next).where('id', '=', before.id).execute();
-      await replaceLabels(change.db, next);
-      await syncStudentsIntoGroups(change, organisationId, [before.id]);
-      const was = auditFields(before);
-      const now = auditFields(next);
-      const changed = (Object.keys(now) as (keyof typeof now)[]).filter(
-        (k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]),
-      );
-      change.record({
-        action: 'student.update',
-        targetType: 'student',
-        targetId: before.id,
-        before: Object.fromEntries(changed.map((k) => [k, was[k]])),
-        after: Object.fromEntries(changed.map((k) => [k, now[k]])),
-      });
-      return presentStudent(next);
+      const [next] = await updateStudents(change, organisationId, [{ before, next: merged }]);
+      return presentStudent(next!);
     });
   }
 

@@ -5,6 +5,7 @@ import { email, id, idParams, name, roleName, scope } from '../../lib/schemas.ts
 import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import type { TwoFactorService } from '../auth/two-factor.ts';
+import { importStatus } from '../imports/problems.ts';
 import type { UserService } from './service.ts';
 
 export const userSchema = z.object({
@@ -43,6 +44,30 @@ export const heldGrantSchema = z.object({
   since: z.string(),
 });
 
+const staffImportReport = z.object({
+  runId: z.string(),
+  dryRun: z.boolean(),
+  onError: z.enum(['stop', 'skip']),
+  rows: z.number(),
+  created: z.number(),
+  updated: z.number(),
+  unchanged: z.number(),
+  skipped: z.number(),
+  invited: z.number(),
+  plan: z.object({
+    create: z.number(),
+    update: z.number(),
+    unchanged: z.number(),
+    skip: z.number(),
+  }),
+  errors: z.array(
+    z.object({ line: z.number(), column: z.string(), message: z.string(), text: z.string() }),
+  ),
+  ignoredColumns: z.array(z.string()),
+  columns: z.array(z.object({ column: z.string(), field: z.string() })),
+  createdIds: z.array(z.string()),
+});
+
 export function userRoutes(app: HavenApp, users: UserService) {
   app.post('/api/v1/users', {
     config: { access: { permission: 'users.manage' } },
@@ -64,6 +89,45 @@ export function userRoutes(app: HavenApp, users: UserService) {
     handler: async (request, reply) => {
       const user = await users.create(authOf(request).principal, request.body, originOf(request));
       return reply.code(201).send(user);
+    },
+  });
+
+  app.post('/api/v1/users/import', {
+    config: { access: { permission: 'users.manage' } },
+    bodyLimit: 20 * 1024 * 1024,
+    schema: {
+      tags: ['users'],
+      summary: 'Import staff from CSV as the MIS exports it (Admin); new people hold only Member',
+      description:
+        'Send `text/csv` with an email column ("Work Email", "Email"...) and a name ("Name", or "Forename" and "Surname", preferred names first): docs/imports.md. A person whose email the organisation holds keeps their account and has their name updated (an edit, audited); the others are added holding only Member. Columns not used ("Title", "Staff Code"...) are listed in `ignoredColumns`. `dryRun`, `onError` and `runId` work as for the students import; `invite=true` emails each new person an invitation (409 `email_off` without email set up).',
+      querystring: z.object({
+        dryRun: z
+          .enum(['true', 'false'])
+          .transform((v) => v === 'true')
+          .optional(),
+        onError: z.enum(['stop', 'skip']).optional(),
+        invite: z
+          .enum(['true', 'false'])
+          .transform((v) => v === 'true')
+          .optional(),
+        runId: id.optional(),
+      }),
+      body: z.string(),
+      response: { 200: staffImportReport, 201: staffImportReport },
+    },
+    handler: async (request, reply) => {
+      const report = await users.importStaff(
+        authOf(request).principal,
+        request.body,
+        {
+          dryRun: request.query.dryRun ?? false,
+          onError: request.query.onError,
+          invite: request.query.invite,
+          runId: request.query.runId,
+        },
+        originOf(request),
+      );
+      return reply.code(importStatus(report)).send(report);
     },
   });
 

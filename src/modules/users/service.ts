@@ -19,11 +19,12 @@ import { decodeCursor, type Page, toPage } from '../../lib/pagination.ts';
 import { nowIso } from '../../lib/time.ts';
 import type { Invitations } from '../accounts/invitations.ts';
 import { currentInvitations, type InvitationView, retireTokens } from '../accounts/tokens.ts';
-import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
 import { claimAttempt, settleAttempt } from '../auth/attempts.ts';
 import { hashPassword, passwordWeakness, verifyPassword } from '../auth/passwords.ts';
 import { endUserSessions } from '../auth/sessions.ts';
 import { scopeNames } from '../organisations/repository.ts';
+import { importStaff, type StaffImportOptions, type StaffImportReport } from './import.ts';
 import {
   findUser,
   findUserByEmail,
@@ -103,6 +104,49 @@ export function checkPassword(password: string, field: string, context: string[]
   if (weakness) throw invalidField(field, weakness);
 }
 
+/**
+ * An edit of a user's name or whether they are disabled, in `change`: the caller must be able
+ * to manage everyone the user is (anti-escalation), disabling ends their sessions and keeps an
+ * active Owner, and a `user.update` audit entry says what changed. The users edit and imports.
+ */
+export async function updateUserIn(
+  change: Change,
+  principal: Principal,
+  before: UserRow,
+  patch: { name?: string | undefined; disabled?: boolean | undefined },
+  meta: Record<string, unknown> = {},
+): Promise<UserRow> {
+  const organisationId = principal.organisationId;
+  requireManageUser(principal, await loadHeldGrants(change.db, organisationId, before.id));
+  const disabledAt =
+    patch.disabled === undefined
+      ? before.disabled_at
+      : patch.disabled
+        ? (before.disabled_at ?? change.now)
+        : null;
+  const name = patch.name ?? before.name;
+  await change.db
+    .updateTable('users')
+    .set({ name, disabled_at: disabledAt, updated_at: change.now })
+    .where('id', '=', before.id)
+    .where('organisation_id', '=', organisationId)
+    .execute();
+  let sessionsEnded = 0;
+  if (disabledAt && !before.disabled_at) {
+    sessionsEnded = await endUserSessions(change.db, before.id, change.now, 'user_disabled');
+    await assertOrganisationKeepsAnOwner(change.db, organisationId);
+  }
+  change.record({
+    action: 'user.update',
+    targetType: 'user',
+    targetId: before.id,
+    before: { name: before.name, disabledAt: before.disabled_at },
+    after: { name, disabledAt },
+    meta: { ...meta, ...(sessionsEnded > 0 ? { sessionsEnded } : {}) },
+  });
+  return { ...before, name, disabled_at: disabledAt, updated_at: change.now };
+}
+
 const userCursor = z.tuple([z.string(), z.string()]);
 
 export class UserService {
@@ -162,6 +206,16 @@ export class UserService {
         : undefined;
       return { ...presentUser(row), invitation: invitation?.get(id) ?? null };
     });
+  }
+
+  /** Staff from a CSV (`./import.ts`); `invite` emails each new person an invitation. */
+  importStaff(
+    principal: Principal,
+    csv: string,
+    options: StaffImportOptions,
+    origin: ChangeOrigin,
+  ): Promise<StaffImportReport> {
+    return importStaff(this.database, this.invitations, principal, csv, options, origin);
   }
 
   async list(
@@ -264,38 +318,9 @@ export class UserService {
     origin: ChangeOrigin,
   ): Promise<UserView> {
     return runChange(this.database, origin, async (change) => {
-      const organisationId = principal.organisationId;
-      const before = await findUser(change.db, organisationId, userId);
+      const before = await findUser(change.db, principal.organisationId, userId);
       if (!before) throw notFound('User');
-      requireManageUser(principal, await loadHeldGrants(change.db, organisationId, userId));
-
-      const disabledAt =
-        patch.disabled === undefined
-          ? before.disabled_at
-          : patch.disabled
-            ? (before.disabled_at ?? change.now)
-            : null;
-      const name = patch.name ?? before.name;
-      await change.db
-        .updateTable('users')
-        .set({ name, disabled_at: disabledAt, updated_at: change.now })
-        .where('id', '=', userId)
-        .where('organisation_id', '=', organisationId)
-        .execute();
-      let sessionsEnded = 0;
-      if (disabledAt && !before.disabled_at) {
-        sessionsEnded = await endUserSessions(change.db, userId, change.now, 'user_disabled');
-        await assertOrganisationKeepsAnOwner(change.db, organisationId);
-      }
-      change.record({
-        action: 'user.update',
-        targetType: 'user',
-        targetId: userId,
-        before: { name: before.name, disabledAt: before.disabled_at },
-        after: { name, disabledAt },
-        meta: sessionsEnded > 0 ? { sessionsEnded } : {},
-      });
-      return presentUser({ ...before, name, disabled_at: disabledAt, updated_at: change.now });
+      return presentUser(await updateUserIn(change, principal, before, patch));
     });
   }
 
