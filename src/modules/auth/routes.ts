@@ -95,8 +95,9 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
       response: { 200: meSchema },
     },
     handler: async (request) => {
-      const { principal, session, viaCookie } = authOf(request);
-      const me = await auth.me(principal, session.mfaAt);
+      const { principal, session, viaCookie, mfaEnrolmentRequired } = authOf(request);
+      // Authentication has just asked whether this user must enrol: not asked twice a request.
+      const me = await auth.me(principal, session.mfaAt, mfaEnrolmentRequired);
       // The web app reloads with only its cookie; it reads the token back here. Another site
       // cannot: the cookie is SameSite=Strict and the answer is same-origin JSON.
       return viaCookie ? { ...me, csrfToken: session.csrfToken } : me;

@@ -208,9 +208,10 @@ export class AuthService {
   /**
    * The caller, with the roles they hold per scope and where each comes from, whether TOTP is
    * on, when this session last passed it (`mfaAt`, null if never), and whether they must enrol
-   * two-factor sign-in before anything else (`mfaEnrolmentRequired`).
+   * two-factor sign-in before anything else (`mfaEnrolmentRequired`: the answer the request's
+   * authentication already reached, when the caller passes it; asked here otherwise).
    */
-  async me(principal: Principal, mfaAt: string | null) {
+  async me(principal: Principal, mfaAt: string | null, mfaEnrolmentRequired?: boolean) {
     const db = this.database.db;
     const [user, organisation, names, totpStatus] = await Promise.all([
       findUser(db, principal.organisationId, principal.userId),
@@ -226,7 +227,8 @@ export class AuthService {
       abilities: abilitiesOf(principal),
       totpStatus,
       mfaAt,
-      mfaEnrolmentRequired: await enrolmentRequired(db, principal, totpStatus === 'active'),
+      mfaEnrolmentRequired:
+        mfaEnrolmentRequired ?? (await enrolmentRequired(db, principal, totpStatus === 'active')),
     };
   }
 }

@@ -34,8 +34,27 @@ export const digestTime = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time "HH:MM" (Europe/London)');
 
+/**
+ * Settings already read, by their stored text: every authenticated request asks each school of
+ * the organisation whether it wants two-factor enrolment, and the text rarely changes. Bounded;
+ * emptied when full, as the next requests refill it.
+ */
+const readSettings = new Map<string, Readonly<SchoolSettings>>();
+const READ_SETTINGS_KEPT = 500;
+
 /** The settings of a school from its stored JSON, each with its default where unset. */
 export function schoolSettings(settingsJson: string): SchoolSettings {
+  let read = readSettings.get(settingsJson);
+  if (!read) {
+    read = Object.freeze(readSchoolSettings(settingsJson));
+    if (readSettings.size >= READ_SETTINGS_KEPT) readSettings.clear();
+    readSettings.set(settingsJson, read);
+  }
+  // A copy: callers own what they are given.
+  return { ...read };
+}
+
+function readSchoolSettings(settingsJson: string): SchoolSettings {
   let stored: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(settingsJson);
