@@ -62,6 +62,14 @@ const environmentSchema = z.object({
   HAVEN_MAIL_MAX_ATTEMPTS: positiveInt(8),
   HAVEN_MAIL_RETRY_BASE_MS: positiveInt(30_000),
   HAVEN_MAIL_LEASE_MS: positiveInt(300_000),
+  // Unset: no /metrics. A bearer token in a header: printable ASCII without spaces.
+  HAVEN_METRICS_TOKEN: z
+    .string()
+    .regex(
+      /^[\x21-\x7e]{32,}$/,
+      'must be at least 32 printable characters without spaces (for instance `openssl rand -hex 32`)',
+    )
+    .optional(),
 });
 
 const NAMED_PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -121,6 +129,8 @@ export interface Config {
   /** The notification worker: on inside `haven serve` unless turned off (then run `haven worker`). */
   worker: { enabled: boolean; pollMs: number };
   sso: SsoConfig;
+  /** `HAVEN_METRICS_TOKEN`: the bearer token `/metrics` asks for; unset, there is no `/metrics`. */
+  metricsToken: string | undefined;
 }
 
 /** Single sign-on (`src/modules/sso`). */
@@ -199,5 +209,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       publicUrl: e.HAVEN_PUBLIC_URL?.replace(/\/+$/, ''),
       allowHttpLoopback: e.HAVEN_OIDC_ALLOW_HTTP === 'true',
     },
+    metricsToken: e.HAVEN_METRICS_TOKEN,
   };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
+import pino from 'pino';
 import { type Config, loadConfig } from '../config.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -14,12 +15,15 @@ import {
 } from '../modules/audit/verify.ts';
 import { deriveKey, loadSecretKey } from '../modules/documents/keys.ts';
 import { buildApp, createServices, createWorker } from '../server/app.ts';
+import { backupCommand, restoreCommand } from './backup.ts';
 import {
   addGroupMembersFromFile,
   createUserGroupFromConsole,
+  importRosterFromPath,
   importStudentsFromFile,
   importUsers,
   resolveOrganisation,
+  rosterSummary,
 } from './bulk.ts';
 import { transferDecrypt } from './transfer.ts';
 
@@ -52,8 +56,13 @@ Commands:
                              add users (columns: email, name); they hold only Member;
                              --invite emails each a link to set their password
                              (needs HAVEN_SMTP_URL; sent by the notification worker)
-  students import --file <csv> [--org <id>] [--dry-run]
-                             add students, all rows or none (the API's columns)
+  students import --file <csv> [--org <id>] [--school <id>] [--dry-run]
+                             add and update students (by UPN) from an MIS export
+                             or Haven's columns, all rows or none; --school: the
+                             school of rows without a School column
+  roster import --file <zip or directory> [--org <id>] [--dry-run]
+                             a OneRoster 1.2 CSV bundle: pupils by UPN, staff by
+                             email (Member only), all rows or none
   user-groups create --name <name> [--home <scope>] [--org <id>]
                              create a user group (prints its id), administered
                              from its home: organisation (the default),
@@ -65,6 +74,16 @@ Commands:
                              row that was edited, deleted or reordered, and print
                              each chain's head; keep those lines elsewhere and pass
                              them back to catch a chain cut short and rewritten
+  backup --out <file> [--include-key]
+                             write a consistent archive (.tar.gz) of the running
+                             installation: database (SQLite; PostgreSQL through
+                             pg_dump when it is on PATH), documents and a manifest;
+                             the installation key only with --include-key
+  restore --from <file> [--data-dir <dir>] [--force]
+                             check an archive (hashes, audit chains, documents
+                             decrypt), then put it in place of the current data
+                             (moved aside); --force replaces an existing or running
+                             installation
   help                       show this text
 
 Settings come from the environment: see the README's configuration table.`;
@@ -93,7 +112,7 @@ async function withDatabase<T>(
   }
 }
 
-async function serve(config: Config, io: CliIo): Promise<number> {
+async function serve(config: Config): Promise<number> {
   await withDatabase(config, async () => {});
   const database = openDatabase({
     databaseUrl: config.databaseUrl,
@@ -105,9 +124,13 @@ async function serve(config: Config, io: CliIo): Promise<number> {
   await app.listen({ port: config.port, host: config.host });
   // Stopped by app.close(); off when a separate `haven worker` sends instead.
   if (config.worker.enabled) services.worker.start();
-  io.out(`Haven is serving http://${config.host}:${config.port} (${database.engine})`);
+  // A JSON log line like every other line the server writes (tests wait for its words).
+  app.log.info(
+    { engine: database.engine, worker: config.worker.enabled },
+    `Haven is serving http://${config.host}:${config.port} (${database.engine})`,
+  );
   await new Promise<void>((resolve) => {
-    closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    closeWithGrace({ delay: 10_000, logger: app.log }, async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'shutting down after an error');
       else app.log.info({ signal }, 'shutting down');
       await app.close();
@@ -119,18 +142,24 @@ async function serve(config: Config, io: CliIo): Promise<number> {
 }
 
 /** The notification worker alone, for installations that run it apart from the web servers. */
-async function worker(config: Config, io: CliIo): Promise<number> {
+async function worker(config: Config): Promise<number> {
   await withDatabase(config, async () => {});
   const database = openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     timeouts: config.databaseTimeouts,
   });
-  const running = createWorker(database, config);
+  const log = pino({ level: config.logLevel, name: 'worker' });
+  const running = createWorker(database, config, log);
   running.start();
-  io.out(`Haven's notification worker is running (${database.engine})`);
+  log.info(
+    { engine: database.engine },
+    `Haven's notification worker is running (${database.engine})`,
+  );
   await new Promise<void>((resolve) => {
-    closeWithGrace({ delay: 10_000 }, async () => {
+    closeWithGrace({ delay: 10_000, logger: log }, async ({ signal, err }) => {
+      if (err) log.error({ err }, 'shutting down after an error');
+      else log.info({ signal }, 'shutting down');
       await running.stop();
       await database.close();
       resolve();
@@ -254,6 +283,7 @@ async function bulk(config: Config, command: string, args: string[], io: CliIo):
       name: { type: 'string' },
       home: { type: 'string' },
       invite: { type: 'boolean' },
+      school: { type: 'string' },
     },
     strict: true,
   });
@@ -293,6 +323,7 @@ async function bulk(config: Config, command: string, args: string[], io: CliIo):
           organisationId,
           file,
           values['dry-run'] ?? false,
+          values.school,
         );
         if (!report.dryRun) await database.analyze();
         for (const e of report.errors.slice(0, 200))
@@ -303,6 +334,21 @@ async function bulk(config: Config, command: string, args: string[], io: CliIo):
         io.out(
           `${verb} ${report.dryRun ? report.rows : report.created} of ${report.rows} students, ${report.errors.length} problems, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         );
+        return report.errors.length > 0 ? 1 : 0;
+      }
+      case 'roster import': {
+        const report = await importRosterFromPath(
+          database,
+          organisationId,
+          file,
+          values['dry-run'] ?? false,
+        );
+        if (!report.dryRun) await database.analyze();
+        for (const e of report.errors.slice(0, 200)) io.out(e.text);
+        if (report.errors.length > 200)
+          io.out(`... and ${report.errors.length - 200} more problems`);
+        for (const note of report.notes) io.out(note);
+        io.out(`${rosterSummary(report)}, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return report.errors.length > 0 ? 1 : 0;
       }
       case 'user-groups add-members': {
@@ -331,9 +377,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     const config = loadConfig(io.env);
     switch (command) {
       case 'serve':
-        return await serve(config, io);
+        return await serve(config);
       case 'worker':
-        return await worker(config, io);
+        return await worker(config);
       case 'migrate':
         return await withDatabase(config, async (database) => {
           io.out(`Database is up to date (${database.engine})`);
@@ -342,11 +388,17 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       case 'org':
         if (sub === 'create') return await orgCreate(config, rest, io);
         break;
+      // Neither migrates: a backup copies the schema as it is, a restore checks the archive's.
+      case 'backup':
+        return await backupCommand(config, argv.slice(1), io);
+      case 'restore':
+        return await restoreCommand(config, argv.slice(1), io);
       case 'audit':
         if (sub === 'verify') return await auditVerify(config, rest, io);
         break;
       case 'users':
       case 'students':
+      case 'roster':
       case 'user-groups':
         return await bulk(config, `${command} ${sub ?? ''}`, rest, io);
       case 'help':
@@ -357,6 +409,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     io.err(`Unknown command: ${argv.join(' ')}\n\n${USAGE}`);
     return 2;
   } catch (error) {
+    // The server and the worker write JSON lines only, their failure to start included.
+    if (command === 'serve' || command === 'worker') {
+      startupLog(io).fatal({ err: error }, `haven ${command} stopped: ${errorText(error)}`);
+      return 1;
+    }
     if (error instanceof HavenError) {
       io.err(`${error.code}: ${error.detail}`);
       return 1;
@@ -364,6 +421,16 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     io.err(error instanceof Error ? error.message : String(error));
     return 1;
   }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof HavenError) return `${error.code}: ${error.detail}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The long-running commands' log before their own exists (a bad setting, an unreachable database). */
+function startupLog(io: CliIo) {
+  return pino({ name: 'haven' }, { write: (line: string) => io.err(line.trimEnd()) });
 }
 
 function defaultIo(): CliIo {

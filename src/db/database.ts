@@ -21,7 +21,20 @@ export interface Database {
    * seconds where an index takes a millisecond.
    */
   analyze(): Promise<void>;
+  /** PostgreSQL: the pool's connections right now (for `/metrics`); SQLite: null (one connection). */
+  connections(): PoolUsage | null;
   close(): Promise<void>;
+}
+
+/** What pg's pool holds at one moment. */
+export interface PoolUsage {
+  /** Open connections, idle or lent out. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection to come free. */
+  waiting: number;
+  /** The most connections the pool opens. */
+  max: number;
 }
 
 /**
@@ -228,6 +241,12 @@ export function openDatabase(options: DatabaseOptions): Database {
         const tables = sql.join(rows.map((r) => sql.id(r.name)));
         await sql`vacuum (analyze) ${tables}`.execute(db);
       },
+      connections: () => ({
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+        max: pool.options.max,
+      }),
       close: () => db.destroy(),
     };
   }
@@ -255,6 +274,7 @@ export function openDatabase(options: DatabaseOptions): Database {
       sqlite.exec('analyze');
       withoutValueSamples(sqlite);
     },
+    connections: () => null,
     close: async () => {
       sqlite.pragma('optimize');
       await db.destroy();

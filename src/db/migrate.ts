@@ -104,3 +104,39 @@ function reported({ error, results }: MigrationResultSet): MigrationReport {
   }
   return { applied: (results ?? []).map((r) => r.migrationName) };
 }
+
+/** How the database's applied migrations compare with this version's (for `/api/v1/ready`). */
+export interface MigrationState {
+  /** This version's migrations the database has not applied. */
+  pending: string[];
+  /** Migrations the database has applied that this version does not know (a newer Haven ran). */
+  unknown: string[];
+}
+
+/**
+ * Reads the migrations Kysely recorded as applied, without creating its tables (the migrator
+ * would) and without its introspection of every schema on PostgreSQL.
+ */
+export async function migrationState(db: Kysely<DB>): Promise<MigrationState> {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  // On PostgreSQL the table is the one in the first schema of the search_path (see `migrator`).
+  const { rows: found } = postgres
+    ? await sql<{
+        found: string | null;
+      }>`select to_regclass('kysely_migration')::text as found`.execute(db)
+    : await sql<{ found: string | null }>`
+        select name as found from sqlite_master where type = 'table' and name = 'kysely_migration'`.execute(
+        db,
+      );
+  const applied = found[0]?.found
+    ? (await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows.map(
+        (r) => r.name,
+      )
+    : [];
+  const known = new Set(migrationNames);
+  const done = new Set(applied);
+  return {
+    pending: migrationNames.filter((name) => !done.has(name)),
+    unknown: applied.filter((name) => !known.has(name)).sort(),
+  };
+}

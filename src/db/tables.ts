@@ -244,6 +244,15 @@ export interface AuditEventsTable {
   meta_json: string | null;
   prev_hash: string;
   hash: string;
+  /**
+   * The hash formula (`src/modules/audit/chain.ts`): 1, the payloads themselves (rows written
+   * before migration 0023; they cannot be shredded); 2, `payload_digest` in their place.
+   */
+  hash_version: number;
+  /** Version 2: SHA-256 of the canonical JSON of the three payloads as written. Null on version 1. */
+  payload_digest: string | null;
+  /** When the payloads were blanked because the record the row is about was destroyed. */
+  shredded_at: string | null;
 }
 
 export interface StudentsTable {
@@ -786,6 +795,32 @@ export interface AccessAuditRunChunksTable {
   bytes: Buffer;
 }
 
+/** One import of students, staff or a OneRoster bundle, with its progress (migration 0024). */
+export interface ImportRunsTable {
+  id: string;
+  organisation_id: string;
+  kind: 'students' | 'staff' | 'oneroster';
+  status: 'waiting' | 'checking' | 'writing' | 'checked' | 'imported' | 'refused' | 'failed';
+  dry_run: number;
+  on_error: 'stop' | 'skip';
+  started_by: string | null;
+  started_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  total_rows: number;
+  processed_rows: number;
+  rows_to_write: number;
+  written_rows: number;
+  /** JSON object of counts. */
+  counts: string;
+  error_count: number;
+  /** JSON array of the first problems. */
+  errors: string;
+  /** JSON array of the columns not used. */
+  ignored_columns: string;
+  failure: string | null;
+}
+
 export interface DB {
   organisations: OrganisationsTable;
   schools: SchoolsTable;
@@ -845,4 +880,5 @@ export interface DB {
   retention_decisions: RetentionDecisionsTable;
   school_holidays: SchoolHolidaysTable;
   transfers: TransfersTable;
+  import_runs: ImportRunsTable;
 }

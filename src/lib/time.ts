@@ -11,3 +11,17 @@ export function addMs(iso: string, ms: number): string {
 export function laterOf(a: string, b: string): string {
   return a.localeCompare(b) >= 0 ? a : b;
 }
+
+/** Rejects when `work` has not settled within `ms`; a late failure of `work` is not left unhandled. */
+export async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  work.catch(() => {});
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,21 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
 import {
-  jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { sql } from 'kysely';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { HavenError, notFound } from '../lib/errors.ts';
+import { notFound } from '../lib/errors.ts';
 import { accessRoutes } from '../modules/access/routes.ts';
 import { AccessService } from '../modules/access/service.ts';
 import { WideningPreviewService } from '../modules/access/widening.ts';
@@ -39,6 +36,7 @@ import { deriveKey, loadSecretKey } from '../modules/documents/keys.ts';
 import { documentRoutes } from '../modules/documents/routes.ts';
 import { DocumentService } from '../modules/documents/service.ts';
 import { openDocumentStorage } from '../modules/documents/storage.ts';
+import { importRoutes } from '../modules/imports/routes.ts';
 import { CategoryService, createDefaultCategories } from '../modules/incidents/categories.ts';
 import { incidentRoutes } from '../modules/incidents/routes.ts';
 import { IncidentService } from '../modules/incidents/service.ts';
@@ -50,7 +48,7 @@ import {
   createDefaultNotificationRules,
   NotificationService,
 } from '../modules/notifications/service.ts';
-import { NotificationWorker } from '../modules/notifications/worker.ts';
+import { NotificationWorker, type WorkerLog } from '../modules/notifications/worker.ts';
 import { organisationRoutes } from '../modules/organisations/routes.ts';
 import { OrganisationService } from '../modules/organisations/service.ts';
 import { reportingRoutes } from '../modules/reporting/routes.ts';
@@ -82,6 +80,13 @@ import { registerResponseContracts } from './contracts.ts';
 import { registerControlCharacterGuard } from './control-characters.ts';
 import { sendProblem, toHavenError } from './errors.ts';
 import type { HavenApp } from './http.ts';
+import {
+  monitoringRoutes,
+  registerMetrics,
+  registerRequestIds,
+  requestIdFor,
+} from './monitoring.ts';
+import { openApiTransform, openApiTransformObject } from './openapi.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { RefusalAudit } from './refusals.ts';
 import { registerWebApp } from './web.ts';
@@ -125,9 +130,12 @@ export interface Services {
   worker: NotificationWorker;
 }
 
-/** The notification worker for these settings (not started). */
-export function createWorker(database: Database, config: Config): NotificationWorker {
-  const log = pino({ level: config.logLevel, name: 'worker' });
+/** The notification worker for these settings (not started); it logs JSON lines to `log`. */
+export function createWorker(
+  database: Database,
+  config: Config,
+  log: WorkerLog = pino({ level: config.logLevel, name: 'worker' }),
+): NotificationWorker {
   const accountTokenKey = deriveKey(
     loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir }),
     'account_tokens',
@@ -207,12 +215,20 @@ export interface AppOptions {
   config: Config;
   database: Database;
   services?: Services;
+  /** Where the server's JSON log lines go (default: standard output); tests read them. */
+  logStream?: DestinationStream;
 }
 
-export async function buildApp({ config, database, services }: AppOptions): Promise<HavenApp> {
+export async function buildApp({
+  config,
+  database,
+  services,
+  logStream,
+}: AppOptions): Promise<HavenApp> {
   const app = Fastify({
     logger: {
       level: config.logLevel,
+      ...(logStream ? { stream: logStream } : {}),
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
       // Fastify's own request fields, with the token of an account link's page blanked out.
       serializers: {
@@ -225,12 +241,19 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
         }),
       },
     },
-    genReqId: () => randomUUID(),
+    // A well-formed incoming X-Request-Id, else a new UUID (src/server/monitoring.ts); Fastify's
+    // own requestIdHeader would take whatever the header holds, so it stays off.
+    genReqId: requestIdFor,
+    requestIdHeader: false,
     trustProxy: config.trustProxy,
     bodyLimit: 2 * 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
   const svc = services ?? createServices(database, config);
 
+  registerRequestIds(app);
+  // Counts every answer for /metrics (served with the monitoring routes), only where
+  // HAVEN_METRICS_TOKEN is set.
+  const metrics = registerMetrics(app, { token: config.metricsToken, database });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -258,7 +281,8 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
       },
       security: [{ bearer: [] }, { cookie: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
+    transformObject: openApiTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', staticCSP: true });
   // Before any route is added: it marks the public sign-in and set-up routes as they come.
@@ -309,22 +333,12 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   // Every answer leaves through a declared schema: a route without one stops the app starting.
   registerResponseContracts(app, { mode: 'strict' });
 
-  app.get('/api/v1/health', {
-    config: { access: { public: true } },
-    schema: {
-      tags: ['health'],
-      summary: 'Whether Haven and its database answer',
-      response: { 200: z.object({ status: z.literal('ok') }) },
-    },
-    handler: async () => {
-      try {
-        await sql`select 1`.execute(database.db);
-      } catch {
-        throw new HavenError(503, 'unavailable', 'Unavailable', 'The database does not answer');
-      }
-      return { status: 'ok' as const };
-    },
-  });
+  monitoringRoutes(
+    app,
+    { database, runsWorker: config.worker.enabled, worker: svc.worker },
+    sendPage,
+    metrics,
+  );
 
   app.get('/api/v1/openapi.json', {
     config: { access: { public: true } },
@@ -339,6 +353,7 @@ export async function buildApp({ config, database, services }: AppOptions): Prom
   roleGrantRoutes(app, svc.roleGrants);
   auditRoutes(app, svc.audit);
   studentRoutes(app, svc.students, database);
+  importRoutes(app, database);
   studentGroupRoutes(app, svc.studentGroups);
   userGroupRoutes(app, svc.userGroups);
   directLinkRoutes(app, svc.directLinks);

@@ -4,6 +4,7 @@ import { useHaven } from '../support/haven.ts';
 /** Routes anyone may call: health, first-run setup, sign-in and the API's own description. */
 const PUBLIC = new Set([
   'GET /api/v1/health',
+  'GET /api/v1/ready',
   'GET /api/v1/setup',
   'POST /api/v1/setup',
   'POST /api/v1/auth/login',

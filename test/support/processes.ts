@@ -34,7 +34,8 @@ export class HavenProcess {
       () =>
         new Promise<void>((resolve, reject) => {
           const child = spawn(process.execPath, [bin, ...this.args], {
-            env: { PATH: process.env.PATH, HAVEN_LOG_LEVEL: 'warn', ...this.h.db.env, ...this.env },
+            // info: the JSON line each command writes once it runs is what `ready` waits for.
+            env: { PATH: process.env.PATH, HAVEN_LOG_LEVEL: 'info', ...this.h.db.env, ...this.env },
             stdio: ['ignore', 'pipe', 'pipe'],
           });
           this.#child = child;
