@@ -19,7 +19,11 @@ export interface HeldGrant {
   since: string;
 }
 
-/** Everything the decision module needs to know about who is asking. Loaded per request: no cache. */
+/**
+ * Everything the decision module needs to know about who is asking. Requests take it from
+ * `callers.ts`, which keeps it per session only while nothing it rests on has changed; never
+ * changed once built (a kept principal serves concurrent requests).
+ */
 export interface Principal {
   userId: string;
   organisationId: string;

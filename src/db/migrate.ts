@@ -31,6 +31,9 @@ import * as retention from './migrations/0021_retention.ts';
 import * as transfers from './migrations/0022_transfers.ts';
 import * as auditShredding from './migrations/0023_audit_shredding.ts';
 import * as imports from './migrations/0024_imports.ts';
+import * as accessEpochs from './migrations/0025_access_epochs.ts';
+import * as studentCounts from './migrations/0026_student_counts.ts';
+import * as importRetention from './migrations/0027_import_retention.ts';
 import type { DB } from './tables.ts';
 
 /** Every migration, in order. One set serves SQLite and PostgreSQL. */
@@ -59,6 +62,9 @@ const migrations: Record<string, Migration> = {
   '0022_transfers': transfers,
   '0023_audit_shredding': auditShredding,
   '0024_imports': imports,
+  '0025_access_epochs': accessEpochs,
+  '0026_student_counts': studentCounts,
+  '0027_import_retention': importRetention,
 };
 
 /** The migrations' names in order (a migration's test starts from the one before it). */

@@ -819,9 +819,19 @@ export interface ImportRunsTable {
   /** JSON array of the columns not used. */
   ignored_columns: string;
   failure: string | null;
+  /** When the worker blanked the problems, unused columns and failure (30 days on; 0027). */
+  problems_cleared_at: string | null;
+}
+
+/** One counter per organisation, raised by triggers on every change to what a caller is (0025). */
+export interface AccessEpochsTable {
+  organisation_id: string;
+  /** A bigint on PostgreSQL (read back as a string), an integer on SQLite. */
+  epoch: number | string;
 }
 
 export interface DB {
+  access_epochs: AccessEpochsTable;
   organisations: OrganisationsTable;
   schools: SchoolsTable;
   school_groups: SchoolGroupsTable;

@@ -1,5 +1,4 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
@@ -8,6 +7,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import helmet from 'helmet';
 import pino, { type DestinationStream } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
@@ -82,6 +82,7 @@ import { sendProblem, toHavenError } from './errors.ts';
 import type { HavenApp } from './http.ts';
 import {
   monitoringRoutes,
+  OneLinePerRequest,
   registerMetrics,
   registerRequestIds,
   requestIdFor,
@@ -245,6 +246,8 @@ export async function buildApp({
     // own requestIdHeader would take whatever the header holds, so it stays off.
     genReqId: requestIdFor,
     requestIdHeader: false,
+    // One line per request, written when it is answered (src/server/monitoring.ts).
+    logController: new OneLinePerRequest(),
     trustProxy: config.trustProxy,
     bodyLimit: 2 * 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
@@ -259,10 +262,14 @@ export async function buildApp({
 
   // No upgrade-insecure-requests: Haven is often reached over plain HTTP on a school's own network
   // or localhost, where that directive would break every request. Put TLS in front in production.
-  await app.register(fastifyHelmet, {
-    global: true,
+  // Helmet's middleware is built once: @fastify/helmet builds it again for every request,
+  // parsing the policy each time.
+  const securityHeaders = helmet({
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
   });
+  app.addHook('onRequest', (request, reply, done) =>
+    securityHeaders(request.raw, reply.raw, (err?: unknown) => done(err as Error | undefined)),
+  );
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {

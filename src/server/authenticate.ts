@@ -1,11 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Callers } from '../access/callers.ts';
 import { holdsActiveRole, requireSomewhere } from '../access/decide.ts';
-import {
-  enrolmentRequired,
-  enrolmentRequiredError,
-  reachableWhileEnrolling,
-} from '../access/enrolment.ts';
-import { loadPrincipal } from '../access/principal.ts';
+import { enrolmentRequiredError, reachableWhileEnrolling } from '../access/enrolment.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { HavenError, noRole, unauthorized } from '../lib/errors.ts';
@@ -44,6 +40,8 @@ const SCIM_PREFIX = '/scim/';
  */
 export function registerAuthentication(app: HavenApp, database: Database, config: Config) {
   app.decorateRequest('auth', null);
+  // Callers kept by session while their organisation's access epoch holds (src/access/callers.ts).
+  const callers = new Callers(database.db);
   app.decorateRequest('scim', null);
 
   app.addHook('onRoute', (route) => {
@@ -76,13 +74,9 @@ export function registerAuthentication(app: HavenApp, database: Database, config
     const session = await findActiveSession(database.db, token, now, config.session);
     if (!session) throw unauthorized('Your session has ended or is not valid; sign in again');
 
-    const principal = await loadPrincipal(database.db, session.organisationId, session.userId);
-    const mfaEnrolmentRequired = await enrolmentRequired(
-      database.db,
-      principal,
-      session.totpActive,
-    );
-    request.auth = { principal, session, viaCookie: bearer === null, mfaEnrolmentRequired };
+    const caller = await callers.of(session);
+    const { principal, mfaEnrolmentRequired } = caller;
+    request.auth = { principal, session, caller, viaCookie: bearer === null, mfaEnrolmentRequired };
     if (!holdsActiveRole(principal)) throw noRole();
 
     if (request.auth.viaCookie && !SAFE_METHODS.has(request.method)) {

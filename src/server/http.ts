@@ -7,6 +7,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Caller } from '../access/callers.ts';
 import type { Permission } from '../access/permissions.ts';
 import type { Principal } from '../access/principal.ts';
 import { unauthorized } from '../lib/errors.ts';
@@ -22,6 +23,8 @@ export type RouteAccess = { public: true } | { authenticated: true } | { permiss
 export interface AuthContext {
   principal: Principal;
   session: ActiveSession;
+  /** The caller as kept for this session (`src/access/callers.ts`): `principal` is its. */
+  caller: Caller;
   viaCookie: boolean;
   /** The user must enrol two-factor sign-in first (`src/access/enrolment.ts`). */
   mfaEnrolmentRequired: boolean;

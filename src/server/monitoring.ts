@@ -1,6 +1,6 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
 import { migrationState } from '../db/migrate.ts';
@@ -42,6 +42,25 @@ export function registerRequestIds(app: HavenApp) {
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+}
+
+/**
+ * Fastify's request lines, one per request: nothing as it arrives, and when it is answered the
+ * request, its status and its duration (Fastify would write a line at each).
+ */
+export class OneLinePerRequest extends LogController {
+  override incomingRequest() {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (this.isLogDisabled(request)) return;
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
 }
 
 /** How long `/ready` waits for the database before calling it down, in milliseconds. */

@@ -359,6 +359,19 @@ describe('incidents: revisions, deletes, roles, access log and bad input', () =>
         [s.students.c, 'not_found', undefined],
       ]),
     );
+    // The whole path, read in the same statement as the child.
+    const allowed = studentReads.find((e: any) => e.after.outcome === 'allowed');
+    expect(allowed.after.path).toEqual({
+      user_id: s.users.colleague.id,
+      student_id: s.students.a,
+      kind: 'group_to_student_group',
+      link_id: expect.any(String),
+      user_group_id: s.team,
+      student_group_id: s.year9,
+      member_since: expect.any(String),
+      link_since: expect.any(String),
+      in_group_since: expect.any(String),
+    });
   });
 
   it('bad input: a clear problem naming each field, and nothing written', async () => {

@@ -115,6 +115,11 @@ describe('leak hunt: no GET route shows a record to someone who may not read it'
         `/api/v1/incidents/${i['std-v']}`,
         'incident std-v, with its earlier revision',
       ],
+      [
+        'adminWithoutClearance',
+        `/api/v1/imports/${i.adminImportRun}`,
+        'import run of-the-admin-prober',
+      ],
     ];
     for (const [key, url, label] of controls) {
       const prober = world.probers[key];

@@ -23,6 +23,17 @@ describe('first run', () => {
     expect(reply.headers['cache-control']).toBe('no-store');
     expect(reply.headers['x-content-type-options']).toBe('nosniff');
     expect(reply.headers['content-security-policy']).toContain("default-src 'self'");
+    // Refusals and unknown paths carry the same headers.
+    for (const refused of [
+      await haven().get('/api/v1/me'),
+      await haven().get('/api/v1/nothing-here'),
+    ]) {
+      expect(refused.status).toBeGreaterThanOrEqual(400);
+      expect(refused.headers['x-content-type-options']).toBe('nosniff');
+      expect(refused.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(refused.headers['content-security-policy']).toContain("frame-ancestors 'self'");
+      expect(refused.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    }
   });
 
   it('creates the first organisation, school and Owner, who can sign in as Owner', async () => {

@@ -495,6 +495,7 @@ const collections: Record<string, IdKind> = {
   blocks: 'block',
   categories: 'category',
   'student-links': 'link',
+  imports: 'import_run',
 };
 function kindOfSegment(path: string, param: string): IdKind | undefined {
   const segments = path.split('/');

@@ -69,7 +69,8 @@ export type IdKind =
   | 'action'
   | 'document'
   | 'alert'
-  | 'permission_set';
+  | 'permission_set'
+  | 'import_run';
 
 /** The kind of each id of a record. */
 export function idKinds(r: WorldRecord): [string, IdKind][] {
@@ -828,6 +829,53 @@ async function populate(h: TestHaven, clock: TotpClock): Promise<LeakWorld> {
     markers: [bStudent.givenName, bStudent.familyName, bIncident.description, bIncident.location],
     hiddenFrom: ORG_A_PROBERS,
   });
+
+  // ---- Import runs, whose problems and unused columns repeat what the file said (markers here).
+  // A run is read by its starter alone: none is planted for a prober but the Admin's own.
+  async function importRun(
+    slug: string,
+    token: string,
+    kind: 'students' | 'staff',
+    hiddenFrom: ProberKey[],
+    schoolId?: string,
+  ) {
+    const heading = marker(`import-${slug}-column`);
+    const named = marker(`import-${slug}-problem`);
+    const csv =
+      kind === 'staff'
+        ? `Name,Work Email,${heading}\nPat Example,${named},x`
+        : `UPN,Forename,Surname,DOB,Year,School,${heading}\n${upn()},Pat,Example,14/03/2016,Y5,${named},x`;
+    const run = await ok(
+      h.request('POST', `/api/v1/${kind === 'staff' ? 'users' : 'students'}/import`, {
+        token,
+        query: { dryRun: 'true', ...(schoolId ? { schoolId } : {}) },
+        headers: { 'content-type': 'text/csv' },
+        body: csv,
+      }),
+      `import run ${slug}`,
+    );
+    if (!JSON.stringify(run.errors).toLowerCase().includes(named.toLowerCase()))
+      throw new Error(`leak world: the import run ${slug} does not name its marker`);
+    record({
+      kind: 'import_run',
+      label: `import run ${slug}`,
+      ids: [run.runId],
+      markers: [heading, named],
+      hiddenFrom,
+    });
+    return run.runId as string;
+  }
+  const importerA2 = await staff('importer-a2', 'admin', atA2);
+  await importRun('of-organisation-b', orgB.ownerToken, 'staff', ORG_A_PROBERS);
+  await importRun('of-an-admin-of-a2', importerA2.token, 'students', [...proberKeys], a2);
+  await importRun('of-the-owner-of-a', t, 'staff', [...proberKeys]);
+  ids.adminImportRun = await importRun(
+    'of-the-admin-prober',
+    p.adminWithoutClearance.token,
+    'students',
+    proberKeys.filter((k) => k !== 'adminWithoutClearance'),
+    a1,
+  );
 
   const described: Record<ProberKey, [string, { id: string; token: string }]> = {
     otherOrganisation: [

@@ -9,6 +9,7 @@ import {
   withhold,
 } from '../../access/audit.ts';
 import { permissionDenied, requirePermission, schoolsWith } from '../../access/decide.ts';
+import { unreadableImportRuns } from '../../access/imports.ts';
 import type { Permission } from '../../access/permissions.ts';
 import type { Principal } from '../../access/principal.ts';
 import { type Caller, readerOf } from '../../access/readers.ts';
@@ -191,6 +192,8 @@ export class AuditService {
     // A user group the reader may not see is named nowhere to them, in a row's payload either
     // (a set on their school's group may name a group homed elsewhere as its assignee).
     for (const id of await unseenUserGroupIds(db, principal, mentioned)) hidden.add(id);
+    // An import run is its starter's (its rows name the run, and the run names children).
+    for (const id of await unreadableImportRuns(db, principal, mentioned)) hidden.add(id);
     const unreadable = await rowsOfUnreadableVersions(db, t, reader, page);
     const names = await namesFor(db, principal, schools, mentioned, hidden);
     const access = page.filter((row) => row.category === 'access');

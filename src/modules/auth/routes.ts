@@ -95,9 +95,10 @@ export function authRoutes(app: HavenApp, auth: AuthService, config: Config) {
       response: { 200: meSchema },
     },
     handler: async (request) => {
-      const { principal, session, viaCookie, mfaEnrolmentRequired } = authOf(request);
-      // Authentication has just asked whether this user must enrol: not asked twice a request.
-      const me = await auth.me(principal, session.mfaAt, mfaEnrolmentRequired);
+      const { principal, session, caller, viaCookie } = authOf(request);
+      // Authentication has just worked out the caller (and whether they must enrol) and read the
+      // user with the session: neither is asked twice a request.
+      const me = await auth.me(principal, session.mfaAt, { caller, user: session.user });
       // The web app reloads with only its cookie; it reads the token back here. Another site
       // cannot: the cookie is SameSite=Strict and the answer is same-origin JSON.
       return viaCookie ? { ...me, csrfToken: session.csrfToken } : me;

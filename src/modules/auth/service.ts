@@ -1,3 +1,4 @@
+import { type Caller, derived } from '../../access/callers.ts';
 import { abilitiesOf, holdsActiveRole } from '../../access/decide.ts';
 import { enrolmentRequired } from '../../access/enrolment.ts';
 import { loadPrincipal, type Principal } from '../../access/principal.ts';
@@ -12,7 +13,7 @@ import { findSignInAccounts, findUser, normaliseEmail } from '../users/repositor
 import { presentHeldGrant, presentUser } from '../users/service.ts';
 import { claimAttempt, settleAttempt } from './attempts.ts';
 import { decoyPasswordHash, verifyPassword } from './passwords.ts';
-import { endSession } from './sessions.ts';
+import { endSession, type SessionUser } from './sessions.ts';
 import { openSignedInSession } from './sign-in.ts';
 import {
   invalidCode,
@@ -211,24 +212,44 @@ export class AuthService {
    * two-factor sign-in before anything else (`mfaEnrolmentRequired`: the answer the request's
    * authentication already reached, when the caller passes it; asked here otherwise).
    */
-  async me(principal: Principal, mfaAt: string | null, mfaEnrolmentRequired?: boolean) {
+  /**
+   * `GET /me`'s answer. With the request's kept caller (`src/access/callers.ts`) the parts that
+   * rest on the caller's data alone (organisation, scope names, roles, abilities, two-factor
+   * status) are worked out once per kept caller, and the user's row is the one read with the
+   * session; the session's own step-up time is always current.
+   */
+  async me(
+    principal: Principal,
+    mfaAt: string | null,
+    known?: { caller: Caller; user: SessionUser },
+  ) {
     const db = this.database.db;
-    const [user, organisation, names, totpStatus] = await Promise.all([
-      findUser(db, principal.organisationId, principal.userId),
-      findOrganisation(db, principal.organisationId),
-      scopeNames(db, principal.organisationId),
-      this.twoFactor.status(principal.userId),
+    const standing = async () => {
+      const [organisation, names, totpStatus] = await Promise.all([
+        findOrganisation(db, principal.organisationId),
+        scopeNames(db, principal.organisationId),
+        this.twoFactor.status(principal.userId),
+      ]);
+      if (!organisation) throw notFound('User');
+      return {
+        organisation: { id: organisation.id, name: organisation.name },
+        roles: principal.grants.map((g) => presentHeldGrant(g, names)),
+        abilities: abilitiesOf(principal),
+        totpStatus,
+      };
+    };
+    const [user, parts] = await Promise.all([
+      known ? known.user : findUser(db, principal.organisationId, principal.userId),
+      known ? derived(known.caller, 'me', standing) : standing(),
     ]);
-    if (!user || !organisation) throw notFound('User');
+    if (!user) throw notFound('User');
     return {
       ...presentUser(user),
-      organisation: { id: organisation.id, name: organisation.name },
-      roles: principal.grants.map((g) => presentHeldGrant(g, names)),
-      abilities: abilitiesOf(principal),
-      totpStatus,
+      ...parts,
       mfaAt,
       mfaEnrolmentRequired:
-        mfaEnrolmentRequired ?? (await enrolmentRequired(db, principal, totpStatus === 'active')),
+        known?.caller.mfaEnrolmentRequired ??
+        (await enrolmentRequired(db, principal, parts.totpStatus === 'active')),
     };
   }
 }

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { runPrepared } from '../../db/prepared.ts';
 import { sqlTrue } from '../../db/sql.ts';
 import type { DB } from '../../db/tables.ts';
 import { newId, newSecret } from '../../lib/ids.ts';
 import { addMs } from '../../lib/time.ts';
+import type { PresentableUser } from '../users/service.ts';
 
 /** Only a hash of a session token is stored, so a copy of the database opens no sessions. */
 export function tokenHash(token: string): string {
@@ -80,12 +82,18 @@ export interface ActiveSession {
   userEmail: string;
   /** The user has confirmed two-factor sign-in (TOTP). */
   totpActive: boolean;
+  /** The user's row as `GET /me` presents it, read with the session. */
+  user: SessionUser;
+  /** The organisation's access epoch (`src/access/callers.ts`); null if it has none yet. */
+  accessEpoch: string | null;
 }
+
+export type SessionUser = PresentableUser;
 
 /**
  * The live session for a token, or null. A session is live while it has not been ended,
  * its absolute limit has not passed, it has been used within the idle limit, and its user
- * is neither disabled nor removed.
+ * is neither disabled nor removed. Read on every request: one statement, compiled once.
  */
 export async function findActiveSession(
   db: Kysely<DB>,
@@ -93,37 +101,52 @@ export async function findActiveSession(
   now: string,
   limits: SessionLimits,
 ): Promise<ActiveSession | null> {
-  const row = await db
-    .selectFrom('sessions as s')
-    .innerJoin('users as u', 'u.id', 's.user_id')
-    .select([
-      's.id',
-      's.user_id',
-      's.organisation_id',
-      's.csrf_token',
-      's.mfa_at',
-      's.last_seen_at',
-      'u.name',
-      'u.email',
-    ])
-    .select((eb) =>
-      eb
-        .exists(
+  const [row] = await runPrepared(
+    db,
+    'sessions.active',
+    (p) =>
+      db
+        .selectFrom('sessions as s')
+        .innerJoin('users as u', 'u.id', 's.user_id')
+        .select([
+          's.id',
+          's.user_id',
+          's.organisation_id',
+          's.csrf_token',
+          's.mfa_at',
+          's.last_seen_at',
+          'u.name',
+          'u.email',
+          'u.created_at',
+          'u.updated_at',
+          'u.disabled_at',
+          'u.activated_at',
+          'u.last_sign_in_at',
+        ])
+        .select((eb) => [
           eb
-            .selectFrom('user_totp as t')
-            .select('t.user_id')
-            .whereRef('t.user_id', '=', 's.user_id')
-            .where('t.confirmed_at', 'is not', null),
-        )
-        .as('totp_active'),
-    )
-    .where('s.token_hash', '=', tokenHash(token))
-    .where('s.ended_at', 'is', null)
-    .where('s.expires_at', '>', now)
-    .where('s.last_seen_at', '>', addMs(now, -limits.idleMs))
-    .where('u.disabled_at', 'is', null)
-    .where('u.removed_at', 'is', null)
-    .executeTakeFirst();
+            .exists(
+              eb
+                .selectFrom('user_totp as t')
+                .select('t.user_id')
+                .whereRef('t.user_id', '=', 's.user_id')
+                .where('t.confirmed_at', 'is not', null),
+            )
+            .as('totp_active'),
+          eb
+            .selectFrom('access_epochs as e')
+            .select('e.epoch')
+            .whereRef('e.organisation_id', '=', 's.organisation_id')
+            .as('access_epoch'),
+        ])
+        .where('s.token_hash', '=', p.value('token'))
+        .where('s.ended_at', 'is', null)
+        .where('s.expires_at', '>', p.value('now'))
+        .where('s.last_seen_at', '>', p.value('idleSince'))
+        .where('u.disabled_at', 'is', null)
+        .where('u.removed_at', 'is', null),
+    { token: tokenHash(token), now, idleSince: addMs(now, -limits.idleMs) },
+  );
   if (!row) return null;
   return {
     sessionId: row.id,
@@ -135,6 +158,17 @@ export async function findActiveSession(
     userName: row.name,
     userEmail: row.email,
     totpActive: sqlTrue(row.totp_active),
+    user: {
+      id: row.user_id,
+      email: row.email,
+      name: row.name,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+      disabled_at: row.disabled_at,
+      activated_at: row.activated_at,
+      last_sign_in_at: row.last_sign_in_at,
+    },
+    accessEpoch: row.access_epoch === null ? null : String(row.access_epoch),
   };
 }
 

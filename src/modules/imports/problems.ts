@@ -29,6 +29,11 @@ export function byRow(a: ImportProblem, b: ImportProblem): number {
   return (a.file ?? '').localeCompare(b.file ?? '') || a.line - b.line;
 }
 
+/** How many rows (of a file, or of each file of a bundle) have at least one problem. */
+export function rowsWithProblems(problems: readonly ImportProblem[]): number {
+  return new Set(problems.map((p) => `${p.file ?? ''}:${p.line}`)).size;
+}
+
 export const MAX_ROWS = 200_000;
 
 /** What every import answers: a run, whether it was a dry run, how problems were handled. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireSomewhere } from '../../access/decide.ts';
+import { anyImportPermission, importPermissions } from '../../access/imports.ts';
 import type { Database } from '../../db/database.ts';
 import { invalidField } from '../../lib/errors.ts';
 import { id, idParams } from '../../lib/schemas.ts';
@@ -7,15 +7,8 @@ import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import { namedFiles, OneRosterCsvBundle, unzipBundle } from './oneroster.ts';
 import { importStatus } from './problems.ts';
 import { createWaitingRun, getImportRun } from './runs.ts';
+import { importOptions, importQuery, importProblem as problem } from './schema.ts';
 import { importRoster } from './sync.ts';
-
-const problem = z.object({
-  line: z.number(),
-  column: z.string(),
-  message: z.string(),
-  text: z.string(),
-  file: z.string().optional(),
-});
 
 const runSchema = z.object({
   id,
@@ -39,6 +32,8 @@ const runSchema = z.object({
   errors: z.array(problem),
   ignoredColumns: z.array(z.string()),
   failure: z.string().nullable(),
+  /** When `errors`, `ignoredColumns` and `failure` were blanked: 30 days after the run ended. */
+  problemsClearedAt: z.string().nullable(),
 });
 
 const counts = z.object({ created: z.number(), updated: z.number(), unchanged: z.number() });
@@ -58,15 +53,6 @@ const rosterReport = z.object({
   notes: z.array(z.string()),
 });
 
-const rosterQuery = z.object({
-  dryRun: z
-    .enum(['true', 'false'])
-    .transform((v) => v === 'true')
-    .optional(),
-  onError: z.enum(['stop', 'skip']).optional(),
-  runId: id.optional(),
-});
-
 const namedBundle = z
   .object({
     files: z.record(z.string().min(1).max(200), z.string()),
@@ -77,31 +63,36 @@ const namedBundle = z
 const ONE_ROSTER_LIMIT = 100 * 1024 * 1024;
 
 export function importRoutes(app: HavenApp, database: Database) {
+  // Runs of any kind: the route's gate is a permission every kind's implies, and the run's kind
+  // is then decided by `src/access/imports.ts` (403 to make one, 404 to read one).
   app.post('/api/v1/imports', {
-    config: { access: { authenticated: true } },
+    config: { access: { permission: anyImportPermission } },
     schema: {
       tags: ['imports'],
-      summary: 'Make an import run to follow before its file is sent',
+      summary: 'Make an import run to follow before its file is sent (Admin)',
       description:
-        'Answers a run in `waiting`; pass its id as `runId` to the import and poll `GET /api/v1/imports/:id` while the file uploads, is checked and is written.',
+        'Answers a run in `waiting` (audited as `import.start`); pass its id as `runId` to the import and poll `GET /api/v1/imports/:id` while the file uploads, is checked and is written. Making a run needs what importing its kind needs: `students.create` for `students` and `oneroster`, `users.manage` for `staff` (403 otherwise).',
       body: z.object({ kind: z.enum(['students', 'staff', 'oneroster']) }).strict(),
       response: { 201: runSchema },
     },
     handler: async (request, reply) => {
-      const { principal } = authOf(request);
-      requireSomewhere(
-        principal,
-        request.body.kind === 'staff' ? 'users.manage' : 'students.create',
+      const run = await createWaitingRun(
+        database,
+        authOf(request).principal,
+        request.body.kind,
+        originOf(request),
       );
-      return reply.code(201).send(await createWaitingRun(database, principal, request.body.kind));
+      return reply.code(201).send(run);
     },
   });
 
   app.get('/api/v1/imports/:id', {
-    config: { access: { authenticated: true } },
+    config: { access: { permission: anyImportPermission } },
     schema: {
       tags: ['imports'],
       summary: 'An import run: its progress, counts and problems (its starter only)',
+      description:
+        "Only the person who started the run reads it, while they may still import its kind (`students.create` for `students` and `oneroster`, `users.manage` for `staff`); anyone else's run, or another organisation's, is not found (404). The problems, unused columns and failure are blanked 30 days after the run ended (`problemsClearedAt`); the status and counts stay.",
       params: idParams,
       response: { 200: runSchema },
     },
@@ -117,14 +108,14 @@ export function importRoutes(app: HavenApp, database: Database) {
       (_request, body, done) => done(null, body),
     );
     typed.post('/api/v1/imports/oneroster', {
-      config: { access: { permission: 'students.create' } },
+      config: { access: { permission: importPermissions.oneroster } },
       bodyLimit: ONE_ROSTER_LIMIT,
       schema: {
         tags: ['imports'],
         summary: 'Import a OneRoster 1.2 CSV bundle (Admin)',
         description:
-          'Send the bundle as `application/zip`, or as JSON `{ files: { "manifest.csv": "...", "orgs.csv": "...", ... }, schools?: { "<sourcedId or identifier>": "<Haven school id>" } }`. Schools are matched by Haven school id (as sourcedId or identifier), by `schools`, else by exact name; pupils are added or updated by UPN (metadata.upn, userIds {UPN:...} or identifier) and taken off roll when `tobedeleted`; teachers, aides and administrators are added holding only Member or renamed by email, and disabled when `tobedeleted`. A record whose `dateLastModified` is older than Haven\'s last change to it is left as Haven has it. `dryRun`, `onError` and `runId` work as for the CSV imports. docs/imports.md.',
-        querystring: rosterQuery,
+          'Send the bundle as `application/zip`, or as JSON `{ files: { "manifest.csv": "...", "orgs.csv": "...", ... }, schools?: { "<sourcedId or identifier>": "<Haven school id>" } }`. Schools are matched by Haven school id (as sourcedId or identifier), by `schools`, else by exact name; pupils are added or updated by UPN (metadata.upn, userIds {UPN:...} or identifier) and taken off roll when `tobedeleted`; teachers, aides and administrators are added holding only Member or renamed by email, and disabled when `tobedeleted`. A record whose `dateLastModified` is older than Haven\'s last change to it is left as Haven has it. `dryRun`, `onError` and `runId` work as for the CSV imports; a bundle holding staff also needs `users.manage` (403). Each import is audited (`import.finish`: the run, its kind, status and counts). docs/imports.md.',
+        querystring: importQuery,
         response: { 200: rosterReport, 201: rosterReport },
       },
       handler: async (request, reply) => {
@@ -147,12 +138,7 @@ export function importRoutes(app: HavenApp, database: Database) {
           database,
           authOf(request).principal,
           bundle,
-          {
-            dryRun: request.query.dryRun ?? false,
-            onError: request.query.onError,
-            runId: request.query.runId,
-            schools,
-          },
+          { ...importOptions(request.query), schools },
           originOf(request),
         );
         return reply.code(importStatus(report)).send(report);

@@ -1,23 +1,28 @@
 import type { Kysely } from 'kysely';
+import { type ImportKind, importRunReadable, requireImport } from '../../access/imports.ts';
 import type { Principal } from '../../access/principal.ts';
 import type { Database } from '../../db/database.ts';
 import type { DB, ImportRunsTable } from '../../db/tables.ts';
 import { conflict, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { nowIso } from '../../lib/time.ts';
+import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
 import type { ImportProblem } from './problems.ts';
 
 /**
  * An import's run record: made when the import starts (or beforehand, so a page can poll it
  * while its file uploads), moved along as rows are checked, and finished in the import's own
- * transaction when it writes. While it writes, the transaction holds the progress back from
+ * transaction when it writes. Making a run and ending it (checked, imported, refused or failed)
+ * are changes with their audit rows, `import.start` and `import.finish`: the run's id, kind,
+ * status and counts, never a row's contents (the problems name children and staff). Who reads a
+ * run is `src/access/imports.ts`. While it writes, the transaction holds the progress back from
  * every other connection, so the count of rows written is kept in this process's memory too
  * and added to the answer when the run is asked about here. (On SQLite the one connection is the
  * transaction's until it commits, so a poll waits for the end of the writing: it shows as
  * "writing" with the number of changes, and its count only climbs on PostgreSQL.)
  */
 
-export type ImportKind = ImportRunsTable['kind'];
+export type { ImportKind } from '../../access/imports.ts';
 export type ImportStatus = ImportRunsTable['status'];
 export type ImportCounts = Record<string, number>;
 
@@ -46,6 +51,18 @@ export interface ImportRunView {
   errors: ImportProblem[];
   ignoredColumns: string[];
   failure: string | null;
+  /** When the problems, unused columns and failure were blanked (30 days after the end). */
+  problemsClearedAt: string | null;
+}
+
+/** What every import is asked (its query string): the options a run records. */
+export interface ImportOptions {
+  /** Check only: every problem is listed, nothing is written. */
+  dryRun: boolean;
+  /** `stop` (the default): any problem and nothing is written. `skip`: the good rows are written. */
+  onError?: 'stop' | 'skip' | undefined;
+  /** A run made beforehand (`POST /imports`), so a page can follow this import's progress. */
+  runId?: string | undefined;
 }
 
 function present(row: ImportRunsTable): ImportRunView {
@@ -68,23 +85,20 @@ function present(row: ImportRunsTable): ImportRunView {
     errors: JSON.parse(row.errors) as ImportProblem[],
     ignoredColumns: JSON.parse(row.ignored_columns) as string[],
     failure: row.failure,
+    problemsClearedAt: row.problems_cleared_at,
   };
 }
 
 const starterOf = (principal: Principal) => principal.userId || null;
 
-function findOwnRun(db: Kysely<DB>, principal: Principal, id: string) {
-  let query = db
-    .selectFrom('import_runs')
+/** The run if the caller reads it (`src/access/imports.ts`), else undefined. */
+function findReadableRun(db: Kysely<DB>, principal: Principal, id: string) {
+  return db
+    .selectFrom('import_runs as r')
     .selectAll()
-    .where('organisation_id', '=', principal.organisationId)
-    .where('id', '=', id);
-  const starter = starterOf(principal);
-  query =
-    starter === null
-      ? query.where('started_by', 'is', null)
-      : query.where('started_by', '=', starter);
-  return query.executeTakeFirst();
+    .where('r.id', '=', id)
+    .where((eb) => importRunReadable(eb, principal))
+    .executeTakeFirst();
 }
 
 /** A run as its starter sees it; anyone else's, or another organisation's, is not found. */
@@ -93,18 +107,17 @@ export async function getImportRun(
   principal: Principal,
   id: string,
 ): Promise<ImportRunView> {
-  const row = await findOwnRun(database.db, principal, id);
+  const row = await findReadableRun(database.db, principal, id);
   if (!row) throw notFound('Import');
   return present(row);
 }
 
-/** A run waiting for its file: the page polls it while the upload and the import go on. */
-export async function createWaitingRun(
-  database: Database,
+/** Inserts a waiting run with its `import.start` row, in `change`. */
+async function insertRun(
+  change: Change,
   principal: Principal,
   kind: ImportKind,
-): Promise<ImportRunView> {
-  const now = nowIso();
+): Promise<ImportRunsTable> {
   const row: ImportRunsTable = {
     id: newId(),
     organisation_id: principal.organisationId,
@@ -113,8 +126,8 @@ export async function createWaitingRun(
     dry_run: 0,
     on_error: 'stop',
     started_by: starterOf(principal),
-    started_at: now,
-    updated_at: now,
+    started_at: change.now,
+    updated_at: change.now,
     finished_at: null,
     total_rows: 0,
     processed_rows: 0,
@@ -125,8 +138,26 @@ export async function createWaitingRun(
     errors: '[]',
     ignored_columns: '[]',
     failure: null,
+    problems_cleared_at: null,
   };
-  await database.db.insertInto('import_runs').values(row).execute();
+  await change.db.insertInto('import_runs').values(row).execute();
+  change.record({
+    action: 'import.start',
+    targetType: 'import_run',
+    after: { runId: row.id, kind },
+  });
+  return row;
+}
+
+/** A run waiting for its file: the page polls it while the upload and the import go on. */
+export async function createWaitingRun(
+  database: Database,
+  principal: Principal,
+  kind: ImportKind,
+  origin: ChangeOrigin,
+): Promise<ImportRunView> {
+  requireImport(principal, kind);
+  const row = await runChange(database, origin, (change) => insertRun(change, principal, kind));
   return present(row);
 }
 
@@ -137,32 +168,53 @@ export interface RunOutcome {
   ignoredColumns: readonly string[];
 }
 
+/** What an import found once every row is checked, to end its run with. */
+export interface CheckedImport {
+  /** Rows checked: the file's rows, or the bundle's pupils and staff. */
+  rows: number;
+  /** Changes the plan writes (adds and updates). */
+  toWrite: number;
+  errors: readonly ImportProblem[];
+  ignoredColumns: readonly string[];
+  /** The run's counts, asked once the outcome is known (after writing, for what was written). */
+  counts: () => ImportCounts;
+}
+
 export class ImportRun {
   #lastProgressAt = 0;
+  #rows = 0;
 
   private constructor(
     private readonly database: Database,
+    private readonly origin: ChangeOrigin,
     readonly id: string,
+    readonly kind: ImportKind,
+    readonly dryRun: boolean,
+    readonly onError: 'stop' | 'skip',
   ) {}
 
   /**
    * Starts a run: the waiting one named by `runId` (the caller's own, of this kind), or a new one.
+   * 403 unless the caller may import this kind (`src/access/imports.ts`).
    */
   static async start(
     database: Database,
     principal: Principal,
     kind: ImportKind,
-    options: { dryRun: boolean; onError: 'stop' | 'skip'; runId?: string | undefined },
+    options: ImportOptions,
+    origin: ChangeOrigin,
   ): Promise<ImportRun> {
-    const now = nowIso();
+    requireImport(principal, kind);
+    const onError = options.onError ?? 'stop';
     const fields = {
       status: 'checking' as const,
       dry_run: options.dryRun ? 1 : 0,
-      on_error: options.onError,
-      updated_at: now,
+      on_error: onError,
+      updated_at: nowIso(),
     };
+    const run = (id: string) => new ImportRun(database, origin, id, kind, options.dryRun, onError);
     if (options.runId) {
-      const row = await findOwnRun(database.db, principal, options.runId);
+      const row = await findReadableRun(database.db, principal, options.runId);
       if (!row || row.kind !== kind) throw notFound('Import');
       if (row.status !== 'waiting')
         throw conflict('This import has already been used for a file', 'import_started');
@@ -174,14 +226,35 @@ export class ImportRun {
         .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) !== 1)
         throw conflict('This import has already been used for a file', 'import_started');
-      return new ImportRun(database, row.id);
+      return run(row.id);
     }
-    const waiting = await createWaitingRun(database, principal, kind);
-    await database.db.updateTable('import_runs').set(fields).where('id', '=', waiting.id).execute();
-    return new ImportRun(database, waiting.id);
+    const row = await runChange(database, origin, async (change) => {
+      const inserted = await insertRun(change, principal, kind);
+      await change.db
+        .updateTable('import_runs')
+        .set(fields)
+        .where('id', '=', inserted.id)
+        .execute();
+      return inserted;
+    });
+    return run(row.id);
+  }
+
+  /**
+   * Runs the import's work under this run: an error it did not handle ends the run as `failed`
+   * (with its `import.finish` row) and is thrown on.
+   */
+  async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      await this.#fail(error);
+      throw error;
+    }
   }
 
   async begin(totalRows: number, ignoredColumns: readonly string[]): Promise<void> {
+    this.#rows = totalRows;
     await this.database.db
       .updateTable('import_runs')
       .set({
@@ -210,8 +283,41 @@ export class ImportRun {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
+  /**
+   * Ends a checked import. A dry run ends `checked` and one stopped by its problems `refused`, each
+   * in a change of its own that writes nothing else; otherwise `write` runs in the one change that
+   * also ends the run `imported`. `write` is told how to report each change written.
+   */
+  async conclude(
+    checked: CheckedImport,
+    write: (change: Change, wrote: (written: number) => void) => Promise<void>,
+  ): Promise<void> {
+    const outcome = (status: RunOutcome['status']): RunOutcome => ({
+      status,
+      counts: checked.counts(),
+      errors: checked.errors,
+      ignoredColumns: checked.ignoredColumns,
+    });
+    if (this.dryRun || (checked.errors.length > 0 && this.onError === 'stop')) {
+      await runChange(this.database, this.origin, (change) =>
+        this.#finish(change, outcome(this.dryRun ? 'checked' : 'refused')),
+      );
+      return;
+    }
+    await this.#writing(checked.rows, checked.toWrite);
+    try {
+      await runChange(this.database, this.origin, async (change) => {
+        await write(change, (written) => this.#wrote(written));
+        await this.#finish(change, outcome('imported'), checked.toWrite);
+      });
+    } finally {
+      // The written run's transaction has committed (or rolled back): memory is let go.
+      writing.delete(this.id);
+    }
+  }
+
   /** The check is done and `rowsToWrite` changes are about to be written in one transaction. */
-  async writing(processedRows: number, rowsToWrite: number): Promise<void> {
+  async #writing(processedRows: number, rowsToWrite: number): Promise<void> {
     await this.database.db
       .updateTable('import_runs')
       .set({
@@ -226,15 +332,32 @@ export class ImportRun {
   }
 
   /** How many changes of the transaction are written (kept in memory: see above). */
-  wrote(written: number): void {
+  #wrote(written: number): void {
     const live = writing.get(this.id);
     if (live) live.written = written;
   }
 
-  /** Ends the run: inside the import's transaction (`db` = change.db) when it writes. */
-  async finish(db: Kysely<DB>, outcome: RunOutcome, written = 0): Promise<void> {
-    const now = nowIso();
-    await db
+  /** What the audit row of the run's end says: counts and status, never a row's contents. */
+  #finished(status: ImportStatus, counts: ImportCounts, problems: number) {
+    return {
+      action: 'import.finish',
+      targetType: 'import_run',
+      after: {
+        runId: this.id,
+        kind: this.kind,
+        status,
+        dryRun: this.dryRun,
+        onError: this.onError,
+        rows: this.#rows,
+        counts,
+        problems,
+      },
+    };
+  }
+
+  /** Ends the run in `change`: the import's own when it writes. */
+  async #finish(change: Change, outcome: RunOutcome, written = 0): Promise<void> {
+    await change.db
       .updateTable('import_runs')
       .set({
         status: outcome.status,
@@ -243,32 +366,30 @@ export class ImportRun {
         errors: JSON.stringify(outcome.errors.slice(0, STORED_ERRORS)),
         ignored_columns: JSON.stringify(outcome.ignoredColumns),
         written_rows: written,
-        updated_at: now,
-        finished_at: now,
+        updated_at: change.now,
+        finished_at: change.now,
       })
       .where('id', '=', this.id)
       .execute();
+    change.record(this.#finished(outcome.status, outcome.counts, outcome.errors.length));
   }
 
   /** The run stopped on an error it did not expect (or the file was refused whole). */
-  async fail(error: unknown): Promise<void> {
+  async #fail(error: unknown): Promise<void> {
     writing.delete(this.id);
-    const now = nowIso();
-    await this.database.db
-      .updateTable('import_runs')
-      .set({
-        status: 'failed',
-        failure: error instanceof Error ? error.message.slice(0, 1000) : 'The import stopped',
-        updated_at: now,
-        finished_at: now,
-      })
-      .where('id', '=', this.id)
-      .where('status', 'in', ['checking', 'writing'])
-      .execute();
-  }
-
-  /** The written run's transaction has committed (or rolled back): memory is let go. */
-  settled(): void {
-    writing.delete(this.id);
+    const failure = error instanceof Error ? error.message.slice(0, 1000) : 'The import stopped';
+    try {
+      await runChange(this.database, this.origin, async (change) => {
+        const ended = await change.db
+          .updateTable('import_runs')
+          .set({ status: 'failed', failure, updated_at: change.now, finished_at: change.now })
+          .where('id', '=', this.id)
+          .where('status', 'in', ['checking', 'writing'])
+          .executeTakeFirst();
+        if (Number(ended.numUpdatedRows) === 1) change.record(this.#finished('failed', {}, 0));
+      });
+    } catch {
+      // The import's own error is the one to answer with; the run then stays as it was.
+    }
   }
 }

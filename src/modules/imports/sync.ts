@@ -1,8 +1,8 @@
-import { canSomewhere, permissionDenied } from '../../access/decide.ts';
+import { requireImport } from '../../access/imports.ts';
 import type { Principal } from '../../access/principal.ts';
 import type { Database } from '../../db/database.ts';
 import { email as emailSchema } from '../../lib/schemas.ts';
-import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import type { ChangeOrigin } from '../audit/change.ts';
 import { listSchools } from '../organisations/repository.ts';
 import type { StudentInput } from '../students/schema.ts';
 import {
@@ -14,8 +14,8 @@ import {
 import { planStaff, type StaffCandidate, writeStaff } from '../users/import.ts';
 import { normaliseEmail } from '../users/repository.ts';
 import * as cells from './cells.ts';
-import { byRow, type ImportProblem, rowProblem } from './problems.ts';
-import { ImportRun } from './runs.ts';
+import { byRow, type ImportProblem, rowProblem, rowsWithProblems } from './problems.ts';
+import { type ImportOptions, ImportRun } from './runs.ts';
 import type { RosterSource } from './source.ts';
 
 /**
@@ -26,10 +26,7 @@ import type { RosterSource } from './source.ts';
  * classes, so they go no further.
  */
 
-export interface RosterImportOptions {
-  dryRun: boolean;
-  onError?: 'stop' | 'skip' | undefined;
-  runId?: string | undefined;
+export interface RosterImportOptions extends ImportOptions {
   /** The source's school (sourcedId or identifier) -> Haven's school id, where they differ. */
   schools?: Record<string, string> | undefined;
 }
@@ -83,10 +80,9 @@ export async function importRoster(
   options: RosterImportOptions,
   origin: ChangeOrigin,
 ): Promise<RosterImportReport> {
-  if (!canSomewhere(principal, 'students.create')) throw permissionDenied('students.create');
-  const onError = options.onError ?? 'stop';
-  const run = await ImportRun.start(database, principal, 'oneroster', { ...options, onError });
-  try {
+  requireImport(principal, 'oneroster');
+  const run = await ImportRun.start(database, principal, 'oneroster', options, origin);
+  return run.guard(async () => {
     const problems: ImportProblem[] = source.problems.map((p) =>
       rowProblem(p.ref.line, p.column, p.message, p.ref.file),
     );
@@ -226,20 +222,19 @@ export async function importRoster(
         disable: p.status === 'tobedeleted',
       });
     }
-    if (staff.length > 0 && !canSomewhere(principal, 'users.manage'))
-      throw permissionDenied('users.manage');
+    if (staff.length > 0) requireImport(principal, 'staff');
 
     await run.begin(students.length + staff.length, source.ignored);
     const studentPlan = await planStudents(database, principal, students);
     const staffPlan = await planStaff(database, principal, staff);
     await run.checked(students.length + staff.length, true);
     const errors = [...problems, ...studentPlan.problems, ...staffPlan.problems].sort(byRow);
-    const badRows = new Set(errors.map((e) => `${e.file}:${e.line}`)).size;
+    const badRows = rowsWithProblems(errors);
     const none = () => ({ created: 0, updated: 0, unchanged: 0 });
     const report: RosterImportReport = {
       runId: run.id,
-      dryRun: options.dryRun,
-      onError,
+      dryRun: run.dryRun,
+      onError: run.onError,
       source: source.description,
       schools: matched,
       students: none(),
@@ -271,31 +266,27 @@ export async function importRoster(
       staffUnchanged: report.staff.unchanged,
       skipped: report.skipped,
     });
-    if (options.dryRun || (errors.length > 0 && onError === 'stop')) {
-      await run.finish(database.db, {
-        status: options.dryRun ? 'checked' : 'refused',
-        counts: counts(),
+    await run.conclude(
+      {
+        rows: students.length + staff.length,
+        toWrite:
+          studentPlan.creates.length +
+          studentPlan.updates.length +
+          staffPlan.creates.length +
+          staffPlan.updates.length,
         errors,
         ignoredColumns: report.ignoredColumns,
-      });
-      return report;
-    }
-    const toWrite =
-      studentPlan.creates.length +
-      studentPlan.updates.length +
-      staffPlan.creates.length +
-      staffPlan.updates.length;
-    await run.writing(students.length + staff.length, toWrite);
-    try {
-      await runChange(database, origin, async (change) => {
+        counts,
+      },
+      async (change, wrote) => {
         const pupils = await writeStudents(change, principal.organisationId, studentPlan, {
           runId: run.id,
-          progress: (n) => run.wrote(n),
+          progress: wrote,
         });
         const done = pupils.created.length + pupils.updated.length;
         const people = await writeStaff(change, principal, staffPlan, {
           runId: run.id,
-          progress: (n) => run.wrote(done + n),
+          progress: (n) => wrote(done + n),
         });
         report.students = {
           created: pupils.created.length,
@@ -308,23 +299,8 @@ export async function importRoster(
           unchanged: staffPlan.unchanged,
         };
         report.skipped = badRows;
-        await run.finish(
-          change.db,
-          {
-            status: 'imported',
-            counts: counts(),
-            errors,
-            ignoredColumns: report.ignoredColumns,
-          },
-          toWrite,
-        );
-      });
-    } finally {
-      run.settled();
-    }
+      },
+    );
     return report;
-  } catch (error) {
-    await run.fail(error);
-    throw error;
-  }
+  });
 }

@@ -6,6 +6,7 @@ import type { DB, NoticesTable, OutboxTable } from '../../db/tables.ts';
 import { newId } from '../../lib/ids.ts';
 import { londonDate, londonInstant } from '../../lib/london-time.ts';
 import { raiseReviewReminders } from '../access-reviews/reminders.ts';
+import { clearImportProblems } from '../imports/retention.ts';
 import { schoolSettings } from '../organisations/settings.ts';
 import { raiseOverdueTransfers } from '../transfers/overdue.ts';
 import { raiseAlerts } from './alerts.ts';
@@ -41,6 +42,8 @@ export interface WorkerPass {
   reviewReminders: number;
   /** Overdue transfers' alerts to the sending school's DSLs. */
   overdueTransfers: number;
+  /** Import runs whose problems were blanked, 30 days after they ended. */
+  importProblemsCleared: number;
   notices: number;
   digests: number;
   accountRequests: number;
@@ -60,7 +63,9 @@ const SENDS_PER_PASS = 500;
 /**
  * Sends what changes queued: raises due-action reminders on time, turns each notice into an
  * email per person who may read its record at that moment, makes each school's daily digest at
- * its `digestTime` (Europe/London), and sends the outbox with retries and backoff.
+ * its `digestTime` (Europe/London), and sends the outbox with retries and backoff. It also keeps
+ * the schedule of other modules: access reviews' reminders, overdue transfers, and blanking import
+ * runs' problems once they are 30 days old (`modules/imports/retention.ts`).
  *
  * Every step claims its rows in the transaction that handles them, so several workers on one
  * PostgreSQL share the work without doing anything twice (`FOR UPDATE SKIP LOCKED`), and a
@@ -115,6 +120,7 @@ export class NotificationWorker {
       dueActions: await this.raiseDueActions(now),
       reviewReminders: await this.raiseReviewReminders(now),
       overdueTransfers: await this.raiseOverdueTransfers(now),
+      importProblemsCleared: await clearImportProblems(this.database.db, now),
       notices: 0,
       digests: 0,
       accountRequests: 0,

@@ -1,47 +1,26 @@
-import { can, canSomewhere, permissionDenied } from '../../access/decide.ts';
+import { can, permissionDenied } from '../../access/decide.ts';
+import { requireImport } from '../../access/imports.ts';
 import type { Principal } from '../../access/principal.ts';
 import type { Database } from '../../db/database.ts';
 import { HavenError, invalidField, validationFailed } from '../../lib/errors.ts';
-import { type ChangeOrigin, runChange } from '../audit/change.ts';
+import type { ChangeOrigin } from '../audit/change.ts';
 import * as cells from '../imports/cells.ts';
 import { mapHeadings, type StudentColumn, studentHeadings } from '../imports/headings.ts';
 import { byRow, type ImportProblem, readCsvText, rowProblem } from '../imports/problems.ts';
-import { ImportRun } from '../imports/runs.ts';
+import { type CsvImportReport, concludeCsv, csvImportReport } from '../imports/report.ts';
+import { type ImportOptions, ImportRun } from '../imports/runs.ts';
 import { listSchools } from '../organisations/repository.ts';
 import type { StudentInput } from './schema.ts';
 import { planStudents, type StudentCandidate, type StudentField, writeStudents } from './upsert.ts';
 
 export type { ImportProblem } from '../imports/problems.ts';
 
-export interface StudentImportOptions {
-  dryRun: boolean;
-  /** `stop` (the default): any problem and nothing is written. `skip`: the good rows are written. */
-  onError?: 'stop' | 'skip' | undefined;
+export interface StudentImportOptions extends ImportOptions {
   /** The school of every row that names none (an MIS export has no school column). */
   schoolId?: string | undefined;
-  /** A run made beforehand (`POST /imports`), so the page can follow this import's progress. */
-  runId?: string | undefined;
 }
 
-export interface ImportReport {
-  runId: string;
-  dryRun: boolean;
-  onError: 'stop' | 'skip';
-  rows: number;
-  /** What was written: none on a dry run, nor when a problem stopped the import. */
-  created: number;
-  updated: number;
-  unchanged: number;
-  /** Rows left out because of their problems (`onError=skip`). */
-  skipped: number;
-  /** What the check found the file would do, dry run or not. */
-  plan: { create: number; update: number; unchanged: number; skip: number };
-  errors: ImportProblem[];
-  /** The file's columns Haven does not use, in the file's order. */
-  ignoredColumns: string[];
-  /** Each column used, and the field of the child it fills. */
-  columns: { column: string; field: string }[];
-}
+export type ImportReport = CsvImportReport;
 
 /** Fields a student row fills directly from a cell, and how each cell is read. */
 const readers: Partial<
@@ -73,9 +52,7 @@ export async function importStudents(
   options: StudentImportOptions,
   origin: ChangeOrigin,
 ): Promise<ImportReport> {
-  if (!canSomewhere(principal, 'students.create') && !canSomewhere(principal, 'students.update'))
-    throw permissionDenied('students.create');
-  const onError = options.onError ?? 'stop';
+  requireImport(principal, 'students');
   const schools = await listSchools(database.db, principal.organisationId);
   if (options.schoolId !== undefined && !schools.some((s) => s.id === options.schoolId)) {
     throw new HavenError(404, 'not_found', 'Not found', 'School not found', {
@@ -89,8 +66,8 @@ export async function importStudents(
   )
     throw permissionDenied('students.create');
 
-  const run = await ImportRun.start(database, principal, 'students', { ...options, onError });
-  try {
+  const run = await ImportRun.start(database, principal, 'students', options, origin);
+  return run.guard(async () => {
     const { head, body } = readCsvText(csv);
     const map = mapHeadings(head, studentHeadings);
     const at = map.at;
@@ -204,74 +181,20 @@ export async function importStudents(
     const errors = [...problems, ...plan.problems].sort(
       (a, b) => byRow(a, b) || head.indexOf(a.column) - head.indexOf(b.column),
     );
-    const badRows = new Set(errors.map((e) => e.line)).size;
-    const report: ImportReport = {
-      runId: run.id,
-      dryRun: options.dryRun,
-      onError,
+    const report = csvImportReport(run, {
       rows: body.length,
-      created: 0,
-      updated: 0,
-      unchanged: 0,
-      skipped: 0,
-      plan: {
-        create: plan.creates.length,
-        update: plan.updates.length,
-        unchanged: plan.unchanged,
-        skip: badRows,
-      },
+      plan,
       errors,
       ignoredColumns,
       columns,
-    };
-    const counts = () => ({
-      created: report.created,
-      updated: report.updated,
-      unchanged: report.unchanged,
-      skipped: report.skipped,
     });
-    if (options.dryRun || (errors.length > 0 && onError === 'stop')) {
-      await run.finish(database.db, {
-        status: options.dryRun ? 'checked' : 'refused',
-        counts: { ...counts(), ...prefixed(report.plan) },
-        errors,
-        ignoredColumns,
+    return concludeCsv(run, report, plan, async (change, wrote) => {
+      const written = await writeStudents(change, principal.organisationId, plan, {
+        runId: run.id,
+        progress: wrote,
       });
-      return report;
-    }
-    const toWrite = plan.creates.length + plan.updates.length;
-    await run.writing(body.length, toWrite);
-    try {
-      await runChange(database, origin, async (change) => {
-        const written = await writeStudents(change, principal.organisationId, plan, {
-          runId: run.id,
-          progress: (n) => run.wrote(n),
-        });
-        report.created = written.created.length;
-        report.updated = written.updated.length;
-        report.unchanged = plan.unchanged;
-        report.skipped = badRows;
-        await run.finish(
-          change.db,
-          { status: 'imported', counts: counts(), errors, ignoredColumns },
-          toWrite,
-        );
-      });
-    } finally {
-      run.settled();
-    }
-    return report;
-  } catch (error) {
-    await run.fail(error);
-    throw error;
-  }
-}
-
-function prefixed(plan: ImportReport['plan']) {
-  return {
-    toCreate: plan.create,
-    toUpdate: plan.update,
-    toLeaveUnchanged: plan.unchanged,
-    toSkip: plan.skip,
-  };
+      report.created = written.created.length;
+      report.updated = written.updated.length;
+    });
+  });
 }

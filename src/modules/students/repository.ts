@@ -7,7 +7,9 @@ import {
   sql,
 } from 'kysely';
 import {
+  type AccessPathRow,
   type AccessTime,
+  accessPaths,
   reachableStudentIds,
   reachedRowByRow,
   studentVisibleTo,
@@ -502,6 +504,86 @@ export async function findVisibleStudent(
     },
   );
   return rows[0];
+}
+
+/**
+ * A student the viewer sees now, with one access path that reaches them (what a profile read's
+ * access-log row records), in one statement compiled once: the path is an uncorrelated derived
+ * table of at most one row beside the student, so both engines plan it alike.
+ */
+export async function findVisibleStudentWithPath(
+  db: Kysely<DB>,
+  organisationId: string,
+  viewer: Viewer,
+  studentId: string,
+): Promise<{ student: StudentRow; path: AccessPathRow | null } | undefined> {
+  const schools = viewer.schools === 'all' ? 'all' : viewer.schools.length;
+  const rows = await runPrepared(
+    db,
+    `students.check-with-path|schools:${schools}`,
+    (p) => {
+      const now = { organisationId: p.value('org') };
+      const path = db
+        .selectFrom(
+          accessPaths(db, now, { user: p.value('user'), student: p.value('student') }).as('ap'),
+        )
+        .selectAll('ap')
+        .limit(1);
+      return db
+        .selectFrom('students as s')
+        .leftJoin(path.as('p'), (join) => join.onTrue())
+        .selectAll('s')
+        .select([
+          'p.kind as path_kind',
+          'p.link_id as path_link_id',
+          'p.user_group_id as path_user_group_id',
+          'p.student_group_id as path_student_group_id',
+          'p.member_since as path_member_since',
+          'p.link_since as path_link_since',
+          'p.in_group_since as path_in_group_since',
+        ])
+        .where('s.id', '=', p.value('student'))
+        .where((eb) =>
+          studentVisibleTo(db, eb, now, {
+            userId: p.value('user'),
+            schools: schools === 'all' ? 'all' : p.list('schools', schools),
+          }),
+        );
+    },
+    {
+      student: studentId,
+      org: organisationId,
+      user: viewer.userId,
+      ...(viewer.schools === 'all' ? {} : { schools: viewer.schools }),
+    },
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const {
+    path_kind,
+    path_link_id,
+    path_user_group_id,
+    path_student_group_id,
+    path_member_since,
+    path_link_since,
+    path_in_group_since,
+    ...student
+  } = row;
+  const path: AccessPathRow | null =
+    path_kind === null || path_link_id === null || path_link_since === null
+      ? null
+      : {
+          user_id: viewer.userId,
+          student_id: studentId,
+          kind: path_kind,
+          link_id: path_link_id,
+          user_group_id: path_user_group_id,
+          student_group_id: path_student_group_id,
+          member_since: path_member_since,
+          link_since: path_link_since,
+          in_group_since: path_in_group_since,
+        };
+  return { student, path };
 }
 
 /** Of these ids, the students the viewer can see (the one set question every redaction asks). */

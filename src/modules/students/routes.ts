@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { importPermissions } from '../../access/imports.ts';
 import type { Database } from '../../db/database.ts';
 import { HavenError } from '../../lib/errors.ts';
 import { pageQuery } from '../../lib/pagination.ts';
@@ -7,6 +8,7 @@ import { noContent, rawContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import { logRead } from '../audit/access-log.ts';
 import { importStatus } from '../imports/problems.ts';
+import { csvImportReport, importOptions, importQuery } from '../imports/schema.ts';
 import { importStudents } from './import.ts';
 import { createStudentBody, studentSchema, updateStudentBody } from './schema.ts';
 import type { StudentService } from './service.ts';
@@ -20,37 +22,6 @@ export const studentFilterQuery = z.object({
     .transform((v) => v === 'true')
     .optional(),
   studentGroupId: id.optional(),
-});
-
-const importProblem = z.object({
-  /** The row as a spreadsheet numbers it (the headings are row 1). */
-  line: z.number(),
-  column: z.string(),
-  message: z.string(),
-  /** The sentence a school reads: "Row 14: the date of birth 31/02/2016 is not a real date". */
-  text: z.string(),
-});
-const importReport = z.object({
-  /** The import's run: `GET /api/v1/imports/:id` (progress, counts, problems). */
-  runId: z.string(),
-  dryRun: z.boolean(),
-  onError: z.enum(['stop', 'skip']),
-  rows: z.number(),
-  /** What was written: 0 on a dry run and when a problem stopped the import. */
-  created: z.number(),
-  updated: z.number(),
-  unchanged: z.number(),
-  skipped: z.number(),
-  /** What the check found the file would do. */
-  plan: z.object({
-    create: z.number(),
-    update: z.number(),
-    unchanged: z.number(),
-    skip: z.number(),
-  }),
-  errors: z.array(importProblem),
-  ignoredColumns: z.array(z.string()),
-  columns: z.array(z.object({ column: z.string(), field: z.string() })),
 });
 
 export function studentRoutes(app: HavenApp, students: StudentService, database: Database) {
@@ -124,36 +95,23 @@ export function studentRoutes(app: HavenApp, students: StudentService, database:
   });
 
   app.post('/api/v1/students/import', {
-    config: { access: { permission: 'students.create' } },
+    config: { access: { permission: importPermissions.students } },
     bodyLimit: 50 * 1024 * 1024,
     schema: {
       tags: ['students'],
       summary: "Import students from CSV as the school's MIS exports it (Admin)",
       description:
-        'Send `text/csv`. The headings of SIMS, Arbor and Bromcom exports are read ("Legal Forename", "Preferred Surname", "DOB", "Reg Group"...) as well as Haven\'s own (givenName, familyName, school or schoolId, upn, preferredName, dateOfBirth, yearGroup, house, senStatus, flags, tags, onRoll): docs/imports.md. Dates are UK dates (14/03/2016), year groups "9", "Y9", "Year 9" or "R". Columns not used are listed in `ignoredColumns`. A child whose UPN the organisation holds is updated (a revision, audited as an edit), not refused. `schoolId` is the school of every row without a School column (needed when the organisation has several schools). With `dryRun=true` nothing is written and every problem is listed row by row; without it, any problem means nothing is written (400, the problems in `problems`) unless `onError=skip`, which writes the good rows and lists the rest. `runId` (from `POST /api/v1/imports`) lets a page follow the progress of a large file.',
-      querystring: z.object({
-        dryRun: z
-          .enum(['true', 'false'])
-          .transform((v) => v === 'true')
-          .optional(),
-        schoolId: id.optional(),
-        onError: z.enum(['stop', 'skip']).optional(),
-        runId: id.optional(),
-      }),
+        'Send `text/csv`. The headings of SIMS, Arbor and Bromcom exports are read ("Legal Forename", "Preferred Surname", "DOB", "Reg Group"...) as well as Haven\'s own (givenName, familyName, school or schoolId, upn, preferredName, dateOfBirth, yearGroup, house, senStatus, flags, tags, onRoll): docs/imports.md. Dates are UK dates (14/03/2016), year groups "9", "Y9", "Year 9" or "R". Columns not used are listed in `ignoredColumns`. A child whose UPN the organisation holds is updated (a revision, audited as an edit), not refused. `schoolId` is the school of every row without a School column (needed when the organisation has several schools). With `dryRun=true` nothing is written and every problem is listed row by row; without it, any problem means nothing is written (400, the problems in `problems`) unless `onError=skip`, which writes the good rows and lists the rest. `runId` (from `POST /api/v1/imports`) lets a page follow the progress of a large file. Every import is audited (`import.finish`: the run, its kind, status and counts).',
+      querystring: importQuery.extend({ schoolId: id.optional() }),
       body: z.string(),
-      response: { 200: importReport, 201: importReport },
+      response: { 200: csvImportReport, 201: csvImportReport },
     },
     handler: async (request, reply) => {
       const report = await importStudents(
         database,
         authOf(request).principal,
         request.body,
-        {
-          dryRun: request.query.dryRun ?? false,
-          onError: request.query.onError,
-          schoolId: request.query.schoolId,
-          runId: request.query.runId,
-        },
+        { ...importOptions(request.query), schoolId: request.query.schoolId },
         originOf(request),
       );
       return reply.code(importStatus(report)).send(report);
@@ -172,12 +130,8 @@ export function studentRoutes(app: HavenApp, students: StudentService, database:
       const { principal } = authOf(request);
       const target = { action: 'student.read', targetType: 'student', targetId: request.params.id };
       try {
-        const student = await students.get(principal, request.params.id);
-        await logRead(database, originOf(request), {
-          ...target,
-          outcome: 'allowed',
-          path: await students.pathTo(principal, student.id),
-        });
+        const { student, path } = await students.read(principal, request.params.id);
+        await logRead(database, originOf(request), { ...target, outcome: 'allowed', path });
         return student;
       } catch (error) {
         if (error instanceof HavenError && error.status === 404)

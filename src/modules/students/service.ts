@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { requirePermission, viewerOf } from '../../access/decide.ts';
 import type { Principal } from '../../access/principal.ts';
-import { type AccessTime, accessPaths } from '../../access/visibility.ts';
+import type { AccessTime } from '../../access/visibility.ts';
 import type { Database } from '../../db/database.ts';
 import type { StudentsTable } from '../../db/tables.ts';
 import { toCsv } from '../../lib/csv.ts';
@@ -21,6 +21,7 @@ import {
   countVisibleStudents,
   findStudentByUpn,
   findVisibleStudent,
+  findVisibleStudentWithPath,
   insertLabels,
   pageOfVisibleStudents,
   replaceLabels,
@@ -230,31 +231,20 @@ export class StudentService {
   }
 
   /** The path that lets the caller see the child, for the access log: a user group and student group, or a direct link. */
-  async pathTo(principal: Principal, studentId: string) {
-    const db = this.database.db;
-    const path = await db
-      .selectFrom(
-        accessPaths(db, this.#now(principal), { user: principal.userId, student: studentId }).as(
-          'p',
-        ),
-      )
-      .selectAll('p')
-      .limit(1)
-      .executeTakeFirst();
-    return path ?? null;
-  }
-
-  async get(principal: Principal, studentId: string): Promise<StudentView> {
-    const row = await findVisibleStudent(
+  /**
+   * A child's profile as read by the caller, with the access path the read's log row records:
+   * one statement (`findVisibleStudentWithPath`). 404 if the caller cannot see them.
+   */
+  async read(principal: Principal, studentId: string) {
+    const found = await findVisibleStudentWithPath(
       this.database.db,
-      this.#now(principal),
+      principal.organisationId,
       viewerOf(principal),
       studentId,
     );
-    if (!row) throw notFound('Student');
-    return presentStudent(row);
+    if (!found) throw notFound('Student');
+    return { student: presentStudent(found.student), path: found.path };
   }
-
   /** One page of the students the caller can see: one query, with search, sort and cursor inside it. */
   async list(principal: Principal, query: StudentListQuery) {
     const after = decodeCursor(query.cursor, studentCursor);

@@ -1,4 +1,5 @@
-import { requireManageUser, requireSomewhere } from '../../access/decide.ts';
+import { requireManageUser } from '../../access/decide.ts';
+import { requireImport } from '../../access/imports.ts';
 import { loadHeldGrants, type Principal } from '../../access/principal.ts';
 import type { Database } from '../../db/database.ts';
 import { chunks } from '../../db/sql.ts';
@@ -6,11 +7,17 @@ import { HavenError, validationFailed } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { email as emailSchema } from '../../lib/schemas.ts';
 import type { Invitations } from '../accounts/invitations.ts';
-import { type Change, type ChangeOrigin, runChange } from '../audit/change.ts';
+import type { Change, ChangeOrigin } from '../audit/change.ts';
 import * as cells from '../imports/cells.ts';
 import { mapHeadings, type StaffColumn, staffHeadings } from '../imports/headings.ts';
 import { byRow, type ImportProblem, readCsvText, rowProblem } from '../imports/problems.ts';
-import { ImportRun } from '../imports/runs.ts';
+import {
+  type CsvImportReport,
+  concludeCsv,
+  csvImportReport,
+  csvRunCounts,
+} from '../imports/report.ts';
+import { type ImportOptions, ImportRun } from '../imports/runs.ts';
 import { normaliseEmail, type UserRow } from './repository.ts';
 import { updateUserIn } from './service.ts';
 
@@ -20,28 +27,13 @@ import { updateUserIn } from './service.ts';
  * the organisation holds keeps their account, their name updated as an edit would.
  */
 
-export interface StaffImportOptions {
-  dryRun: boolean;
-  onError?: 'stop' | 'skip' | undefined;
+export interface StaffImportOptions extends ImportOptions {
   /** Email each new person an invitation to set their password. */
   invite?: boolean | undefined;
-  runId?: string | undefined;
 }
 
-export interface StaffImportReport {
-  runId: string;
-  dryRun: boolean;
-  onError: 'stop' | 'skip';
-  rows: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
+export interface StaffImportReport extends CsvImportReport {
   invited: number;
-  plan: { create: number; update: number; unchanged: number; skip: number };
-  errors: ImportProblem[];
-  ignoredColumns: string[];
-  columns: { column: string; field: string }[];
   /** The new people's ids (not on a dry run). */
   createdIds: string[];
 }
@@ -226,15 +218,14 @@ export async function importStaff(
   options: StaffImportOptions,
   origin: ChangeOrigin,
 ): Promise<StaffImportReport> {
-  requireSomewhere(principal, 'users.manage');
+  requireImport(principal, 'staff');
   // Refused before reading anything: an invitation without email would reach nobody.
   if (options.invite) {
     if (!invitations) throw new Error('importStaff: invite asked for without invitations');
     invitations.requireEmail();
   }
-  const onError = options.onError ?? 'stop';
-  const run = await ImportRun.start(database, principal, 'staff', { ...options, onError });
-  try {
+  const run = await ImportRun.start(database, principal, 'staff', options, origin);
+  return run.guard(async () => {
     const { head, body } = readCsvText(csv);
     const { at, ignored } = mapHeadings(head, staffHeadings);
     const missing: string[] = [];
@@ -297,57 +288,29 @@ export async function importStaff(
     }
     const plan = await planStaff(database, principal, candidates);
     const errors = [...problems, ...plan.problems].sort(byRow);
-    const badRows = new Set(errors.map((e) => e.line)).size;
     const report: StaffImportReport = {
-      runId: run.id,
-      dryRun: options.dryRun,
-      onError,
-      rows: body.length,
-      created: 0,
-      updated: 0,
-      unchanged: 0,
-      skipped: 0,
-      invited: 0,
-      plan: {
-        create: plan.creates.length,
-        update: plan.updates.length,
-        unchanged: plan.unchanged,
-        skip: badRows,
-      },
-      errors,
-      ignoredColumns: ignored,
-      columns,
-      createdIds: [],
-    };
-    const counts = () => ({
-      created: report.created,
-      updated: report.updated,
-      unchanged: report.unchanged,
-      skipped: report.skipped,
-      invited: report.invited,
-    });
-    if (options.dryRun || (errors.length > 0 && onError === 'stop')) {
-      await run.finish(database.db, {
-        status: options.dryRun ? 'checked' : 'refused',
-        counts: counts(),
+      ...csvImportReport(run, {
+        rows: body.length,
+        plan,
         errors,
         ignoredColumns: ignored,
-      });
-      return report;
-    }
-    const toWrite = plan.creates.length + plan.updates.length;
-    await run.writing(body.length, toWrite);
-    try {
-      await runChange(database, origin, async (change) => {
+        columns,
+      }),
+      invited: 0,
+      createdIds: [],
+    };
+    return concludeCsv(
+      run,
+      report,
+      plan,
+      async (change, wrote) => {
         const written = await writeStaff(change, principal, plan, {
           runId: run.id,
-          progress: (n) => run.wrote(n),
+          progress: wrote,
         });
         report.createdIds = written.createdIds;
         report.created = written.createdIds.length;
         report.updated = written.updated;
-        report.unchanged = plan.unchanged;
-        report.skipped = badRows;
         if (options.invite && invitations && written.createdIds.length > 0) {
           await invitations.send(
             change,
@@ -357,18 +320,8 @@ export async function importStaff(
           );
           report.invited = written.createdIds.length;
         }
-        await run.finish(
-          change.db,
-          { status: 'imported', counts: counts(), errors, ignoredColumns: ignored },
-          toWrite,
-        );
-      });
-    } finally {
-      run.settled();
-    }
-    return report;
-  } catch (error) {
-    await run.fail(error);
-    throw error;
-  }
+      },
+      (r) => ({ ...csvRunCounts(r), invited: r.invited }),
+    );
+  });
 }

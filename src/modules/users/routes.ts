@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { importPermissions } from '../../access/imports.ts';
 import { scopeTypes } from '../../access/scopes.ts';
 import { pageQuery } from '../../lib/pagination.ts';
 import { email, id, idParams, name, roleName, scope } from '../../lib/schemas.ts';
@@ -6,6 +7,7 @@ import { noContent } from '../../server/contracts.ts';
 import { authOf, type HavenApp, originOf } from '../../server/http.ts';
 import type { TwoFactorService } from '../auth/two-factor.ts';
 import { importStatus } from '../imports/problems.ts';
+import { csvImportReport, importOptions, importQuery } from '../imports/schema.ts';
 import type { UserService } from './service.ts';
 
 export const userSchema = z.object({
@@ -44,27 +46,9 @@ export const heldGrantSchema = z.object({
   since: z.string(),
 });
 
-const staffImportReport = z.object({
-  runId: z.string(),
-  dryRun: z.boolean(),
-  onError: z.enum(['stop', 'skip']),
-  rows: z.number(),
-  created: z.number(),
-  updated: z.number(),
-  unchanged: z.number(),
-  skipped: z.number(),
+const staffImportReport = csvImportReport.extend({
   invited: z.number(),
-  plan: z.object({
-    create: z.number(),
-    update: z.number(),
-    unchanged: z.number(),
-    skip: z.number(),
-  }),
-  errors: z.array(
-    z.object({ line: z.number(), column: z.string(), message: z.string(), text: z.string() }),
-  ),
-  ignoredColumns: z.array(z.string()),
-  columns: z.array(z.object({ column: z.string(), field: z.string() })),
+  /** The new people's ids (none on a dry run). */
   createdIds: z.array(z.string()),
 });
 
@@ -93,24 +77,18 @@ export function userRoutes(app: HavenApp, users: UserService) {
   });
 
   app.post('/api/v1/users/import', {
-    config: { access: { permission: 'users.manage' } },
+    config: { access: { permission: importPermissions.staff } },
     bodyLimit: 20 * 1024 * 1024,
     schema: {
       tags: ['users'],
       summary: 'Import staff from CSV as the MIS exports it (Admin); new people hold only Member',
       description:
-        'Send `text/csv` with an email column ("Work Email", "Email"...) and a name ("Name", or "Forename" and "Surname", preferred names first): docs/imports.md. A person whose email the organisation holds keeps their account and has their name updated (an edit, audited); the others are added holding only Member. Columns not used ("Title", "Staff Code"...) are listed in `ignoredColumns`. `dryRun`, `onError` and `runId` work as for the students import; `invite=true` emails each new person an invitation (409 `email_off` without email set up).',
-      querystring: z.object({
-        dryRun: z
-          .enum(['true', 'false'])
-          .transform((v) => v === 'true')
-          .optional(),
-        onError: z.enum(['stop', 'skip']).optional(),
+        'Send `text/csv` with an email column ("Work Email", "Email"...) and a name ("Name", or "Forename" and "Surname", preferred names first): docs/imports.md. A person whose email the organisation holds keeps their account and has their name updated (an edit, audited); the others are added holding only Member. Columns not used ("Title", "Staff Code"...) are listed in `ignoredColumns`. `dryRun`, `onError` and `runId` work as for the students import; `invite=true` emails each new person an invitation (409 `email_off` without email set up). Every import is audited (`import.finish`: the run, its kind, status and counts).',
+      querystring: importQuery.extend({
         invite: z
           .enum(['true', 'false'])
           .transform((v) => v === 'true')
           .optional(),
-        runId: id.optional(),
       }),
       body: z.string(),
       response: { 200: staffImportReport, 201: staffImportReport },
@@ -119,12 +97,7 @@ export function userRoutes(app: HavenApp, users: UserService) {
       const report = await users.importStaff(
         authOf(request).principal,
         request.body,
-        {
-          dryRun: request.query.dryRun ?? false,
-          onError: request.query.onError,
-          invite: request.query.invite,
-          runId: request.query.runId,
-        },
+        { ...importOptions(request.query), invite: request.query.invite },
         originOf(request),
       );
       return reply.code(importStatus(report)).send(report);

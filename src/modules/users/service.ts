@@ -60,7 +60,20 @@ export function userStatus(row: Pick<UserRow, 'disabled_at' | 'activated_at'>): 
   return row.activated_at ? 'active' : 'invited';
 }
 
-export function presentUser(row: UserRow): UserView {
+/** The columns a user is presented from (a session reads these with itself, for `GET /me`). */
+export type PresentableUser = Pick<
+  UserRow,
+  | 'id'
+  | 'email'
+  | 'name'
+  | 'created_at'
+  | 'updated_at'
+  | 'disabled_at'
+  | 'activated_at'
+  | 'last_sign_in_at'
+>;
+
+export function presentUser(row: PresentableUser): UserView {
   return {
     id: row.id,
     email: row.email,

@@ -138,7 +138,7 @@ export interface paths {
   "/api/v1/users/import": {
     /**
      * Import staff from CSV as the MIS exports it (Admin); new people hold only Member
-     * @description Send `text/csv` with an email column ("Work Email", "Email"...) and a name ("Name", or "Forename" and "Surname", preferred names first): docs/imports.md. A person whose email the organisation holds keeps their account and has their name updated (an edit, audited); the others are added holding only Member. Columns not used ("Title", "Staff Code"...) are listed in `ignoredColumns`. `dryRun`, `onError` and `runId` work as for the students import; `invite=true` emails each new person an invitation (409 `email_off` without email set up).
+     * @description Send `text/csv` with an email column ("Work Email", "Email"...) and a name ("Name", or "Forename" and "Surname", preferred names first): docs/imports.md. A person whose email the organisation holds keeps their account and has their name updated (an edit, audited); the others are added holding only Member. Columns not used ("Title", "Staff Code"...) are listed in `ignoredColumns`. `dryRun`, `onError` and `runId` work as for the students import; `invite=true` emails each new person an invitation (409 `email_off` without email set up). Every import is audited (`import.finish`: the run, its kind, status and counts).
      */
     post: operations["postUsersImport"];
   };
@@ -210,7 +210,7 @@ export interface paths {
   "/api/v1/students/import": {
     /**
      * Import students from CSV as the school's MIS exports it (Admin)
-     * @description Send `text/csv`. The headings of SIMS, Arbor and Bromcom exports are read ("Legal Forename", "Preferred Surname", "DOB", "Reg Group"...) as well as Haven's own (givenName, familyName, school or schoolId, upn, preferredName, dateOfBirth, yearGroup, house, senStatus, flags, tags, onRoll): docs/imports.md. Dates are UK dates (14/03/2016), year groups "9", "Y9", "Year 9" or "R". Columns not used are listed in `ignoredColumns`. A child whose UPN the organisation holds is updated (a revision, audited as an edit), not refused. `schoolId` is the school of every row without a School column (needed when the organisation has several schools). With `dryRun=true` nothing is written and every problem is listed row by row; without it, any problem means nothing is written (400, the problems in `problems`) unless `onError=skip`, which writes the good rows and lists the rest. `runId` (from `POST /api/v1/imports`) lets a page follow the progress of a large file.
+     * @description Send `text/csv`. The headings of SIMS, Arbor and Bromcom exports are read ("Legal Forename", "Preferred Surname", "DOB", "Reg Group"...) as well as Haven's own (givenName, familyName, school or schoolId, upn, preferredName, dateOfBirth, yearGroup, house, senStatus, flags, tags, onRoll): docs/imports.md. Dates are UK dates (14/03/2016), year groups "9", "Y9", "Year 9" or "R". Columns not used are listed in `ignoredColumns`. A child whose UPN the organisation holds is updated (a revision, audited as an edit), not refused. `schoolId` is the school of every row without a School column (needed when the organisation has several schools). With `dryRun=true` nothing is written and every problem is listed row by row; without it, any problem means nothing is written (400, the problems in `problems`) unless `onError=skip`, which writes the good rows and lists the rest. `runId` (from `POST /api/v1/imports`) lets a page follow the progress of a large file. Every import is audited (`import.finish`: the run, its kind, status and counts).
      */
     post: operations["postStudentsImport"];
   };
@@ -224,13 +224,16 @@ export interface paths {
   };
   "/api/v1/imports": {
     /**
-     * Make an import run to follow before its file is sent
-     * @description Answers a run in `waiting`; pass its id as `runId` to the import and poll `GET /api/v1/imports/:id` while the file uploads, is checked and is written.
+     * Make an import run to follow before its file is sent (Admin)
+     * @description Answers a run in `waiting` (audited as `import.start`); pass its id as `runId` to the import and poll `GET /api/v1/imports/:id` while the file uploads, is checked and is written. Making a run needs what importing its kind needs: `students.create` for `students` and `oneroster`, `users.manage` for `staff` (403 otherwise).
      */
     post: operations["postImports"];
   };
   "/api/v1/imports/{id}": {
-    /** An import run: its progress, counts and problems (its starter only) */
+    /**
+     * An import run: its progress, counts and problems (its starter only)
+     * @description Only the person who started the run reads it, while they may still import its kind (`students.create` for `students` and `oneroster`, `users.manage` for `staff`); anyone else's run, or another organisation's, is not found (404). The problems, unused columns and failure are blanked 30 days after the run ended (`problemsClearedAt`); the status and counts stay.
+     */
     get: operations["getImportsById"];
   };
   "/api/v1/student-groups": {
@@ -745,7 +748,7 @@ export interface paths {
   "/api/v1/imports/oneroster": {
     /**
      * Import a OneRoster 1.2 CSV bundle (Admin)
-     * @description Send the bundle as `application/zip`, or as JSON `{ files: { "manifest.csv": "...", "orgs.csv": "...", ... }, schools?: { "<sourcedId or identifier>": "<Haven school id>" } }`. Schools are matched by Haven school id (as sourcedId or identifier), by `schools`, else by exact name; pupils are added or updated by UPN (metadata.upn, userIds {UPN:...} or identifier) and taken off roll when `tobedeleted`; teachers, aides and administrators are added holding only Member or renamed by email, and disabled when `tobedeleted`. A record whose `dateLastModified` is older than Haven's last change to it is left as Haven has it. `dryRun`, `onError` and `runId` work as for the CSV imports. docs/imports.md.
+     * @description Send the bundle as `application/zip`, or as JSON `{ files: { "manifest.csv": "...", "orgs.csv": "...", ... }, schools?: { "<sourcedId or identifier>": "<Haven school id>" } }`. Schools are matched by Haven school id (as sourcedId or identifier), by `schools`, else by exact name; pupils are added or updated by UPN (metadata.upn, userIds {UPN:...} or identifier) and taken off roll when `tobedeleted`; teachers, aides and administrators are added holding only Member or renamed by email, and disabled when `tobedeleted`. A record whose `dateLastModified` is older than Haven's last change to it is left as Haven has it. `dryRun`, `onError` and `runId` work as for the CSV imports; a bundle holding staff also needs `users.manage` (403). Each import is audited (`import.finish`: the run, its kind, status and counts). docs/imports.md.
      */
     post: operations["postImportsOneroster"];
   };
@@ -1897,15 +1900,15 @@ export interface operations {
   };
   /**
    * Import staff from CSV as the MIS exports it (Admin); new people hold only Member
-   * @description Send `text/csv` with an email column ("Work Email", "Email"...) and a name ("Name", or "Forename" and "Surname", preferred names first): docs/imports.md. A person whose email the organisation holds keeps their account and has their name updated (an edit, audited); the others are added holding only Member. Columns not used ("Title", "Staff Code"...) are listed in `ignoredColumns`. `dryRun`, `onError` and `runId` work as for the students import; `invite=true` emails each new person an invitation (409 `email_off` without email set up).
+   * @description Send `text/csv` with an email column ("Work Email", "Email"...) and a name ("Name", or "Forename" and "Surname", preferred names first): docs/imports.md. A person whose email the organisation holds keeps their account and has their name updated (an edit, audited); the others are added holding only Member. Columns not used ("Title", "Staff Code"...) are listed in `ignoredColumns`. `dryRun`, `onError` and `runId` work as for the students import; `invite=true` emails each new person an invitation (409 `email_off` without email set up). Every import is audited (`import.finish`: the run, its kind, status and counts).
    */
   postUsersImport: {
     parameters: {
       query?: {
         dryRun?: "true" | "false";
         onError?: "stop" | "skip";
-        invite?: "true" | "false";
         runId?: string;
+        invite?: "true" | "false";
       };
     };
     requestBody: {
@@ -1927,7 +1930,6 @@ export interface operations {
             updated: number;
             unchanged: number;
             skipped: number;
-            invited: number;
             plan: {
               create: number;
               update: number;
@@ -1939,12 +1941,14 @@ export interface operations {
                 column: string;
                 message: string;
                 text: string;
+                file?: string;
               }[];
             ignoredColumns: string[];
             columns: {
                 column: string;
                 field: string;
               }[];
+            invited: number;
             createdIds: string[];
           };
         };
@@ -1962,7 +1966,6 @@ export interface operations {
             updated: number;
             unchanged: number;
             skipped: number;
-            invited: number;
             plan: {
               create: number;
               update: number;
@@ -1974,12 +1977,14 @@ export interface operations {
                 column: string;
                 message: string;
                 text: string;
+                file?: string;
               }[];
             ignoredColumns: string[];
             columns: {
                 column: string;
                 field: string;
               }[];
+            invited: number;
             createdIds: string[];
           };
         };
@@ -2627,15 +2632,15 @@ export interface operations {
   };
   /**
    * Import students from CSV as the school's MIS exports it (Admin)
-   * @description Send `text/csv`. The headings of SIMS, Arbor and Bromcom exports are read ("Legal Forename", "Preferred Surname", "DOB", "Reg Group"...) as well as Haven's own (givenName, familyName, school or schoolId, upn, preferredName, dateOfBirth, yearGroup, house, senStatus, flags, tags, onRoll): docs/imports.md. Dates are UK dates (14/03/2016), year groups "9", "Y9", "Year 9" or "R". Columns not used are listed in `ignoredColumns`. A child whose UPN the organisation holds is updated (a revision, audited as an edit), not refused. `schoolId` is the school of every row without a School column (needed when the organisation has several schools). With `dryRun=true` nothing is written and every problem is listed row by row; without it, any problem means nothing is written (400, the problems in `problems`) unless `onError=skip`, which writes the good rows and lists the rest. `runId` (from `POST /api/v1/imports`) lets a page follow the progress of a large file.
+   * @description Send `text/csv`. The headings of SIMS, Arbor and Bromcom exports are read ("Legal Forename", "Preferred Surname", "DOB", "Reg Group"...) as well as Haven's own (givenName, familyName, school or schoolId, upn, preferredName, dateOfBirth, yearGroup, house, senStatus, flags, tags, onRoll): docs/imports.md. Dates are UK dates (14/03/2016), year groups "9", "Y9", "Year 9" or "R". Columns not used are listed in `ignoredColumns`. A child whose UPN the organisation holds is updated (a revision, audited as an edit), not refused. `schoolId` is the school of every row without a School column (needed when the organisation has several schools). With `dryRun=true` nothing is written and every problem is listed row by row; without it, any problem means nothing is written (400, the problems in `problems`) unless `onError=skip`, which writes the good rows and lists the rest. `runId` (from `POST /api/v1/imports`) lets a page follow the progress of a large file. Every import is audited (`import.finish`: the run, its kind, status and counts).
    */
   postStudentsImport: {
     parameters: {
       query?: {
         dryRun?: "true" | "false";
-        schoolId?: string;
         onError?: "stop" | "skip";
         runId?: string;
+        schoolId?: string;
       };
     };
     requestBody: {
@@ -2668,6 +2673,7 @@ export interface operations {
                 column: string;
                 message: string;
                 text: string;
+                file?: string;
               }[];
             ignoredColumns: string[];
             columns: {
@@ -2701,6 +2707,7 @@ export interface operations {
                 column: string;
                 message: string;
                 text: string;
+                file?: string;
               }[];
             ignoredColumns: string[];
             columns: {
@@ -2843,8 +2850,8 @@ export interface operations {
     };
   };
   /**
-   * Make an import run to follow before its file is sent
-   * @description Answers a run in `waiting`; pass its id as `runId` to the import and poll `GET /api/v1/imports/:id` while the file uploads, is checked and is written.
+   * Make an import run to follow before its file is sent (Admin)
+   * @description Answers a run in `waiting` (audited as `import.start`); pass its id as `runId` to the import and poll `GET /api/v1/imports/:id` while the file uploads, is checked and is written. Making a run needs what importing its kind needs: `students.create` for `students` and `oneroster`, `users.manage` for `staff` (403 otherwise).
    */
   postImports: {
     requestBody: {
@@ -2891,6 +2898,8 @@ export interface operations {
               }[];
             ignoredColumns: string[];
             failure: string | null;
+            /** Format: date-time */
+            problemsClearedAt: string | null;
           };
         };
       };
@@ -2902,7 +2911,10 @@ export interface operations {
       default: components["responses"]["Problem"];
     };
   };
-  /** An import run: its progress, counts and problems (its starter only) */
+  /**
+   * An import run: its progress, counts and problems (its starter only)
+   * @description Only the person who started the run reads it, while they may still import its kind (`students.create` for `students` and `oneroster`, `users.manage` for `staff`); anyone else's run, or another organisation's, is not found (404). The problems, unused columns and failure are blanked 30 days after the run ended (`problemsClearedAt`); the status and counts stay.
+   */
   getImportsById: {
     parameters: {
       path: {
@@ -2945,6 +2957,8 @@ export interface operations {
               }[];
             ignoredColumns: string[];
             failure: string | null;
+            /** Format: date-time */
+            problemsClearedAt: string | null;
           };
         };
       };
@@ -8465,7 +8479,7 @@ export interface operations {
   };
   /**
    * Import a OneRoster 1.2 CSV bundle (Admin)
-   * @description Send the bundle as `application/zip`, or as JSON `{ files: { "manifest.csv": "...", "orgs.csv": "...", ... }, schools?: { "<sourcedId or identifier>": "<Haven school id>" } }`. Schools are matched by Haven school id (as sourcedId or identifier), by `schools`, else by exact name; pupils are added or updated by UPN (metadata.upn, userIds {UPN:...} or identifier) and taken off roll when `tobedeleted`; teachers, aides and administrators are added holding only Member or renamed by email, and disabled when `tobedeleted`. A record whose `dateLastModified` is older than Haven's last change to it is left as Haven has it. `dryRun`, `onError` and `runId` work as for the CSV imports. docs/imports.md.
+   * @description Send the bundle as `application/zip`, or as JSON `{ files: { "manifest.csv": "...", "orgs.csv": "...", ... }, schools?: { "<sourcedId or identifier>": "<Haven school id>" } }`. Schools are matched by Haven school id (as sourcedId or identifier), by `schools`, else by exact name; pupils are added or updated by UPN (metadata.upn, userIds {UPN:...} or identifier) and taken off roll when `tobedeleted`; teachers, aides and administrators are added holding only Member or renamed by email, and disabled when `tobedeleted`. A record whose `dateLastModified` is older than Haven's last change to it is left as Haven has it. `dryRun`, `onError` and `runId` work as for the CSV imports; a bundle holding staff also needs `users.manage` (403). Each import is audited (`import.finish`: the run, its kind, status and counts). docs/imports.md.
    */
   postImportsOneroster: {
     parameters: {
