@@ -14,9 +14,12 @@
  *    `GET /api/v1/students/:id` (each read writes an access-log row), rotating over children the
  *    caller sees. On PostgreSQL two `haven serve` processes share the connections (the yardstick
  *    then runs as two processes too). Afterwards the audit chains must verify.
- * 2. Counts and searches, one request at a time, for every persona of the fixture and the widest
- *    Viewer, with prefixes of one, two and three letters taken from the fixture's names.
- * 3. Head-of-line blocking: `/api/v1/health` every 10 ms while four heavy requests run.
+ * 2. Counts and searches, one request at a time, for every persona of the fixture, the widest
+ *    Viewer and a wide-reach Viewer (links to year, house and SEN groups reaching about a fifth
+ *    of the trust, `addWideReach`), with prefixes of one, two and three letters taken from the
+ *    fixture's names.
+ * 3. Head-of-line blocking: `/api/v1/health` every 10 ms while four heavy requests run, for the
+ *    widest Viewer, the wide-reach Viewer and the trust safeguarding lead.
  *
  * BENCH_DATABASE_URL names the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres);
  * the run creates and drops its own database there. The section "HTTP goals (issue 17)" of
@@ -32,13 +35,17 @@ import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
 import pg from 'pg';
-import { loadPrincipal } from '../src/access/principal.ts';
+import { installationPrincipal, loadPrincipal } from '../src/access/principal.ts';
+import { addMembersInBulk } from '../src/cli/bulk.ts';
 import { loadConfig } from '../src/config.ts';
 import { type Database, openDatabase } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { runChange } from '../src/modules/audit/change.ts';
 import { verifyAuditChains } from '../src/modules/audit/verify.ts';
 import { createSession } from '../src/modules/auth/sessions.ts';
 import { StudentService } from '../src/modules/students/service.ts';
+import { UserGroupEditor } from '../src/modules/user-groups/editor.ts';
+import { findUserGroup } from '../src/modules/user-groups/repository.ts';
 import { buildApp } from '../src/server/app.ts';
 import { type Fixture, generateFixture, type Role } from './fixture.ts';
 import { findLoaded, type Loaded, loadHaven } from './load-haven.ts';
@@ -89,6 +96,41 @@ const fixture: Fixture = generateFixture({
   scale,
   ...(args.seed === undefined ? {} : { seed: Number(args.seed) }),
 });
+
+/**
+ * The case the fixture's personas miss: a Viewer whose links to student groups, none of them a
+ * school's "All students", reach about a fifth of the trust. The first hub's lead (a Viewer for
+ * the hub's schools) joins an Exams Office that has no links and no persona among its members,
+ * and that office is linked to every year and house group of the hub's schools (every child
+ * there twice over) and to every school's SEN group (most of them outside the lead's schools).
+ * Added to the fixture before it is loaded and before the reference model is built; on a reused
+ * database `ensureWideReach` makes the same links.
+ */
+function addWideReach(f: Fixture): { user: string; group: string; links: string[] } {
+  const hub = f.schoolGroups[0]!.key;
+  const lead = f.grants.find(
+    (g) => g.subject.type === 'user' && g.scope.type === 'school_group' && g.scope.key === hub,
+  )!.subject.key;
+  const personas = new Set(f.personas.map((p) => p.user));
+  const office = f.userGroups.find(
+    (g) =>
+      g.key.endsWith('/exams') &&
+      g.links.length === 0 &&
+      !g.members.some((m) => personas.has(m) || m === lead),
+  )!;
+  const hubSchools = new Set(f.schools.filter((s) => s.hub === hub).map((s) => s.key));
+  const links = f.studentGroups
+    .filter(
+      (g) =>
+        (g.school !== null && hubSchools.has(g.school) && /\/(year|house)-/.test(g.key)) ||
+        g.key.endsWith('/sen'),
+    )
+    .map((g) => g.key);
+  office.members.push(lead);
+  office.links.push(...links.map((studentGroup) => ({ studentGroup })));
+  return { user: lead, group: office.key, links };
+}
+const wideReach = addWideReach(fixture);
 const reference = new ReferenceModel(fixture);
 
 /** Each user's roles, held directly or through a user group. */
@@ -110,11 +152,11 @@ interface Caller {
   sees: number;
 }
 
-/** The Viewer (no higher role) who sees the most children: the case the personas did not cover. */
+/** The Viewer (no higher role) who sees the most children, the wide-reach Viewer aside. */
 function widestViewer(): Caller {
   let best: Caller | undefined;
   for (const [user, roles] of rolesOf) {
-    if (roles.size !== 1 || !roles.has('viewer')) continue;
+    if (roles.size !== 1 || !roles.has('viewer') || user === wideReach.user) continue;
     const sees = reference.visible(user).size;
     if (!best || sees > best.sees) best = { name: 'widest Viewer', user, role: 'viewer', sees };
   }
@@ -130,10 +172,17 @@ const callers: Caller[] = [
     sees: reference.visible(p.user).size,
   })),
   widestViewer(),
+  {
+    name: 'wide-reach Viewer',
+    user: wideReach.user,
+    role: 'viewer',
+    sees: reference.visible(wideReach.user).size,
+  },
 ];
 const dsl = callers.find((c) => c.name === 'school DSL')!;
 const viewer = callers.find((c) => c.name === 'form tutor')!;
 const widest = callers.find((c) => c.name === 'widest Viewer')!;
+const wide = callers.find((c) => c.name === 'wide-reach Viewer')!;
 const lead = callers.find((c) => c.name === 'trust safeguarding lead')!;
 
 /**
@@ -411,7 +460,9 @@ async function prepare(database: Database, label: string): Promise<Loaded> {
     if (found) {
       await migrateToLatest(database.db);
       say(`${label}: reusing the loaded trust`);
-      return findLoaded(database, fixture);
+      const loaded = await findLoaded(database, fixture);
+      await ensureWideReach(database, loaded);
+      return loaded;
     }
   }
   await migrateToLatest(database.db);
@@ -419,6 +470,42 @@ async function prepare(database: Database, label: string): Promise<Loaded> {
   const loaded = await loadHaven(database, fixture, () => {});
   say(`${label}: loaded in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   return loaded;
+}
+
+/** The wide-reach Viewer's membership and links, on a database loaded before they were added. */
+async function ensureWideReach(database: Database, loaded: Loaded): Promise<void> {
+  const db = database.db;
+  const groupId = loaded.userGroup.get(wideReach.group)!;
+  const linked = await db
+    .selectFrom('student_links')
+    .select('student_group_id')
+    .where('user_group_id', '=', groupId)
+    .where('valid_to', 'is', null)
+    .execute();
+  const have = new Set(linked.map((l) => l.student_group_id));
+  const missing = wideReach.links.filter((k) => !have.has(loaded.studentGroup.get(k)!));
+  if (missing.length === 0) return;
+  const organisationId = loaded.organisationId;
+  const principal = installationPrincipal(organisationId);
+  await runChange(database, { organisationId, userId: null, via: 'cli' }, async (change) => {
+    await addMembersInBulk(
+      change,
+      principal,
+      (await findUserGroup(change.db, organisationId, groupId))!,
+      [loaded.user.get(wideReach.user)!],
+    );
+    const editor = new UserGroupEditor(
+      change,
+      principal,
+      (await findUserGroup(change.db, organisationId, groupId))!,
+    );
+    for (const key of missing)
+      await editor.addStudentLink({
+        studentGroupId: loaded.studentGroup.get(key)!,
+        rationale: 'Benchmark fixture',
+      });
+  });
+  say(`wide-reach Viewer: ${missing.length} links added to the reused trust`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -435,6 +522,8 @@ interface EngineRun {
   label: 'SQLite' | 'PostgreSQL';
   processes: number;
   bare: Rate;
+  /** `GET /api/v1/health` through Haven: its hooks, headers and log line, no database, no session. */
+  stack: Rate;
   me: Rate;
   list: Map<string, Rate>;
   profile: Map<string, Rate>;
@@ -501,6 +590,7 @@ async function runEngine(
     label,
     processes,
     bare,
+    stack: { rps: 0, p50: 0, p99: 0, errors: 0, cpuMs: 0 },
     me: { rps: 0, p50: 0, p99: 0, errors: 0, cpuMs: 0 },
     list: new Map(),
     profile: new Map(),
@@ -510,6 +600,9 @@ async function runEngine(
     auditOk: false,
   };
   try {
+    // What Haven's stack costs before any database or session: the ceiling for every route.
+    result.stack = await cannon(urls, '/api/v1/health', undefined, pids);
+    say(`${label}: GET /health ${result.stack.rps.toFixed(0)} requests/s`);
     result.me = await cannon(urls, '/api/v1/me', tokens.get(dsl.name), pids);
     say(`${label}: GET /me ${result.me.rps.toFixed(0)} requests/s`);
     for (const c of [dsl, viewer]) {
@@ -568,7 +661,7 @@ async function runEngine(
     say(`${label}: counts and searches timed`);
 
     // Head-of-line blocking: /health every 10 ms while four heavy requests run, over and over.
-    for (const c of [widest, lead]) {
+    for (const c of [widest, wide, lead]) {
       const token = tokens.get(c.name)!;
       const [p1, p1b] = prefixes;
       const heavy = [
@@ -632,7 +725,7 @@ async function runEngine(
 
 async function explainHeavy(database: Database, loaded: Loaded) {
   const service = new StudentService(database);
-  for (const c of [widest, lead]) {
+  for (const c of [widest, wide, lead]) {
     const principal = await loadPrincipal(
       database.db,
       loaded.organisationId,
@@ -965,6 +1058,7 @@ out(
 out('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of runs) {
   out(`| ${r.label} | \`GET /bare\` (×${r.processes}) | – | ${rate(r.bare)} |`);
+  out(`| ${r.label} | \`GET /api/v1/health\` (no database) | – | ${rate(r.stack)} |`);
   out(`| ${r.label} | \`GET /api/v1/me\` | ${dsl.name} | ${rate(r.me)} |`);
   for (const c of [dsl, viewer]) {
     out(
@@ -983,6 +1077,9 @@ for (const r of runs) {
   const byCpu = (a: Rate, b: Rate) => ` (by CPU per request: ${pc(b.cpuMs / a.cpuMs)})`;
   out(
     `| \`/me\` ≥ ${pc(GOALS.me)} of bare | ${r.label} | ${met(meRatio >= GOALS.me)} | ${pc(meRatio)}${byCpu(r.me, r.bare)} |`,
+  );
+  out(
+    `| for information: \`/health\` through Haven's stack (no database), of bare | ${r.label} | – | ${pc(r.stack.rps / r.bare.rps)}${byCpu(r.stack, r.bare)} |`,
   );
   for (const c of [dsl, viewer]) {
     const list = r.list.get(c.name)!.rps;

@@ -280,6 +280,8 @@ export interface StudentsTable {
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
+  /** The search words (`student_name_tokens`), each after a space: what counts match a search on (0026). */
+  search_words: string;
 }
 
 export interface StudentLabelsTable {
@@ -296,6 +298,12 @@ export interface StudentNameTokensTable {
   /** The student's sort keys, copied so a search reads its matches in name order. */
   family_key: string;
   given_key: string;
+  /** The student's school, roll and deletion, copied so a count reads a school's matches (0026). */
+  school_id: string;
+  on_roll: number;
+  deleted_at: string | null;
+  /** The student's word before this one in byte order: a prefix's count takes each child once. */
+  prior_token: string | null;
 }
 
 export interface StudentGroupsTable {

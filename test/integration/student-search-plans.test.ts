@@ -31,12 +31,16 @@ describe('student search plans (issue 17, item 5)', () => {
     });
     const db = h.database.db;
     // Many words starting "m" for one child: more than the planner needs to count.
+    const word = (i: number) => `m${String(i).padStart(5, '0')}`;
     const extra = Array.from({ length: 4600 }, (_, i) => ({
       organisation_id: org.organisationId,
       student_id: child,
-      token: `m${String(i).padStart(5, '0')}`,
+      token: word(i),
       family_key: 'quist',
       given_key: 'mabel',
+      school_id: org.schoolId,
+      on_roll: 1,
+      prior_token: i === 0 ? null : word(i - 1),
     }));
     for (let i = 0; i < extra.length; i += 500)
       await db

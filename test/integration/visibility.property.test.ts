@@ -4,6 +4,7 @@ import { viewerOf } from '../../src/access/decide.ts';
 import { explainStudentAccess } from '../../src/access/explain.ts';
 import { loadPrincipal } from '../../src/access/principal.ts';
 import { studentVisibleTo } from '../../src/access/visibility.ts';
+import { countVisibleStudents } from '../../src/modules/students/count.ts';
 import { pageOfVisibleStudents } from '../../src/modules/students/repository.ts';
 import {
   addSchool,
@@ -584,18 +585,58 @@ async function checkAgreement(
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       expect(await h.services.students.count(principal, {})).toBe(engine.length);
+      // Searched and narrowed, the count still agrees with the list, whichever way it is read:
+      // "k" starts both of every child's words ("Kid K7": counted once), "k1" some family names
+      // (K1, K10...), "kid k" every child's two words, "zz" none.
+      const filters = [{}, { q: 'k' }, { q: 'k1' }, { q: 'kid k' }, { q: 'zz' }, { onRoll: false }];
+      for (const filter of filters) {
+        const listed = await h.services.students.list(principal, { ...filter, limit: 100 });
+        expect(
+          await h.services.students.count(principal, filter),
+          `count ${JSON.stringify(filter)}`,
+        ).toBe(listed.items.length);
+        for (const way of ['cells', 'walk', 'matches'] as const) {
+          expect(
+            await countVisibleStudents(db, t, viewerOf(principal), filter, way),
+            `count ${JSON.stringify(filter)} by ${way}`,
+          ).toBe(listed.items.length);
+        }
+      }
       // Every way the engine can read a page gives the same students, searched or not.
       const viewer = viewerOf(principal);
-      for (const shape of ['scan', 'school', 'reach', 'search'] as const) {
-        const all = await pageOfVisibleStudents(db, t, viewer, { limit: 500, shape });
-        expect(new Set(all.map((s) => s.id)), `shape ${shape}`).toEqual(new Set(engine));
+      // Row by row, a shape tests each child's paths or, for many links, reads the linked
+      // automatic groups as their definitions: both are held to the same answer.
+      const ways = [
+        ['scan', false],
+        ['scan', true],
+        ['school', false],
+        ['school', true],
+        ['reach', false],
+        ['search', false],
+        ['search', true],
+      ] as const;
+      for (const [shape, byDefinition] of ways) {
+        const all = await pageOfVisibleStudents(db, t, viewer, {
+          limit: 500,
+          shape,
+          byDefinition,
+        });
+        expect(new Set(all.map((s) => s.id)), `shape ${shape}, ${byDefinition}`).toEqual(
+          new Set(engine),
+        );
         // Page by page through the cursor, in the list's order, whichever way it is read; "k"
         // starts two of every child's words ("Kid K7"), and each child is listed once.
         for (const q of [undefined, 'k']) {
           const paged: string[] = [];
           let after: readonly [string, string, string] | undefined;
           for (;;) {
-            const page = await pageOfVisibleStudents(db, t, viewer, { limit: 2, shape, q, after });
+            const page = await pageOfVisibleStudents(db, t, viewer, {
+              limit: 2,
+              shape,
+              byDefinition,
+              q,
+              after,
+            });
             paged.push(...page.map((s) => s.id));
             const last = page.at(-1);
             if (page.length < 2 || !last) break;
@@ -603,9 +644,19 @@ async function checkAgreement(
           }
           expect(paged, `shape ${shape}, paged, searched for ${q}`).toEqual(engine);
         }
-        const kid = await pageOfVisibleStudents(db, t, viewer, { limit: 500, shape, q: 'ki' });
+        const kid = await pageOfVisibleStudents(db, t, viewer, {
+          limit: 500,
+          shape,
+          byDefinition,
+          q: 'ki',
+        });
         expect(new Set(kid.map((s) => s.id)), `shape ${shape} searched`).toEqual(new Set(engine));
-        const none = await pageOfVisibleStudents(db, t, viewer, { limit: 500, shape, q: 'zz' });
+        const none = await pageOfVisibleStudents(db, t, viewer, {
+          limit: 500,
+          shape,
+          byDefinition,
+          q: 'zz',
+        });
         expect(none, `shape ${shape} searched for nothing`).toEqual([]);
       }
     } else {

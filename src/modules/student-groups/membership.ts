@@ -21,14 +21,23 @@ type StudentsEb = ExpressionBuilder<DB & { s: DB['students'] }, 's'>;
 export function belongs(eb: StudentsEb, group: Omit<AutomaticGroup, 'id'>): Expression<SqlBool> {
   // A school implies its organisation; naming only the school keeps SQLite on the school's index
   // even before it has statistics (a fresh database, mid-import).
-  const conditions: Expression<SqlBool>[] = [
+  return eb.and([
     group.schoolId
       ? eb('s.school_id', '=', group.schoolId)
       : eb('s.organisation_id', '=', group.organisationId),
     eb('s.deleted_at', 'is', null),
-  ];
-  if (!group.rule || !mentionsOnRoll(group.rule)) conditions.push(eb('s.on_roll', '=', 1));
-  if (group.rule) conditions.push(ruleCondition(eb, group.rule));
+    matchesRule(eb, group.rule),
+  ]);
+}
+
+/**
+ * What an automatic group asks of a live student of its school (or organisation): its rule, and
+ * being on roll unless the rule speaks of it. `belongs` is this within the group's school.
+ */
+export function matchesRule(eb: StudentsEb, rule: Rule | null): Expression<SqlBool> {
+  const conditions: Expression<SqlBool>[] = [];
+  if (!rule || !mentionsOnRoll(rule)) conditions.push(eb('s.on_roll', '=', 1));
+  if (rule) conditions.push(ruleCondition(eb, rule));
   return eb.and(conditions);
 }
 

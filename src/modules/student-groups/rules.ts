@@ -136,6 +136,14 @@ export function mentionsOnRoll(rule: Rule): boolean {
   return rule.field === 'onRoll';
 }
 
+/** Whether a rule asks for a flag or a tag: a lookup in `student_labels` for each student tested. */
+export function asksForLabels(rule: Rule): boolean {
+  if ('all' in rule) return rule.all.some(asksForLabels);
+  if ('any' in rule) return rule.any.some(asksForLabels);
+  if ('not' in rule) return asksForLabels(rule.not);
+  return rule.op === 'has';
+}
+
 /** School ids a rule names, so the service can check they belong to the organisation. */
 export function schoolIdsIn(rule: Rule, path = 'rule'): { id: string; path: string }[] {
   if ('all' in rule) return rule.all.flatMap((r, i) => schoolIdsIn(r, `${path}.all.${i}`));

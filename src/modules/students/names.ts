@@ -49,6 +49,16 @@ export function nameTokens(student: {
   return [...new Set(words)];
 }
 
+/**
+ * A student's search words as one text, each after a space (`students.search_words`): a word
+ * starts with `w` exactly when the text holds ` w`, as words hold no spaces.
+ */
+export function searchWords(student: Parameters<typeof nameTokens>[0]): string {
+  return nameTokens(student)
+    .map((word) => ` ${word}`)
+    .join('');
+}
+
 /** The words of a search, folded the same way; at most five. */
 export function searchTokens(q: string | undefined): string[] {
   if (!q) return [];

@@ -20,6 +20,7 @@ import { type Placeholders, runPrepared } from '../../db/prepared.ts';
 import { chunks } from '../../db/sql.ts';
 import type { DB, StudentsTable } from '../../db/tables.ts';
 import { nameTokens, searchTokens } from './names.ts';
+import { definedReach, inDefinedGroup, otherPaths } from './reach.ts';
 
 export type StudentRow = StudentsTable;
 
@@ -45,9 +46,13 @@ function rarestWord(words: readonly string[]): string | undefined {
   return [...words].sort((a, b) => b.length - a.length)[0];
 }
 
-/** The prefix range of one search word: every token that starts with it. */
-function tokenRange(word: string): [string, string] {
-  return [word, `${word}\uffff`];
+/**
+ * The prefix range of one search word: every token that starts with it. The bound is the last
+ * code point, not U+FFFF, which letters beyond it (UTF-8 compares them as greater) would pass:
+ * the range then holds exactly the words that start with `word`, as counts test it.
+ */
+export function tokenRange(word: string): [string, string] {
+  return [word, `${word}\u{10ffff}`];
 }
 
 /**
@@ -151,6 +156,8 @@ export interface PagePlan {
   matches: number | null;
   /** Students in the walked schools, when the caller's students are in a few schools. */
   pool: number | null;
+  /** The caller's groups' links to student groups: what testing a child row by row follows. */
+  links: number;
 }
 
 /**
@@ -212,6 +219,15 @@ export async function planStudentPage(
       return db.selectNoFrom((eb) => [
         groupReach(eb).as('group_reach'),
         directReach(eb).as('direct_reach'),
+        eb
+          .selectFrom('user_group_members as m')
+          .innerJoin('student_links as l', 'l.user_group_id', 'm.user_group_id')
+          .select((eb2) => eb2.fn.countAll<number>().as('n'))
+          .where('m.user_id', '=', p.value('user'))
+          .where('m.valid_to', 'is', null)
+          .where('l.valid_to', 'is', null)
+          .where('l.student_group_id', 'is not', null)
+          .as('group_links'),
         rarest
           ? eb
               .selectFrom(
@@ -254,7 +270,7 @@ export async function planStudentPage(
   if (matches !== null && matches <= FEW && matches <= reach) shape = 'search';
   else if (reach <= FEW && !walkWins) shape = 'reach';
   else if (matches !== null && matches < reach / 4) shape = 'search';
-  return { shape, reach, matches, pool };
+  return { shape, reach, matches, pool, links: Number(row!.group_links) };
 }
 
 export interface PageRequest extends StudentFilter {
@@ -262,7 +278,16 @@ export interface PageRequest extends StudentFilter {
   after?: readonly [string, string, string] | undefined;
   /** Overrides the planner (tests use it to hold every shape to the same answer). */
   shape?: PageShape | undefined;
+  /** Overrides the planner's choice to read linked automatic groups as definitions (the same). */
+  byDefinition?: boolean | undefined;
 }
+
+/**
+ * Testing a child row by row follows each of the caller's links until one reaches them. Past
+ * this many links, the linked automatic groups are read as their definitions instead
+ * (`reach.ts`): a test of the child's own columns, whatever the number of links.
+ */
+const MANY_LINKS = 8;
 
 /**
  * One page of the students a viewer can see, by family name: one query, with the visibility
@@ -276,11 +301,18 @@ export async function pageOfVisibleStudents(
 ): Promise<StudentRow[]> {
   const words = searchTokens(request.q);
   const walk = walkedSchools(viewer, request);
-  let shape: PageShape = request.shape
-    ? request.shape
-    : (await planStudentPage(db, t, viewer, { words, walk, limit: request.limit })).shape;
+  const plan = request.shape
+    ? null
+    : await planStudentPage(db, t, viewer, { words, walk, limit: request.limit });
+  let shape: PageShape = request.shape ?? plan!.shape;
   if (shape === 'search' && words.length === 0) shape = 'scan';
   if (shape === 'school' && walk === null) shape = 'scan';
+  // Many links: the linked automatic groups are read as definitions, in a query of this caller's
+  // own (not compiled once per shape, nor named on PostgreSQL: its text is the caller's groups').
+  const definitions =
+    shape !== 'reach' && (request.byDefinition ?? (plan !== null && plan.links > MANY_LINKS))
+      ? await definedReach(db, t, viewer)
+      : null;
   const rarest = rarestWord(words);
   const rarestAt = rarest === undefined ? -1 : words.indexOf(rarest);
   const schools = viewer.schools === 'all' ? 'all' : viewer.schools.length;
@@ -342,6 +374,20 @@ export async function pageOfVisibleStudents(
             ? query.where(sql<SqlBool>`1 = 0`)
             : query.where('s.school_id', 'in', p.list('schools', schools));
       }
+      // Search and narrowing before the paths: SQLite tests the conditions in this order, and a
+      // word is one lookup where a wide reach is one per link until one holds.
+      query = query.where((eb) =>
+        eb.and([
+          // A search's matches already start a word with the rarest one: asking again would
+          // only make PostgreSQL expect too few rows to stop early.
+          ...words.flatMap((_, i) =>
+            shape === 'search' && i === rarestAt
+              ? []
+              : [matchesWord(eb, p.value(`from${i}`), p.value(`to${i}`))],
+          ),
+          ...narrow(eb, p, request),
+        ]),
+      );
       query = query
         .where(({ exists, selectFrom }) =>
           exists(
@@ -365,22 +411,17 @@ export async function pageOfVisibleStudents(
         );
       if (shape === 'reach') {
         query = query.where('s.id', 'in', reachableStudentIds(db, pt, user));
+      } else if (definitions) {
+        query = query.where((eb) =>
+          eb.or([
+            inDefinedGroup(eb, definitions),
+            eb.exists(otherPaths(db, pt, { user, student }, definitions)),
+          ]),
+        );
       } else {
         // Row by row: the page stops after `limit` children, so no set of all reached students.
         query = query.where((eb) => reachedRowByRow(db, eb, pt, { user, student }));
       }
-      query = query.where((eb) =>
-        eb.and([
-          // A search's matches already start a word with the rarest one: asking again would
-          // only make PostgreSQL expect too few rows to stop early.
-          ...words.flatMap((_, i) =>
-            shape === 'search' && i === rarestAt
-              ? []
-              : [matchesWord(eb, p.value(`from${i}`), p.value(`to${i}`))],
-          ),
-          ...narrow(eb, p, request),
-        ]),
-      );
       if (request.after && shape !== 'search') {
         // One row comparison, which both engines seek to in the name-ordered indexes.
         query = query.where(({ eb, refTuple }) =>
@@ -422,7 +463,24 @@ export async function pageOfVisibleStudents(
   });
   if (shape === 'search' && rarest) [args.rarestFrom, args.rarestTo] = tokenRange(rarest);
   if (request.after) [args.afterFamily, args.afterGiven, args.afterId] = request.after;
+  if (definitions) {
+    const values: Placeholders = {
+      value: (name) => args[name] as string,
+      list: (name) => [...(args[name] as readonly string[])],
+    };
+    return (await db.executeQuery<StudentRow>(build(values).compile())).rows;
+  }
   return runPrepared(db, key, build, args) as Promise<StudentRow[]>;
+}
+
+/** The narrowing filters (school, year, roll, group) with their values bound in the query. */
+export function narrowingConditions(eb: StudentsEb, filter: StudentFilter): Expression<SqlBool>[] {
+  const values = narrowingArgs(filter) as unknown as Record<string, string>;
+  const direct: Placeholders = {
+    value: (name) => values[name]!,
+    list: () => [],
+  };
+  return narrow(eb, direct, filter);
 }
 
 /** Search and narrowing for the queries that are not paged (counts, exports, group members). */
@@ -431,21 +489,11 @@ export function applyStudentFilter<O>(
   filter: StudentFilter,
 ) {
   const words = searchTokens(filter.q);
-  const values: Record<string, string> = {};
-  const direct: Placeholders = {
-    value: (name) => values[name]!,
-    list: () => [],
-  };
-  Object.assign(values, {
-    ...(filter.schoolId !== undefined ? { schoolId: filter.schoolId } : {}),
-    ...(filter.yearGroup !== undefined ? { yearGroup: filter.yearGroup as unknown as string } : {}),
-    ...(filter.onRoll !== undefined
-      ? { onRoll: (filter.onRoll ? 1 : 0) as unknown as string }
-      : {}),
-    ...(filter.studentGroupId !== undefined ? { studentGroupId: filter.studentGroupId } : {}),
-  });
   return query.where((eb) =>
-    eb.and([...words.map((w) => matchesWord(eb, ...tokenRange(w))), ...narrow(eb, direct, filter)]),
+    eb.and([
+      ...words.map((w) => matchesWord(eb, ...tokenRange(w))),
+      ...narrowingConditions(eb, filter),
+    ]),
   );
 }
 
@@ -632,6 +680,11 @@ export async function replaceLabels(db: Kysely<DB>, student: StudentRow): Promis
   await insertLabels(db, [student]);
 }
 
+/** Words sorted as both engines compare them: by their UTF-8 bytes (`prior_token`). */
+function inByteOrder(words: readonly string[]): string[] {
+  return [...words].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
 /** Labels and search words of new students, in bulk. */
 export async function insertLabels(db: Kysely<DB>, students: readonly StudentRow[]): Promise<void> {
   const labels = students.flatMap((row) => [
@@ -652,40 +705,19 @@ export async function insertLabels(db: Kysely<DB>, students: readonly StudentRow
       .execute();
   }
   const tokens = students.flatMap((row) =>
-    nameTokens(row).map((token) => ({
+    inByteOrder(nameTokens(row)).map((token, i, words) => ({
       organisation_id: row.organisation_id,
       student_id: row.id,
       token,
       family_key: row.family_key,
       given_key: row.given_key,
+      school_id: row.school_id,
+      on_roll: row.on_roll,
+      deleted_at: row.deleted_at,
+      prior_token: words[i - 1] ?? null,
     })),
   );
   for (const slice of chunks(tokens, 600)) {
     await db.insertInto('student_name_tokens').values(slice).execute();
   }
-}
-
-/** How many students the viewer can see (with the same filters as the list), read in the cheaper shape. */
-export async function countVisibleStudents(
-  db: Kysely<DB>,
-  t: AccessTime,
-  viewer: Viewer,
-  filter: StudentFilter,
-): Promise<number> {
-  const plan =
-    t.asOf === undefined
-      ? await planStudentPage(db, t, viewer, {
-          words: searchTokens(filter.q),
-          walk: null,
-          limit: 0,
-        })
-      : { shape: 'scan' as const };
-  let query = applyStudentFilter(
-    visibleStudents(db, t, viewer).select((eb) => eb.fn.countAll<number>().as('n')),
-    filter,
-  );
-  if (plan.shape === 'reach')
-    query = query.where('s.id', 'in', reachableStudentIds(db, t, viewer.userId));
-  const row = await query.executeTakeFirstOrThrow();
-  return Number(row.n);
 }

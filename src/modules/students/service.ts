@@ -16,9 +16,9 @@ import {
   syncNewStudentsIntoGroups,
   syncStudentsIntoGroups,
 } from '../student-groups/membership.ts';
-import { keyStageOf, nameKey } from './names.ts';
+import { countVisibleStudents } from './count.ts';
+import { keyStageOf, nameKey, searchWords } from './names.ts';
 import {
-  countVisibleStudents,
   findStudentByUpn,
   findVisibleStudent,
   findVisibleStudentWithPath,
@@ -66,17 +66,20 @@ function toRow(
 ): StudentsTable {
   const yearGroup = input.yearGroup ?? null;
   const unique = (values: string[] | undefined) => [...new Set(values ?? [])].sort();
+  const keys = {
+    upn: input.upn ? input.upn.toUpperCase() : null,
+    family_key: nameKey(input.familyName),
+    given_key: nameKey(input.givenName),
+    preferred_key: input.preferredName ? nameKey(input.preferredName) : null,
+  };
   return {
     id,
     organisation_id: organisationId,
     school_id: input.schoolId,
-    upn: input.upn ? input.upn.toUpperCase() : null,
     given_name: input.givenName,
     family_name: input.familyName,
     preferred_name: input.preferredName ?? null,
-    family_key: nameKey(input.familyName),
-    given_key: nameKey(input.givenName),
-    preferred_key: input.preferredName ? nameKey(input.preferredName) : null,
+    ...keys,
     date_of_birth: input.dateOfBirth ?? null,
     year_group: yearGroup,
     key_stage: keyStageOf(yearGroup),
@@ -89,6 +92,8 @@ function toRow(
     created_at: now,
     updated_at: now,
     deleted_at: null,
+    // The same words `insertLabels` writes as tokens, from the same keys.
+    search_words: searchWords(keys),
   };
 }
 
@@ -245,6 +250,7 @@ export class StudentService {
     if (!found) throw notFound('Student');
     return { student: presentStudent(found.student), path: found.path };
   }
+
   /** One page of the students the caller can see: one query, with search, sort and cursor inside it. */
   async list(principal: Principal, query: StudentListQuery) {
     const after = decodeCursor(query.cursor, studentCursor);

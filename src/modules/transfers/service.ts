@@ -656,12 +656,15 @@ export class TransferService {
         .where('deleted_at', 'is', null)
         .executeTakeFirst();
       studentId = match?.id;
-      if (studentId)
+      if (studentId) {
         await db
           .updateTable('students')
           .set({ school_id: toSchool, on_roll: 1, updated_at: change.now })
           .where('id', '=', studentId)
           .execute();
+        // Automatic groups follow the school and the roll, as after any other change of them.
+        await syncStudentsIntoGroups(change, orgId, [studentId]);
+      }
     }
     if (!studentId) {
       const [made] = await insertStudents(change, orgId, [
