@@ -20,7 +20,10 @@ import { DatabaseUnavailableError } from './unavailable.ts';
  * - write transactions start with BEGIN IMMEDIATE, so a transaction never fails half-way
  *   when it upgrades from reading to writing while another process writes;
  * - prepared statements are cached by their SQL text, which keeps hot access checks cheap;
- * - a query waits at most `acquireTimeoutMs` for the one connection (0: for ever).
+ * - a query waits at most `acquireTimeoutMs` for the one connection (0: for ever);
+ * - a query gives way to the event loop before it starts when statements have kept the loop
+ *   for `GIVE_WAY_AFTER_MS` (better-sqlite3 runs on the loop: without this, requests queued for
+ *   the connection run back to back, and a request that needs no database waits for all of them).
  */
 export class HavenSqliteDialect implements Dialect {
   constructor(
@@ -42,9 +45,17 @@ export class HavenSqliteDialect implements Dialect {
   }
 }
 
+/**
+ * How long statements may keep the event loop before the next one waits for the loop to turn.
+ * A turn costs about a millisecond under load, so this stays well above a typical statement.
+ */
+export const GIVE_WAY_AFTER_MS = 8;
+
 class HavenSqliteDriver implements Driver {
   readonly #connection: HavenSqliteConnection;
   #queue: Promise<void> = Promise.resolve();
+  /** When the current stretch of work without an event-loop turn began (undefined: none). */
+  #stretchStarted: number | undefined;
 
   constructor(
     private readonly database: BetterSqlite3.Database,
@@ -68,8 +79,33 @@ class HavenSqliteDriver implements Driver {
       throw new DatabaseUnavailableError('The database connection did not come free in time');
     }
     await previous;
+    await this.#giveWayIfLong();
     this.#connection.release = release;
     return this.#connection;
+  }
+
+  /**
+   * Notes when a stretch of synchronous work began (a check-phase callback ends it), and when it
+   * has lasted `GIVE_WAY_AFTER_MS`, waits until the loop has polled for I/O: two check phases
+   * apart, as the first may come before the next poll.
+   */
+  async #giveWayIfLong(): Promise<void> {
+    const now = performance.now();
+    if (this.#stretchStarted === undefined) {
+      this.#stretchStarted = now;
+      setImmediate(() => {
+        this.#stretchStarted = undefined;
+      });
+      return;
+    }
+    if (now - this.#stretchStarted < GIVE_WAY_AFTER_MS) return;
+    await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+    if (this.#stretchStarted === undefined) {
+      this.#stretchStarted = performance.now();
+      setImmediate(() => {
+        this.#stretchStarted = undefined;
+      });
+    }
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
