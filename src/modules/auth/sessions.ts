@@ -78,8 +78,6 @@ export interface ActiveSession {
   csrfToken: string;
   mfaAt: string | null;
   lastSeenAt: string;
-  userName: string;
-  userEmail: string;
   /** The user has confirmed two-factor sign-in (TOTP). */
   totpActive: boolean;
   /** The user's row as `GET /me` presents it, read with the session. */
@@ -155,8 +153,6 @@ export async function findActiveSession(
     csrfToken: row.csrf_token,
     mfaAt: row.mfa_at,
     lastSeenAt: row.last_seen_at,
-    userName: row.name,
-    userEmail: row.email,
     totpActive: sqlTrue(row.totp_active),
     user: {
       id: row.user_id,

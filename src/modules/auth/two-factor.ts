@@ -206,7 +206,7 @@ export class TwoFactorService {
         meta: { restarted: existing !== undefined },
       });
     });
-    const otpauthUri = totpUri(secret, session.userEmail);
+    const otpauthUri = totpUri(secret, session.user.email);
     return { secret, otpauthUri, qrCode: await totpQrCode(otpauthUri) };
   }
 
@@ -389,7 +389,7 @@ export class TwoFactorService {
     const enrolment = await this.activeEnrolment(session.userId);
     if (!enrolment) throw totpNotEnabled();
     const attempt = await claimAttempt(this.database, this.config.login, {
-      email: normaliseEmail(session.userEmail),
+      email: normaliseEmail(session.user.email),
       now: nowIso(),
       ip: origin.ip ?? null,
       organisationId: session.organisationId,
