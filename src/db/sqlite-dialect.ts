@@ -54,6 +54,8 @@ export const GIVE_WAY_AFTER_MS = 8;
 class HavenSqliteDriver implements Driver {
   readonly #connection: HavenSqliteConnection;
   #queue: Promise<void> = Promise.resolve();
+  /** Callers holding the connection or waiting for it. */
+  #holders = 0;
   /** When the current stretch of work without an event-loop turn began (undefined: none). */
   #stretchStarted: number | undefined;
 
@@ -70,10 +72,20 @@ class HavenSqliteDriver implements Driver {
     // One connection; callers wait their turn (transactions hold it until they end).
     let release!: () => void;
     const previous = this.#queue;
+    // With nobody holding or awaiting the connection there is nothing to time out on: no timer.
+    const contended = this.#holders > 0;
+    this.#holders += 1;
     this.#queue = new Promise<void>((resolve) => {
-      release = resolve;
+      release = () => {
+        this.#holders -= 1;
+        resolve();
+      };
     });
-    if (this.acquireTimeoutMs > 0 && !(await turnWithin(previous, this.acquireTimeoutMs))) {
+    if (
+      contended &&
+      this.acquireTimeoutMs > 0 &&
+      !(await turnWithin(previous, this.acquireTimeoutMs))
+    ) {
       // Gave up waiting: still pass the turn on when it comes, so the queue keeps moving.
       void previous.then(release);
       throw new DatabaseUnavailableError('The database connection did not come free in time');
