@@ -143,8 +143,20 @@ export function otherPaths(
 
 /** The search word starts one of the student's words (`students.search_words`). */
 export function startsAWord(db: Kysely<DB>, word: string): Expression<SqlBool> {
+  return holdsNeedle(db, needleOf(word));
+}
+
+/** What `students.search_words` holds where one of the student's words starts with `word`. */
+export function needleOf(word: string): string {
+  return ` ${word}`;
+}
+
+/**
+ * The student's search words hold `needle` (from `needleOf`, or a placeholder bound to one): a
+ * test of the row itself, with no lookup.
+ */
+export function holdsNeedle(db: Kysely<DB>, needle: string): Expression<SqlBool> {
   const words = sql.ref('s.search_words');
-  const needle = ` ${word}`;
   return db.getExecutor().adapter instanceof PostgresAdapter
     ? sql<SqlBool>`strpos(${words}, ${needle}) > 0`
     : sql<SqlBool>`instr(${words}, ${needle}) > 0`;

@@ -20,7 +20,7 @@ import { type Placeholders, runPrepared } from '../../db/prepared.ts';
 import { chunks } from '../../db/sql.ts';
 import type { DB, StudentsTable } from '../../db/tables.ts';
 import { nameTokens, searchTokens } from './names.ts';
-import { definedReach, inDefinedGroup, otherPaths } from './reach.ts';
+import { definedReach, holdsNeedle, inDefinedGroup, needleOf, otherPaths } from './reach.ts';
 
 export type StudentRow = StudentsTable;
 
@@ -375,15 +375,14 @@ export async function pageOfVisibleStudents(
             : query.where('s.school_id', 'in', p.list('schools', schools));
       }
       // Search and narrowing before the paths: SQLite tests the conditions in this order, and a
-      // word is one lookup where a wide reach is one per link until one holds.
+      // word is a test of the row's own search words (no lookup) where a wide reach is one
+      // lookup per link until one holds.
       query = query.where((eb) =>
         eb.and([
           // A search's matches already start a word with the rarest one: asking again would
           // only make PostgreSQL expect too few rows to stop early.
           ...words.flatMap((_, i) =>
-            shape === 'search' && i === rarestAt
-              ? []
-              : [matchesWord(eb, p.value(`from${i}`), p.value(`to${i}`))],
+            shape === 'search' && i === rarestAt ? [] : [holdsNeedle(db, p.value(`needle${i}`))],
           ),
           ...narrow(eb, p, request),
         ]),
@@ -459,7 +458,7 @@ export async function pageOfVisibleStudents(
   if (viewer.schools !== 'all') args.schools = viewer.schools;
   if (shape === 'school') args.walk = walk!;
   words.forEach((word, i) => {
-    [args[`from${i}`], args[`to${i}`]] = tokenRange(word);
+    args[`needle${i}`] = needleOf(word);
   });
   if (shape === 'search' && rarest) [args.rarestFrom, args.rarestTo] = tokenRange(rarest);
   if (request.after) [args.afterFamily, args.afterGiven, args.afterId] = request.after;
