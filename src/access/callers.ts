@@ -82,15 +82,6 @@ export class Callers {
     }
     return caller;
   }
-
-  /** Forgets a session's caller (sign-out). Not needed for correctness: the session is read anyway. */
-  forget(sessionId: string) {
-    this.#entries.delete(sessionId);
-  }
-
-  get size() {
-    return this.#entries.size;
-  }
 }
 
 /** A value derived from the caller's data alone, worked out once per kept caller. */

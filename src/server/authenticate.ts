@@ -75,8 +75,8 @@ export function registerAuthentication(app: HavenApp, database: Database, config
     if (!session) throw unauthorized('Your session has ended or is not valid; sign in again');
 
     const caller = await callers.of(session);
-    const { principal, mfaEnrolmentRequired } = caller;
-    request.auth = { principal, session, caller, viaCookie: bearer === null, mfaEnrolmentRequired };
+    const { principal } = caller;
+    request.auth = { principal, session, caller, viaCookie: bearer === null };
     if (!holdsActiveRole(principal)) throw noRole();
 
     if (request.auth.viaCookie && !SAFE_METHODS.has(request.method)) {
@@ -91,7 +91,7 @@ export function registerAuthentication(app: HavenApp, database: Database, config
     }
     // Where a school asks for two-factor enrolment, nothing else until it is done.
     if (
-      mfaEnrolmentRequired &&
+      caller.mfaEnrolmentRequired &&
       !reachableWhileEnrolling(request.method, request.routeOptions.url ?? '')
     )
       throw enrolmentRequiredError();

@@ -26,8 +26,6 @@ export interface AuthContext {
   /** The caller as kept for this session (`src/access/callers.ts`): `principal` is its. */
   caller: Caller;
   viaCookie: boolean;
-  /** The user must enrol two-factor sign-in first (`src/access/enrolment.ts`). */
-  mfaEnrolmentRequired: boolean;
 }
 
 declare module 'fastify' {
