@@ -5,7 +5,7 @@ import { buildApp } from '../../src/server/app.ts';
 import type { HavenApp } from '../../src/server/http.ts';
 import { addMembers, createUser, grantRole } from '../support/factories.ts';
 import { type TestHaven, useHaven } from '../support/haven.ts';
-import { school } from '../support/school.ts';
+import { type School, school } from '../support/school.ts';
 
 // Each `haven serve` process keeps the callers it has worked out, by session, while their
 // organisation's access epoch holds (src/access/callers.ts). A second app on the same database
@@ -37,11 +37,22 @@ async function epochOf(h: TestHaven, organisationId: string): Promise<number> {
 describe('callers kept by session', () => {
   const haven = useHaven();
 
-  it('a change made through one process restricts and widens the open sessions of another at their next request', async () => {
+  /** A school, and a second process on its database that is closed when `check` ends. */
+  async function inTwoProcesses(
+    check: (h: TestHaven, s: School, other: HavenApp) => Promise<void>,
+  ): Promise<void> {
     const h = haven();
     const s = await school(h);
     const other = await secondProcess(h);
     try {
+      await check(h, s, other);
+    } finally {
+      await other.close();
+    }
+  }
+
+  it('a change made through one process restricts and widens the open sessions of another at their next request', () =>
+    inTwoProcesses(async (h, s, other) => {
       const viewer = s.users.viewer.token!;
       const child = `/api/v1/students/${s.students.a}`;
       for (let i = 0; i < 2; i++) expect((await get(other, child, viewer)).status).toBe(200);
@@ -78,16 +89,10 @@ describe('callers kept by session', () => {
       expect(renamed.status).toBe(200);
       const me = await get(other, '/api/v1/me', viewer);
       expect(me.body.roles[0].scope.name).toBe('Northgate Academy');
-    } finally {
-      await other.close();
-    }
-  });
+    }));
 
-  it('a school asking for two-factor enrolment stops a cleared user at their next request in every process', async () => {
-    const h = haven();
-    const s = await school(h);
-    const other = await secondProcess(h);
-    try {
+  it('a school asking for two-factor enrolment stops a cleared user at their next request in every process', () =>
+    inTwoProcesses(async (h, s, other) => {
       const dsl = s.users.dsl.token!;
       const list = '/api/v1/students';
       const off = await h.patch(`/api/v1/schools/${s.org.schoolId}/settings`, s.t, {
@@ -103,16 +108,10 @@ describe('callers kept by session', () => {
       expect(refused.status).toBe(403);
       expect(refused.body.code).toBe('mfa_enrolment_required');
       expect((await get(other, '/api/v1/me', dsl)).body.mfaEnrolmentRequired).toBe(true);
-    } finally {
-      await other.close();
-    }
-  });
+    }));
 
-  it('a clearance taken from a group ends child-protection reading in the other process', async () => {
-    const h = haven();
-    const s = await school(h);
-    const other = await secondProcess(h);
-    try {
+  it('a clearance taken from a group ends child-protection reading in the other process', () =>
+    inTwoProcesses(async (h, s, other) => {
       const dsl = s.users.dsl.token!;
       // Reported by the Owner: the DSL reads it through the team's clearance alone.
       const reported = await h.post('/api/v1/incidents', s.t, {
@@ -130,16 +129,10 @@ describe('callers kept by session', () => {
       });
       expect(cleared.status).toBe(200);
       expect((await get(other, concern, dsl)).status).toBe(404);
-    } finally {
-      await other.close();
-    }
-  });
+    }));
 
-  it('a signed-out or disabled session is refused at once, whatever was kept', async () => {
-    const h = haven();
-    const s = await school(h);
-    const other = await secondProcess(h);
-    try {
+  it('a signed-out or disabled session is refused at once, whatever was kept', () =>
+    inTwoProcesses(async (h, s, other) => {
       const colleague = s.users.colleague.token!;
       for (let i = 0; i < 2; i++)
         expect((await get(other, '/api/v1/me', colleague)).status).toBe(200);
@@ -154,10 +147,7 @@ describe('callers kept by session', () => {
       });
       expect(disabled.status).toBe(200);
       expect((await get(other, '/api/v1/me', outsider)).status).toBe(401);
-    } finally {
-      await other.close();
-    }
-  });
+    }));
 
   it('every table a caller rests on raises its organisation’s epoch; PostgreSQL raises it once per transaction', async () => {
     const h = haven();

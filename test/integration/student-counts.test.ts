@@ -26,6 +26,18 @@ import { type TestHaven, useHaven } from '../support/haven.ts';
 describe('student counts', () => {
   const haven = useHaven();
 
+  /** An organisation with a second school, and a way to add a child to either. */
+  async function twoSchools() {
+    const h = haven();
+    const org = await setupOrganisation(h);
+    const owner = org.ownerToken;
+    const a = org.schoolId;
+    const b = await addSchool(h, owner, 'Elm Academy');
+    const child = (schoolId: string, givenName: string, familyName: string, extra = {}) =>
+      createStudent(h, owner, { schoolId, givenName, familyName, ...extra });
+    return { h, org, owner, a, b, child };
+  }
+
   async function count(h: TestHaven, token: string, query: Record<string, string | number> = {}) {
     const reply = await h.get('/api/v1/students/count', token, query);
     expect(reply.status).toBe(200);
@@ -72,13 +84,7 @@ describe('student counts', () => {
   }
 
   it('counts whole schools and organisation-wide groups less the blocked, the left and the deleted, as the list does', async () => {
-    const h = haven();
-    const org = await setupOrganisation(h);
-    const owner = org.ownerToken;
-    const a = org.schoolId;
-    const b = await addSchool(h, owner, 'Elm Academy');
-    const child = (schoolId: string, givenName: string, familyName: string, extra = {}) =>
-      createStudent(h, owner, { schoolId, givenName, familyName, ...extra });
+    const { h, org, owner, a, b, child } = await twoSchools();
     await child(a, 'Amira', 'Smith', { yearGroup: 9 });
     await child(a, 'Ben', 'Smithers', { yearGroup: 9 });
     await child(a, 'Cara', 'Jones', { yearGroup: 10 });
@@ -142,13 +148,7 @@ describe('student counts', () => {
   });
 
   it('counts a Viewer reached through rule groups, a manual group, flags and links, in their schools only', async () => {
-    const h = haven();
-    const org = await setupOrganisation(h);
-    const owner = org.ownerToken;
-    const a = org.schoolId;
-    const b = await addSchool(h, owner, 'Elm Academy');
-    const child = (schoolId: string, givenName: string, familyName: string, extra = {}) =>
-      createStudent(h, owner, { schoolId, givenName, familyName, ...extra });
+    const { h, org, owner, a, b, child } = await twoSchools();
     const amira = await child(a, 'Amira', 'Smith', { yearGroup: 9, house: 'Red' });
     await child(a, 'Ben', 'Smithers', { yearGroup: 9, flags: ['fsm'] });
     const cara = await child(a, 'Cara', 'Jones', { yearGroup: 10, house: 'Red' });
